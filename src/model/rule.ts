@@ -1,0 +1,147 @@
+// Pure types. A dispatch rule in the file's camelCase form (SPEC §2), the one shape every layer shares.
+//
+// `RuleSpec` is what a user writes (after interpolation and legacy folding) and what the wire
+// module decodes a server rule into. Optional fields may be absent; "empty" values (`""`, `0`,
+// `false`, `[]`, `{}`) mean the same as absent and are removed by core's normaliser.
+
+export type JsonPrimitive = string | number | boolean | null;
+export type JsonValue = JsonPrimitive | JsonArray | JsonObject;
+export interface JsonObject {
+  readonly [key: string]: JsonValue;
+}
+export type JsonArray = readonly JsonValue[];
+
+export const RULE_KINDS = ["direct", "individual", "callee"] as const;
+export type RuleKind = (typeof RULE_KINDS)[number];
+
+export interface DirectDispatch {
+  readonly roomName?: string;
+  readonly pin?: string;
+}
+export interface IndividualDispatch {
+  readonly roomPrefix?: string;
+  readonly pin?: string;
+  readonly noRandomness?: boolean;
+}
+export interface CalleeDispatch {
+  readonly roomPrefix?: string;
+  readonly pin?: string;
+  readonly randomize?: boolean;
+}
+
+/** `SIPMediaEncryption` by its file name; `disable` is the protobuf zero value and equals unset. */
+export const MEDIA_ENCRYPTIONS = ["disable", "allow", "require"] as const;
+export type MediaEncryption = (typeof MEDIA_ENCRYPTIONS)[number];
+
+export interface SipCodec {
+  readonly name: string;
+  readonly rate?: number;
+}
+export interface MediaConfig {
+  readonly onlyListedCodecs?: boolean;
+  readonly codecs?: readonly SipCodec[];
+  readonly encryption?: MediaEncryption;
+  /** protobuf JSON Duration, e.g. "30s". */
+  readonly mediaTimeout?: string;
+}
+
+/** `JobRestartPolicy` by its protobuf name; `JRP_ON_FAILURE` is the zero value. */
+export const RESTART_POLICIES = ["JRP_ON_FAILURE", "JRP_NEVER"] as const;
+export type RestartPolicy = (typeof RESTART_POLICIES)[number];
+
+export interface RoomAgentDispatch {
+  readonly agentName?: string;
+  readonly metadata?: string;
+  readonly restartPolicy?: RestartPolicy;
+  readonly deployment?: string;
+  readonly attributes?: Readonly<Record<string, string>>;
+}
+
+/** `RoomConfiguration` in protobuf JSON camelCase. `egress` is passed through untouched. */
+export interface RoomConfig {
+  readonly name?: string;
+  readonly emptyTimeout?: number;
+  readonly departureTimeout?: number;
+  readonly maxParticipants?: number;
+  readonly metadata?: string;
+  readonly egress?: JsonObject;
+  readonly minPlayoutDelay?: number;
+  readonly maxPlayoutDelay?: number;
+  readonly syncStreams?: boolean;
+  readonly agents?: readonly RoomAgentDispatch[];
+  readonly tags?: Readonly<Record<string, string>>;
+}
+
+/**
+ * One rule in the file's form. Exactly one of `direct`, `individual`, `callee` is set
+ * (the loader and the wire decoder guarantee it).
+ * `metadata` is a string, or a mapping/sequence that is sent as compact JSON.
+ */
+export interface RuleSpec {
+  readonly name: string;
+  readonly direct?: DirectDispatch;
+  readonly individual?: IndividualDispatch;
+  readonly callee?: CalleeDispatch;
+  readonly trunkIds?: readonly string[];
+  /** Caller numbers accepted (From). */
+  readonly inboundNumbers?: readonly string[];
+  /** Called numbers accepted (To). */
+  readonly numbers?: readonly string[];
+  readonly hidePhoneNumber?: boolean;
+  readonly metadata?: string | JsonObject | JsonArray;
+  readonly attributes?: Readonly<Record<string, string>>;
+  readonly roomPreset?: string;
+  readonly roomConfig?: RoomConfig;
+  readonly krispEnabled?: boolean;
+  readonly media?: MediaConfig;
+}
+
+/** Where a rule was written; used for positioned diagnostics and CI annotations. */
+export interface SourceLocation {
+  readonly file: string;
+  readonly line: number;
+  readonly column: number;
+}
+
+/** A rule from the file. */
+export interface DesiredRule {
+  readonly spec: RuleSpec;
+  readonly loc?: SourceLocation;
+}
+
+/** A rule as the server holds it. `spec.name` may be "" (unnamed rules are never managed). */
+export interface RemoteRule {
+  readonly id: string;
+  readonly spec: RuleSpec;
+}
+
+/** SPEC §5 safety limits with defaults already applied. */
+export interface SafetyLimits {
+  readonly maxDeletes: number;
+  readonly maxDeletePercent: number;
+}
+export const DEFAULT_LIMITS: SafetyLimits = { maxDeletes: 5, maxDeletePercent: 30 };
+
+/** The whole file after loading: every top-level setting with its default applied. */
+export interface DesiredState {
+  /** The file path as the user gave it (used in plan JSON `config` and in annotations). */
+  readonly file: string;
+  readonly version: 1;
+  readonly prune: boolean;
+  readonly allowEmpty: boolean;
+  readonly manage: readonly string[];
+  readonly limits: SafetyLimits;
+  readonly rules: readonly DesiredRule[];
+}
+
+/** Returns the rule kind that is set on a spec, or undefined when none is. */
+export function ruleKindOf(spec: RuleSpec): RuleKind | undefined {
+  for (const kind of RULE_KINDS) if (spec[kind] !== undefined) return kind;
+  return undefined;
+}
+
+/** The pin of whichever variant is set ("" when none). */
+export function pinOf(spec: RuleSpec): string {
+  const kind = ruleKindOf(spec);
+  return (kind && spec[kind]?.pin) || "";
+}

@@ -1,0 +1,20 @@
+// Pure types. What the rest of the program needs from a LiveKit server; src/livekit implements it.
+import type { RemoteRule, RuleSpec } from "./rule.js";
+
+export interface SipClient {
+  /** The HTTP base URL, for plan output (`server`). */
+  readonly server: string;
+  /**
+   * Every dispatch rule on the server. Complete or throws ApiError: a partial list is never
+   * returned (SPEC §5 fail closed).
+   */
+  listRules(): Promise<readonly RemoteRule[]>;
+  /** CreateSIPDispatchRule; never blindly retried after an ambiguous failure. */
+  createRule(spec: RuleSpec): Promise<RemoteRule>;
+  /** UpdateSIPDispatchRule with `replace` (full rule, ID kept). bad_route means "no Update here". */
+  updateRule(id: string, spec: RuleSpec): Promise<RemoteRule>;
+  /** DeleteSIPDispatchRule; throws ApiError not_found when the rule is already gone. */
+  deleteRule(id: string): Promise<void>;
+  /** Whether the server has UpdateSIPDispatchRule (probed without side effects, cached). */
+  supportsUpdate(): Promise<boolean>;
+}
