@@ -5,3 +5,4 @@ export * from "./plan.js";
 export * from "./errors.js";
 export * from "./sip-client.js";
 export { assertNever } from "./assert-never.js";
+export * from "./conflict-key.js";

@@ -1,0 +1,65 @@
+// Pure. The server's dispatch-rule conflict key (livekit-sip-api.md §5.2): two rules conflict iff
+// they share a (pin, trunk, inbound number, number) tuple, where an empty list contributes the
+// single value "" and numbers are normalised as the server's NormalizeNumber does.
+import type { RuleSpec } from "./rule.js";
+import { pinOf } from "./rule.js";
+
+const NUMBER_LIKE = /^\+?[\d\- ()]+$/;
+
+/** livekit/protocol sip.NormalizeNumber: "+1 (555) 123-4567" and "15551234567" -> "+15551234567". */
+export function normalizeNumber(num: string): string {
+  if (!NUMBER_LIKE.test(num)) return num;
+  return `+${num.replace(/[\s\-()+]/g, "")}`;
+}
+
+export interface ConflictKey {
+  readonly pin: string;
+  readonly trunk: string;
+  readonly inboundNumber: string;
+  readonly number: string;
+}
+
+function orEmpty(list: readonly string[] | undefined): readonly string[] {
+  return list && list.length > 0 ? list : [""];
+}
+
+/** Every conflict tuple of a rule, deduplicated, as structured keys. */
+export function conflictKeysOf(spec: RuleSpec): ConflictKey[] {
+  const pin = pinOf(spec);
+  const seen = new Set<string>();
+  const out: ConflictKey[] = [];
+  for (const trunk of orEmpty(spec.trunkIds)) {
+    for (const inbound of orEmpty(spec.inboundNumbers)) {
+      for (const number of orEmpty(spec.numbers)) {
+        const key: ConflictKey = { pin, trunk, inboundNumber: normalizeNumber(inbound), number: normalizeNumber(number) };
+        const id = conflictKeyId(key);
+        if (!seen.has(id)) {
+          seen.add(id);
+          out.push(key);
+        }
+      }
+    }
+  }
+  return out;
+}
+
+/** A stable string for a key, for use in sets and maps. Contains the pin: never log or print it. */
+export function conflictKeyId(key: ConflictKey): string {
+  return JSON.stringify([key.pin, key.trunk, key.inboundNumber, key.number]);
+}
+
+/** Key ids of a rule, for set operations. */
+export function conflictKeyIds(spec: RuleSpec): string[] {
+  return conflictKeysOf(spec).map(conflictKeyId);
+}
+
+/** A printable description of a key with the pin masked, e.g. `trunk ST_1, any caller, number +1555…, pin (sensitive)`. */
+export function describeConflictKey(key: ConflictKey): string {
+  const part = (v: string, any: string) => (v === "" ? any : v);
+  return [
+    `trunk ${part(key.trunk, "(any)")}`,
+    `inbound number ${part(key.inboundNumber, "(any)")}`,
+    `number ${part(key.number, "(any)")}`,
+    `pin ${key.pin === "" ? "(none)" : "(sensitive)"}`,
+  ].join(", ");
+}
