@@ -1,0 +1,187 @@
+// Pure orchestration (no I/O of its own): runs a Schedule's operations through a SipClient with
+// bounded concurrency, never two operations that share a conflict key at once, each only after
+// the operations it depends on succeeded. Every operation's outcome is reported (SPEC §5).
+import {
+  ApiError,
+  assertNever,
+  type Operation,
+  type RemoteRule,
+  type Schedule,
+  type ScheduledOperation,
+  type SipClient,
+} from "../model/index.js";
+
+export type OperationStatus = "ok" | "failed" | "skipped";
+
+export interface OperationOutcome {
+  readonly index: number;
+  readonly change: number;
+  readonly op: Operation["op"];
+  readonly name: string;
+  /** The rule ID the operation acted on or created. */
+  readonly id?: string;
+  readonly status: OperationStatus;
+  /** Extra facts: "already gone", "outcome unknown", "recreated: server has no UpdateSIPDispatchRule". */
+  readonly detail?: string;
+  readonly error?: { readonly code: string; readonly message: string; readonly hint?: string };
+  readonly durationMs: number;
+}
+
+export interface ApplyReport {
+  readonly outcomes: readonly OperationOutcome[];
+  readonly ok: boolean;
+  readonly counts: { readonly ok: number; readonly failed: number; readonly skipped: number };
+}
+
+/** The subset of a pino logger the applier uses. */
+export interface ApplyLogger {
+  info(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+  error(obj: object, msg: string): void;
+}
+
+export interface ApplyDeps {
+  readonly client: SipClient;
+  /** At least 1. */
+  readonly concurrency: number;
+  readonly now: () => number;
+  readonly log?: ApplyLogger;
+}
+
+type State = "waiting" | "running" | "done";
+
+export async function applyPlan(schedule: Schedule, deps: ApplyDeps): Promise<ApplyReport> {
+  const ops = schedule.operations;
+  const concurrency = Math.max(1, Math.floor(deps.concurrency));
+  const state: State[] = ops.map(() => "waiting");
+  const outcomes: (OperationOutcome | undefined)[] = ops.map(() => undefined);
+  const heldKeys = new Map<string, number>();
+  let running = 0;
+
+  return new Promise<ApplyReport>((resolve) => {
+    const finish = () => {
+      const list = outcomes.filter((o): o is OperationOutcome => o !== undefined);
+      const count = (s: OperationStatus) => list.filter((o) => o.status === s).length;
+      const counts = { ok: count("ok"), failed: count("failed"), skipped: count("skipped") };
+      resolve({ outcomes: list, ok: counts.failed === 0 && counts.skipped === 0, counts });
+    };
+
+    const pump = () => {
+      // Skip every operation whose prerequisite did not succeed: it could meet a key that is
+      // still held on the server (fail closed rather than risk a conflict or a half state).
+      let changed = true;
+      while (changed) {
+        changed = false;
+        for (const s of ops) {
+          if (state[s.index] !== "waiting") continue;
+          const blocker = s.after.find((a) => outcomes[a] !== undefined && outcomes[a]?.status !== "ok");
+          if (blocker === undefined) continue;
+          state[s.index] = "done";
+          outcomes[s.index] = skipped(s, `not attempted: operation ${blocker + 1} (${describe(ops[blocker])}) did not succeed`);
+          deps.log?.warn({ op: s.operation.op, rule: s.operation.name, after: blocker }, "operation skipped");
+          changed = true;
+        }
+      }
+      for (const s of ops) {
+        if (running >= concurrency) break;
+        if (state[s.index] !== "waiting") continue;
+        if (!s.after.every((a) => outcomes[a]?.status === "ok")) continue;
+        if (s.keys.some((k) => heldKeys.has(k))) continue;
+        state[s.index] = "running";
+        running += 1;
+        for (const k of s.keys) heldKeys.set(k, s.index);
+        void runOne(s, deps).then((outcome) => {
+          outcomes[s.index] = outcome;
+          state[s.index] = "done";
+          running -= 1;
+          for (const k of s.keys) if (heldKeys.get(k) === s.index) heldKeys.delete(k);
+          pump();
+        });
+      }
+      if (running === 0 && state.every((st) => st === "done")) finish();
+      else if (running === 0 && !ops.some((s) => state[s.index] === "waiting" && s.after.every((a) => outcomes[a]?.status === "ok"))) {
+        // Nothing can start and nothing runs: the schedule has a cycle (a planner bug). Report
+        // the rest as skipped rather than hang.
+        for (const s of ops) {
+          if (state[s.index] !== "waiting") continue;
+          state[s.index] = "done";
+          outcomes[s.index] = skipped(s, "not attempted: unsatisfiable ordering (this is a bug)");
+        }
+        finish();
+      }
+    };
+    pump();
+  });
+}
+
+function describe(s: ScheduledOperation | undefined): string {
+  return s ? `${s.operation.op} ${s.operation.name}` : "unknown";
+}
+
+function skipped(s: ScheduledOperation, detail: string): OperationOutcome {
+  return { index: s.index, change: s.change, op: s.operation.op, name: s.operation.name, status: "skipped", detail, durationMs: 0 };
+}
+
+async function runOne(s: ScheduledOperation, deps: ApplyDeps): Promise<OperationOutcome> {
+  const started = deps.now();
+  const op = s.operation;
+  const base = { index: s.index, change: s.change, op: op.op, name: op.name };
+  const done = (extra: Partial<OperationOutcome> & { status: OperationStatus }): OperationOutcome => {
+    const outcome: OperationOutcome = { ...base, ...extra, durationMs: deps.now() - started };
+    const fields = { op: op.op, rule: op.name, id: outcome.id, status: outcome.status, detail: outcome.detail, durationMs: outcome.durationMs, error: outcome.error };
+    if (outcome.status === "ok") deps.log?.info(fields, "operation applied");
+    else deps.log?.error(fields, "operation failed");
+    return outcome;
+  };
+  try {
+    switch (op.op) {
+      case "create": {
+        const created: RemoteRule = await deps.client.createRule(op.spec);
+        return done({ status: "ok", id: created.id });
+      }
+      case "update": {
+        try {
+          const updated = await deps.client.updateRule(op.id, op.spec);
+          return done({ status: "ok", id: updated.id });
+        } catch (err) {
+          // livekit-sip-api.md §6: servers before v1.9.0 have no UpdateSIPDispatchRule (bad_route).
+          // Same keys, same slot in the schedule: delete then create is safe here.
+          if (!(err instanceof ApiError && err.method === "UpdateSIPDispatchRule" && err.twirpCode === "bad_route")) throw err;
+          await deleteTolerant(deps.client, op.id);
+          const created = await deps.client.createRule(op.spec);
+          return done({ status: "ok", id: created.id, detail: "recreated: the server has no UpdateSIPDispatchRule" });
+        }
+      }
+      case "delete": {
+        const gone = await deleteTolerant(deps.client, op.id);
+        return done({ status: "ok", id: op.id, ...(gone ? { detail: "already gone" } : {}) });
+      }
+      default:
+        return assertNever(op, "operation");
+    }
+  } catch (err) {
+    return done({ status: "failed", ...("id" in op ? { id: op.id } : {}), ...errorFields(err) });
+  }
+}
+
+/** Deletes a rule; not_found counts as success (livekit-sip-api.md §5.5). Returns true when it was already gone. */
+async function deleteTolerant(client: SipClient, id: string): Promise<boolean> {
+  try {
+    await client.deleteRule(id);
+    return false;
+  } catch (err) {
+    if (err instanceof ApiError && err.twirpCode === "not_found") return true;
+    throw err;
+  }
+}
+
+function errorFields(err: unknown): Pick<OperationOutcome, "error" | "detail"> {
+  if (err instanceof ApiError) {
+    return {
+      error: { code: err.twirpCode, message: err.message, ...(err.hint ? { hint: err.hint } : {}) },
+      ...(err.ambiguous ? { detail: "outcome unknown: not retried; the next run lists the server and converges" } : {}),
+    };
+  }
+  const message = err instanceof Error ? err.message : String(err);
+  return { error: { code: "unexpected", message } };
+}

@@ -1,0 +1,3 @@
+// Pure orchestration. The applier's public surface.
+export { applyPlan } from "./apply-plan.js";
+export type { ApplyDeps, ApplyLogger, ApplyReport, OperationOutcome, OperationStatus } from "./apply-plan.js";

@@ -1,0 +1,157 @@
+// Unit: the applier's scheduling guarantees (concurrency bound, key exclusion, dependencies,
+// partial failure) against a small in-memory SipClient.
+import { describe, expect, it } from "vitest";
+import { applyPlan } from "../../../src/apply/index.js";
+import { ApiError, type Operation, type RemoteRule, type RuleSpec, type Schedule, type ScheduledOperation, type SipClient } from "../../../src/model/index.js";
+
+interface FakeOptions {
+  readonly delayMs?: number;
+  readonly fail?: (op: string, arg: string) => ApiError | undefined;
+}
+
+function fakeClient(opts: FakeOptions = {}) {
+  const calls: string[] = [];
+  let active = 0;
+  let maxActive = 0;
+  let nextId = 1;
+  const rules = new Map<string, RuleSpec>();
+  const step = async (label: string, arg: string) => {
+    calls.push(`${label}:${arg}`);
+    active += 1;
+    maxActive = Math.max(maxActive, active);
+    await new Promise((r) => setTimeout(r, opts.delayMs ?? 5));
+    active -= 1;
+    const err = opts.fail?.(label, arg);
+    if (err) throw err;
+  };
+  const client: SipClient = {
+    server: "http://fake",
+    listRules: async () => [...rules].map(([id, spec]) => ({ id, spec })),
+    createRule: async (spec): Promise<RemoteRule> => {
+      await step("create", spec.name);
+      const id = `SDR_${String(nextId++).padStart(12, "0")}`;
+      rules.set(id, spec);
+      return { id, spec };
+    },
+    updateRule: async (id, spec) => {
+      await step("update", id);
+      rules.set(id, spec);
+      return { id, spec };
+    },
+    deleteRule: async (id) => {
+      await step("delete", id);
+      rules.delete(id);
+    },
+    supportsUpdate: async () => true,
+  };
+  return { client, calls, maxActive: () => maxActive, rules };
+}
+
+function sched(ops: readonly { op: Operation; after?: number[]; keys?: string[] }[]): Schedule {
+  const operations: ScheduledOperation[] = ops.map((o, index) => ({ index, change: index, operation: o.op, after: o.after ?? [], keys: o.keys ?? [] }));
+  return { operations };
+}
+const spec = (name: string): RuleSpec => ({ name, individual: { roomPrefix: name } });
+let clock = 0;
+const now = () => (clock += 1);
+
+describe("applyPlan", () => {
+  it("never runs more operations at once than the concurrency allows", async () => {
+    const f = fakeClient({ delayMs: 10 });
+    const ops = Array.from({ length: 12 }, (_, i) => ({ op: { op: "create", name: `r${i}`, spec: spec(`r${i}`) } as const, keys: [`k${i}`] }));
+    const report = await applyPlan(sched(ops), { client: f.client, concurrency: 3, now });
+    expect(report.ok).toBe(true);
+    expect(report.counts.ok).toBe(12);
+    expect(f.maxActive()).toBe(3);
+  });
+
+  it("never runs two operations that share a conflict key at the same time", async () => {
+    const f = fakeClient({ delayMs: 10 });
+    const ops = Array.from({ length: 6 }, (_, i) => ({ op: { op: "create", name: `r${i}`, spec: spec(`r${i}`) } as const, keys: ["same"] }));
+    await applyPlan(sched(ops), { client: f.client, concurrency: 4, now });
+    expect(f.maxActive()).toBe(1);
+  });
+
+  it("starts an operation only after its prerequisites succeeded", async () => {
+    const f = fakeClient();
+    const report = await applyPlan(
+      sched([
+        { op: { op: "create", name: "b", spec: spec("b") }, after: [1] },
+        { op: { op: "delete", name: "a", id: "SDR_a" } },
+      ]),
+      { client: f.client, concurrency: 4, now },
+    );
+    expect(report.ok).toBe(true);
+    expect(f.calls).toEqual(["delete:SDR_a", "create:b"]);
+  });
+
+  it("skips dependents of a failed operation, still runs independent ones, and reports each outcome", async () => {
+    const f = fakeClient({
+      fail: (op, arg) => (op === "delete" && arg === "SDR_a" ? new ApiError({ method: "DeleteSIPDispatchRule", twirpCode: "internal", status: 500, message: "boom", retryable: true }) : undefined),
+    });
+    const report = await applyPlan(
+      sched([
+        { op: { op: "delete", name: "a", id: "SDR_a" } },
+        { op: { op: "create", name: "b", spec: spec("b") }, after: [0] },
+        { op: { op: "create", name: "c", spec: spec("c") }, after: [1] },
+        { op: { op: "create", name: "d", spec: spec("d") } },
+      ]),
+      { client: f.client, concurrency: 2, now },
+    );
+    expect(report.ok).toBe(false);
+    expect(report.outcomes.map((o) => [o.name, o.status])).toEqual(
+      expect.arrayContaining([["a", "failed"], ["b", "skipped"], ["c", "skipped"], ["d", "ok"]]),
+    );
+    expect(report.counts).toEqual({ ok: 1, failed: 1, skipped: 2 });
+    expect(f.calls).not.toContain("create:b");
+    expect(report.outcomes.find((o) => o.name === "a")?.error?.code).toBe("internal");
+  });
+
+  it("treats not_found on delete as already gone", async () => {
+    const f = fakeClient({
+      fail: (op) => (op === "delete" ? new ApiError({ method: "DeleteSIPDispatchRule", twirpCode: "not_found", status: 404, message: "requested sip dispatch rule does not exist", retryable: false }) : undefined),
+    });
+    const report = await applyPlan(sched([{ op: { op: "delete", name: "a", id: "SDR_a" } }]), { client: f.client, concurrency: 1, now });
+    expect(report.ok).toBe(true);
+    expect(report.outcomes[0]?.detail).toBe("already gone");
+  });
+
+  it("falls back to delete + create when the server has no UpdateSIPDispatchRule", async () => {
+    const f = fakeClient({
+      fail: (op) => (op === "update" ? new ApiError({ method: "UpdateSIPDispatchRule", twirpCode: "bad_route", status: 404, message: "no handler", retryable: false }) : undefined),
+    });
+    const report = await applyPlan(sched([{ op: { op: "update", name: "a", id: "SDR_a", spec: spec("a") } }]), { client: f.client, concurrency: 1, now });
+    expect(report.ok).toBe(true);
+    expect(f.calls).toEqual(["update:SDR_a", "delete:SDR_a", "create:a"]);
+    expect(report.outcomes[0]?.detail).toMatch(/recreated/);
+  });
+
+  it("reports an ambiguous create failure without replaying it", async () => {
+    const f = fakeClient({
+      fail: (op) => (op === "create" ? new ApiError({ method: "CreateSIPDispatchRule", twirpCode: "timeout", status: 0, message: "timed out", retryable: false, ambiguous: true }) : undefined),
+    });
+    const report = await applyPlan(sched([{ op: { op: "create", name: "a", spec: spec("a") } }]), { client: f.client, concurrency: 1, now });
+    expect(report.ok).toBe(false);
+    expect(f.calls).toEqual(["create:a"]);
+    expect(report.outcomes[0]?.detail).toMatch(/outcome unknown/);
+  });
+
+  it("does not hang on a cyclic schedule: everything in the cycle is skipped", async () => {
+    const f = fakeClient();
+    const report = await applyPlan(
+      sched([
+        { op: { op: "create", name: "a", spec: spec("a") }, after: [1] },
+        { op: { op: "create", name: "b", spec: spec("b") }, after: [0] },
+      ]),
+      { client: f.client, concurrency: 2, now },
+    );
+    expect(report.counts.skipped).toBe(2);
+    expect(f.calls).toEqual([]);
+  });
+
+  it("finishes an empty schedule at once", async () => {
+    const f = fakeClient();
+    const report = await applyPlan({ operations: [] }, { client: f.client, concurrency: 4, now });
+    expect(report).toEqual({ outcomes: [], ok: true, counts: { ok: 0, failed: 0, skipped: 0 } });
+  });
+});
