@@ -1,0 +1,120 @@
+// Pure. The offline checks beyond the schema, run in order over one context: unique names,
+// the server's media limits, and the server's conflict rule (livekit-sip-api.md §5.2), each
+// naming both rules and their lines. Pins are never printed: a key says "pin (sensitive)".
+import { conflictKeysOf, conflictKeyId, describeConflictKey, type Diagnostic, type RuleSpec } from "../model/index.js";
+import { diagnosticAt, keyOrValueOffset, valueOffset, type PathSegment, type SourceIndex } from "./positions.js";
+
+export interface RuleEntry {
+  /** Position in `rules`. */
+  readonly index: number;
+  /** The rule's name when it is a non-empty string (even if the rule has other problems). */
+  readonly name: string | undefined;
+  /** Set only for rules without schema errors: the checks below need a well-formed rule. */
+  readonly spec: RuleSpec | undefined;
+}
+
+export interface CheckContext {
+  readonly rules: readonly RuleEntry[];
+  readonly source: SourceIndex;
+}
+
+type Check = (ctx: CheckContext) => Diagnostic[];
+
+/** `MaxSIPMediaTimeout = 10 * time.Minute` (livekit-sip-api.md §5.2). */
+export const MAX_MEDIA_TIMEOUT_SECONDS = 600;
+
+function namePath(i: number): PathSegment[] {
+  return ["rules", i, "name"];
+}
+
+function where(ctx: CheckContext, i: number): { line: number; column: number; offset: number | undefined } {
+  const offset = keyOrValueOffset(ctx.source, namePath(i)) ?? valueOffset(ctx.source, ["rules", i]);
+  const pos = offset === undefined ? { line: 0, column: 0 } : ctx.source.locate(offset);
+  return { ...pos, offset };
+}
+
+function related(ctx: CheckContext, i: number): Diagnostic["related"] {
+  const w = where(ctx, i);
+  return [{ file: ctx.source.file, line: w.line, column: w.column, path: `rules[${i}].name` }];
+}
+
+export const uniqueNames: Check = (ctx) => {
+  const first = new Map<string, number>();
+  const out: Diagnostic[] = [];
+  for (const r of ctx.rules) {
+    if (r.name === undefined) continue;
+    const prev = first.get(r.name);
+    if (prev === undefined) {
+      first.set(r.name, r.index);
+      continue;
+    }
+    out.push(
+      diagnosticAt(ctx.source, keyOrValueOffset(ctx.source, [...namePath(r.index)]), namePath(r.index), {
+        code: "duplicate-name",
+        message: `duplicate rule name \`${r.name}\`: rules[${prev}] (line ${where(ctx, prev).line}) has it too`,
+        hint: "rule names must be unique: they match the rules on the server; rename one of them",
+        related: related(ctx, prev),
+      }),
+    );
+  }
+  return out;
+};
+
+function seconds(duration: string): number {
+  return Number(duration.slice(0, -1));
+}
+
+export const mediaTimeoutInRange: Check = (ctx) => {
+  const out: Diagnostic[] = [];
+  for (const r of ctx.rules) {
+    const t = r.spec?.media?.mediaTimeout;
+    if (t === undefined || seconds(t) <= MAX_MEDIA_TIMEOUT_SECONDS) continue;
+    const path = ["rules", r.index, "media", "mediaTimeout"];
+    out.push(
+      diagnosticAt(ctx.source, valueOffset(ctx.source, path), path, {
+        code: "media-timeout-too-long",
+        message: `\`mediaTimeout\` ${t} is over the server's maximum of 10 minutes`,
+        hint: `use at most "${MAX_MEDIA_TIMEOUT_SECONDS}s"; the server rejects longer timeouts`,
+      }),
+    );
+  }
+  return out;
+};
+
+/** Two rules that share a (pin, trunk, inbound number, number) key: the server refuses the second. */
+export const noServerConflicts: Check = (ctx) => {
+  const owner = new Map<string, number>();
+  const reported = new Set<string>();
+  const out: Diagnostic[] = [];
+  for (const r of ctx.rules) {
+    if (r.spec === undefined) continue;
+    for (const key of conflictKeysOf(r.spec)) {
+      const id = conflictKeyId(key);
+      const prev = owner.get(id);
+      if (prev === undefined) {
+        owner.set(id, r.index);
+        continue;
+      }
+      const pair = `${prev}:${r.index}`;
+      if (prev === r.index || reported.has(pair)) continue;
+      reported.add(pair);
+      const other = ctx.rules.find((x) => x.index === prev);
+      const w = where(ctx, r.index);
+      out.push(
+        diagnosticAt(ctx.source, w.offset, namePath(r.index), {
+          code: "rule-conflict",
+          message: `rule \`${r.name ?? `rules[${r.index}]`}\` conflicts with rule \`${other?.name ?? `rules[${prev}]`}\` (line ${where(ctx, prev).line}): both match ${describeConflictKey(key)}`,
+          hint: "the server rejects two rules with the same pin, trunk, inbound number and number (an empty list counts as any): give one of them different `trunkIds`, `numbers` or `inboundNumbers`, or a different pin",
+          related: related(ctx, prev),
+        }),
+      );
+    }
+  }
+  return out;
+};
+
+export const RULE_CHECKS: readonly Check[] = [uniqueNames, mediaTimeoutInRange, noServerConflicts];
+
+export function checkRules(ctx: CheckContext): Diagnostic[] {
+  return RULE_CHECKS.flatMap((check) => check(ctx));
+}

@@ -1,0 +1,189 @@
+// Pure. Validates the interpolated value against schemas/dispatch-rules.schema.json and turns
+// every ajv error into a positioned Diagnostic with a human message and a hint (closest key for
+// typos, the allowed values for enums, a specific message for server-owned fields).
+import { RULE_KINDS, type Diagnostic } from "../model/index.js";
+import { diagnosticAt, keyOrValueOffset, valueOffset, type PathSegment, type SourceIndex } from "./positions.js";
+import { closest } from "./suggest.js";
+import { getValidator, type SchemaError } from "./validator.js";
+
+/** Fields of SIPDispatchRuleInfo that the server sets (livekit-sip-api.md §2.2). */
+export const SERVER_OWNED_FIELDS = ["sipDispatchRuleId", "createdAt", "updatedAt", "sip_dispatch_rule_id", "created_at", "updated_at"] as const;
+
+/** Wire-shaped keys people paste from `lk sip dispatch list --json` or the API docs. */
+const WIRE_KEY_HINTS: Readonly<Record<string, string>> = {
+  rule: "write the rule type directly under the rule: `direct:`, `individual:` or `callee:`",
+  dispatchRuleDirect: "did you mean `direct`?",
+  dispatchRuleIndividual: "did you mean `individual`?",
+  dispatchRuleCallee: "did you mean `callee`?",
+  dispatch_rule_direct: "did you mean `direct`?",
+  dispatch_rule_individual: "did you mean `individual`?",
+  dispatch_rule_callee: "did you mean `callee`?",
+};
+
+export function checkSchema(value: unknown, index: SourceIndex): Diagnostic[] {
+  const validate = getValidator();
+  if (validate(value)) return [];
+  const out: Diagnostic[] = [];
+  for (const err of validate.errors ?? []) {
+    const d = toDiagnostic(err, value, index);
+    if (d !== undefined) out.push(d);
+  }
+  return out;
+}
+
+/** `/rules/0/name` -> ["rules", 0, "name"], using the data to tell list indexes from keys. */
+export function segmentsOf(pointer: string, root: unknown): PathSegment[] {
+  if (pointer === "") return [];
+  const out: PathSegment[] = [];
+  let cur: unknown = root;
+  for (const raw of pointer.slice(1).split("/")) {
+    const seg = raw.replace(/~1/g, "/").replace(/~0/g, "~");
+    if (Array.isArray(cur)) {
+      const i = Number(seg);
+      out.push(i);
+      cur = cur[i];
+    } else {
+      out.push(seg);
+      cur = cur !== null && typeof cur === "object" ? (cur as Record<string, unknown>)[seg] : undefined;
+    }
+  }
+  return out;
+}
+
+/** The last key of a path with its indexes: `trunkIds[1]`, `rules[3]`, or "the file". */
+export function labelOf(path: readonly PathSegment[]): string {
+  let start = path.length - 1;
+  while (start > 0 && typeof path[start] === "number") start -= 1;
+  if (start < 0) return "the file";
+  let out = String(path[start]);
+  for (const seg of path.slice(start + 1)) out += `[${String(seg)}]`;
+  return out;
+}
+
+const TYPE_NAMES: Readonly<Record<string, string>> = {
+  string: "a string",
+  integer: "a whole number",
+  number: "a number",
+  boolean: "true or false",
+  object: "a mapping",
+  array: "a list",
+  null: "empty",
+};
+
+export function describeValue(v: unknown): string {
+  if (v === null) return "empty";
+  if (Array.isArray(v)) return "a list";
+  if (typeof v === "object") return "a mapping";
+  if (typeof v === "number") return Number.isInteger(v) ? "a whole number" : Number.isFinite(v) ? "a number" : "a non-finite number";
+  if (typeof v === "boolean") return "true/false";
+  return "a string";
+}
+
+function short(v: unknown): string {
+  const text = typeof v === "string" ? v : JSON.stringify(v) ?? String(v);
+  return text.length > 40 ? `${text.slice(0, 37)}...` : text;
+}
+
+function typeHint(expected: readonly string[], data: unknown, path: readonly PathSegment[]): string {
+  const last = path[path.length - 1];
+  if (data === null && expected.includes("object")) {
+    if (typeof last === "string" && (RULE_KINDS as readonly string[]).includes(last)) return `write \`${last}: {}\` for a rule with default settings`;
+    return "write `{}` for an empty mapping, or remove the key";
+  }
+  if (data === null && expected.includes("array")) return "write `[]` for an empty list, or remove the key";
+  if (expected.includes("string") && (typeof data === "number" || typeof data === "boolean")) return `quote it: "${short(data)}" (YAML reads it as ${describeValue(data)})`;
+  if ((expected.includes("integer") || expected.includes("number")) && typeof data === "string" && data.trim() !== "" && Number.isFinite(Number(data))) return "write the number without quotes";
+  if (expected.includes("boolean") && typeof data === "string") return "write true or false without quotes";
+  if (expected.includes("array") && (typeof data === "string" || typeof data === "number")) return `write a list: [${short(data)}]`;
+  if (expected.includes("array") && data !== null && typeof data === "object") return "write a list: each item on its own line starting with `- `";
+  if (path.length === 0) return "the file must be a mapping with `version: 1` and `rules:`";
+  return `change the value to ${expected.map((t) => TYPE_NAMES[t] ?? t).join(" or ")}`;
+}
+
+const REQUIRED_HINTS: Readonly<Record<string, string>> = {
+  version: "add `version: 1` at the top of the file",
+  rules: "add `rules:` with a list of rules (`rules: []` for none)",
+  name: "every rule needs a unique `name`: it is the key that matches the rule on the server",
+  roomName: "set `roomName` to the room every call joins",
+};
+
+function toDiagnostic(err: SchemaError, root: unknown, index: SourceIndex): Diagnostic | undefined {
+  const path = segmentsOf(err.instancePath, root);
+  const label = labelOf(path);
+  const at = (p: readonly PathSegment[], key = false) => (key ? keyOrValueOffset(index, p) : undefined) ?? valueOffset(index, p);
+  const make = (offset: number | undefined, p: readonly PathSegment[], code: string, message: string, hint: string) => diagnosticAt(index, offset, p, { code, message, hint });
+  switch (err.keyword) {
+    case "additionalProperties": {
+      const key = String(err.params.additionalProperty);
+      const keyPath = [...path, key];
+      if ((SERVER_OWNED_FIELDS as readonly string[]).includes(key))
+        return make(at(keyPath, true), keyPath, "server-owned-field", `\`${key}\` is set by the server and cannot be written in the file`, "remove it: rules are matched by `name`, and the server sets IDs and timestamps");
+      const allowed = Object.keys((err.parentSchema?.properties as Record<string, unknown> | undefined) ?? {});
+      const guess = closest(key, allowed);
+      const hint = WIRE_KEY_HINTS[key] ?? (guess !== undefined ? `did you mean \`${guess}\`?` : allowed.length > 0 ? `allowed keys here: ${allowed.join(", ")}` : "remove it");
+      return make(at(keyPath, true), keyPath, "unknown-key", `unknown key \`${short(key)}\``, hint);
+    }
+    case "required": {
+      // The oneOf over rule types reports its own error below.
+      if (err.schemaPath.includes("/oneOf/")) return undefined;
+      const missing = String(err.params.missingProperty);
+      const isRule = path.length === 2 && path[0] === "rules";
+      const hint = missing === "name" && !isRule ? "add `name`, e.g. `name: PCMU`" : (REQUIRED_HINTS[missing] ?? `add \`${missing}\``);
+      return make(at(path, true), path, "missing-key", `missing required key \`${missing}\`${path.length > 0 ? ` in ${label}` : ""}`, hint);
+    }
+    case "oneOf": {
+      const data = err.data !== null && typeof err.data === "object" ? (err.data as Record<string, unknown>) : {};
+      const kinds = RULE_KINDS.filter((k) => Object.prototype.hasOwnProperty.call(data, k));
+      const what = typeof data.name === "string" && data.name !== "" ? `rule \`${short(data.name)}\`` : label;
+      if (kinds.length === 0)
+        return make(at(path, true), path, "missing-rule-type", `${what} has no rule type`, "add exactly one of `direct: {roomName: ...}`, `individual: {}` or `callee: {}`");
+      const second = [...path, kinds[1] as string];
+      return make(at(second, true), second, "multiple-rule-types", `${what} has more than one rule type: ${kinds.map((k) => `\`${k}\``).join(" and ")}`, "a rule has exactly one type: keep one of direct, individual, callee and make separate rules for the others");
+    }
+    case "type": {
+      const expected = Array.isArray(err.params.type) ? (err.params.type as string[]) : [String(err.params.type)];
+      const want = expected.map((t) => TYPE_NAMES[t] ?? t).join(" or ");
+      const subject = path.length === 0 ? "the file" : `\`${label}\``;
+      return make(at(path), path, "wrong-type", `${subject} must be ${want}, not ${describeValue(err.data)}`, typeHint(expected, err.data, path));
+    }
+    case "enum": {
+      const allowed = ((err.params.allowedValues as unknown[]) ?? []).filter((v): v is string => typeof v === "string" && !v.startsWith("SIP_MEDIA_ENCRYPT_"));
+      const guess = typeof err.data === "string" ? closest(err.data, allowed) : undefined;
+      const hint = `use one of: ${allowed.join(", ")}${guess !== undefined ? ` (did you mean \`${guess}\`?)` : ""}`;
+      return make(at(path), path, "invalid-value", `\`${label}\` has an invalid value \`${short(err.data)}\``, hint);
+    }
+    case "const":
+      return make(at(path), path, "invalid-value", `\`${label}\` must be ${JSON.stringify(err.params.allowedValue)}`, label === "version" ? "set `version: 1`: it is the only format version" : `set it to ${JSON.stringify(err.params.allowedValue)}`);
+    case "minLength":
+      return make(at(path), path, "empty-value", `\`${label}\` must not be empty`, label === "name" ? "give the rule a unique, non-empty name" : "remove the empty entry or give it a value");
+    case "pattern":
+      return patternDiagnostic(err, path, label, at(path), index);
+    case "minimum":
+    case "maximum": {
+      const limit = Number(err.params.limit);
+      const word = err.keyword === "minimum" ? "at least" : "at most";
+      return make(at(path), path, "out-of-range", `\`${label}\` must be ${word} ${limit}`, `use a value ${word} ${limit}`);
+    }
+    default:
+      return make(at(path), path, "schema", `\`${label}\` ${err.message ?? "is invalid"}`, "see schemas/dispatch-rules.schema.json for the allowed values");
+  }
+}
+
+function patternDiagnostic(err: SchemaError, path: readonly PathSegment[], label: string, offset: number | undefined, index: SourceIndex): Diagnostic {
+  const last = path[path.length - 1];
+  if (last === "mediaTimeout")
+    return diagnosticAt(index, offset, path, {
+      code: "invalid-duration",
+      message: `\`mediaTimeout\` must be a duration in seconds like "30s", not \`${short(err.data)}\``,
+      hint: 'write seconds with an `s` suffix, e.g. "30s" or "1.5s" (10 minutes is "600s", the maximum)',
+    });
+  if (last === "name" && path.includes("codecs")) {
+    const empty = err.data === "";
+    return diagnosticAt(index, offset, path, {
+      code: "invalid-codec",
+      message: empty ? "codec name must not be empty" : "codec name must not contain whitespace or '/'",
+      hint: "write the codec name only, e.g. PCMU or opus; the clock rate goes in `rate`",
+    });
+  }
+  return diagnosticAt(index, offset, path, { code: "invalid-value", message: `\`${label}\` does not match ${String(err.params.pattern)}`, hint: "see schemas/dispatch-rules.schema.json for the allowed form" });
+}

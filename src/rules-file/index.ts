@@ -1,0 +1,6 @@
+// Pure surface of the rules-file module (readRulesFile is its one I/O function): dispatch-rules.yaml
+// -> DesiredState or every Diagnostic.
+export { loadRulesText, MAX_FILE_BYTES, type LoadOptions, type LoadResult } from "./load-rules-text.js";
+export { readRulesFile } from "./read-rules-file.js";
+export { interpolateString, type Env } from "./interpolate.js";
+export { SERVER_OWNED_FIELDS } from "./check-schema.js";

@@ -1,0 +1,118 @@
+// Pure. `${VAR}`, `${VAR:-default}` and `$${` in string values, from an env passed in. A missing
+// variable without a default is a diagnostic at its line (never an empty string), and values
+// (pins) never appear in a message.
+import type { Diagnostic } from "../model/index.js";
+import { diagnosticAt, pointerOf, type PathSegment, type SourceIndex } from "./positions.js";
+
+export type Env = Readonly<Record<string, string | undefined>>;
+
+const VAR_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+export interface InterpolationProblem {
+  /** Index in the string of the `${` the problem is about, for the column. */
+  readonly at: number;
+  readonly code: string;
+  readonly message: string;
+  readonly hint: string;
+}
+
+/** Replaces every reference in one string; problems are listed with their index in the string. */
+export function interpolateString(input: string, env: Env): { readonly value: string; readonly problems: readonly InterpolationProblem[] } {
+  if (!input.includes("$")) return { value: input, problems: [] };
+  let out = "";
+  const problems: InterpolationProblem[] = [];
+  let i = 0;
+  while (i < input.length) {
+    const dollar = input.indexOf("$", i);
+    if (dollar === -1) {
+      out += input.slice(i);
+      break;
+    }
+    out += input.slice(i, dollar);
+    if (input.startsWith("$${", dollar)) {
+      out += "${";
+      i = dollar + 3;
+      continue;
+    }
+    if (!input.startsWith("${", dollar)) {
+      out += "$";
+      i = dollar + 1;
+      continue;
+    }
+    const close = input.indexOf("}", dollar + 2);
+    if (close === -1) {
+      problems.push({ at: dollar, code: "bad-interpolation", message: "unterminated `${`: missing `}`", hint: "close it as `${NAME}`, or write `$${` for a literal `${`" });
+      out += input.slice(dollar);
+      break;
+    }
+    const body = input.slice(dollar + 2, close);
+    const sep = body.indexOf(":-");
+    const name = sep === -1 ? body : body.slice(0, sep);
+    i = close + 1;
+    if (!VAR_NAME.test(name)) {
+      problems.push({
+        at: dollar,
+        code: "bad-interpolation",
+        message: `\`\${${name.slice(0, 40)}}\` is not a valid variable reference`,
+        hint: "use `${NAME}` or `${NAME:-default}` with NAME made of letters, digits and _, or write `$${` for a literal `${`",
+      });
+      continue;
+    }
+    const value = env[name];
+    if (value !== undefined) out += value;
+    else if (sep !== -1) out += body.slice(sep + 2);
+    else
+      problems.push({
+        at: dollar,
+        code: "missing-env",
+        message: `environment variable \`${name}\` is not set`,
+        hint: `set ${name}, or give a default: \`\${${name}:-default}\``,
+      });
+  }
+  return { value: out, problems };
+}
+
+/** Offset of the n-th `${` of a scalar in the source, or the scalar's start when it cannot be found. */
+function offsetOf(index: SourceIndex, path: readonly PathSegment[], nth: number): number | undefined {
+  const info = index.nodes.get(pointerOf(path));
+  if (info === undefined) return undefined;
+  const source = index.text.slice(info.value.start, info.value.end);
+  let at = -1;
+  for (let k = 0; k <= nth; k++) {
+    at = source.indexOf("${", at + 1);
+    if (at === -1) return info.value.start;
+    // `$${` is an escape, not a reference: skip it.
+    if (at > 0 && source[at - 1] === "$") k -= 1;
+  }
+  return info.value.start + at;
+}
+
+/** A copy of `value` with every string value interpolated (mapping keys are left alone). */
+export function interpolateValue(value: unknown, env: Env, index: SourceIndex): { readonly value: unknown; readonly diagnostics: readonly Diagnostic[] } {
+  const diagnostics: Diagnostic[] = [];
+  const visit = (v: unknown, path: PathSegment[]): unknown => {
+    if (typeof v === "string") {
+      const r = interpolateString(v, env);
+      for (const p of r.problems) {
+        // The references before this one tell which `${` of the source it is.
+        const nth = countRefsBefore(v, p.at);
+        diagnostics.push(diagnosticAt(index, offsetOf(index, path, nth), path, { code: p.code, message: p.message, hint: p.hint }));
+      }
+      return r.value;
+    }
+    if (Array.isArray(v)) return v.map((el, i) => visit(el, [...path, i]));
+    if (v !== null && typeof v === "object") {
+      const out: Record<string, unknown> = {};
+      for (const k of Object.keys(v)) Object.defineProperty(out, k, { value: visit((v as Record<string, unknown>)[k], [...path, k]), enumerable: true, writable: true, configurable: true });
+      return out;
+    }
+    return v;
+  };
+  return { value: visit(value, []), diagnostics };
+}
+
+function countRefsBefore(text: string, at: number): number {
+  let n = 0;
+  for (let i = text.indexOf("${"); i !== -1 && i < at; i = text.indexOf("${", i + 1)) if (i === 0 || text[i - 1] !== "$") n += 1;
+  return n;
+}

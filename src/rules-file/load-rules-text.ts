@@ -1,0 +1,118 @@
+// Pure. Text (or raw bytes) of a rules file -> the desired state, or every problem at once:
+// decode and guard (size, UTF-8, control characters), YAML, interpolation, schema, conversion,
+// then the offline checks. Never throws for any input.
+import type { DesiredRule, DesiredState, Diagnostic } from "../model/index.js";
+import { checkRules, type RuleEntry } from "./check-rules.js";
+import { checkSchema } from "./check-schema.js";
+import { interpolateValue, type Env } from "./interpolate.js";
+import { parseYaml } from "./parse-yaml.js";
+import { dedupeDiagnostics, diagnosticAt, makeLocator, sortDiagnostics } from "./positions.js";
+import { nameLocation, toDesiredState, toRuleSpec } from "./to-desired-rules.js";
+
+export interface LoadOptions {
+  readonly env: Env;
+}
+
+export type LoadResult =
+  | { readonly ok: true; readonly state: DesiredState; readonly warnings: readonly Diagnostic[] }
+  | { readonly ok: false; readonly diagnostics: readonly Diagnostic[] };
+
+/** Larger files are refused before parsing: a rules file is kilobytes; this guards memory and time. */
+export const MAX_FILE_BYTES = 5 * 1024 * 1024;
+
+/** YAML 1.2 forbids these C0 controls in a stream; they mean a binary or corrupted file. */
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
+const CONTROL_CHAR = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]/;
+
+function failure(diagnostics: readonly Diagnostic[]): LoadResult {
+  return { ok: false, diagnostics: sortDiagnostics(dedupeDiagnostics(diagnostics)) };
+}
+
+function atLine0(file: string, code: string, message: string, hint: string): Diagnostic {
+  return { code, severity: "error", message, hint, file, line: 0, column: 0, path: "" };
+}
+
+/** Offset of the first byte that is not part of a well-formed UTF-8 sequence. */
+export function firstInvalidUtf8(bytes: Uint8Array): number {
+  let i = 0;
+  while (i < bytes.length) {
+    const b = bytes[i] as number;
+    const need = b < 0x80 ? 0 : b >= 0xc2 && b <= 0xdf ? 1 : b >= 0xe0 && b <= 0xef ? 2 : b >= 0xf0 && b <= 0xf4 ? 3 : -1;
+    if (need < 0) return i;
+    for (let k = 1; k <= need; k++) {
+      const c = bytes[i + k];
+      if (c === undefined || (c & 0xc0) !== 0x80) return i;
+    }
+    // Overlongs, surrogates and > U+10FFFF (RFC 3629).
+    const b1 = bytes[i + 1] as number;
+    if ((b === 0xe0 && b1 < 0xa0) || (b === 0xed && b1 > 0x9f) || (b === 0xf0 && b1 < 0x90) || (b === 0xf4 && b1 > 0x8f)) return i;
+    i += need + 1;
+  }
+  return -1;
+}
+
+function decode(input: string | Uint8Array, file: string): { text: string } | { diagnostic: Diagnostic } {
+  const size = typeof input === "string" ? input.length : input.byteLength;
+  if (size > MAX_FILE_BYTES)
+    return { diagnostic: atLine0(file, "file-too-large", `the file is ${size} bytes, over the limit of ${MAX_FILE_BYTES} (5 MiB)`, "a rules file should be far smaller: is this the right file?") };
+  if (typeof input === "string") return { text: input.replace(/^\uFEFF/, "") };
+  const bad = firstInvalidUtf8(input);
+  if (bad !== -1) {
+    let line = 1;
+    let lineStart = 0;
+    for (let i = 0; i < bad; i++) if (input[i] === 0x0a) {
+      line += 1;
+      lineStart = i + 1;
+    }
+    return {
+      diagnostic: { code: "not-utf8", severity: "error", message: `the file is not valid UTF-8 (byte ${bad})`, hint: "save the file as UTF-8 text", file, line, column: bad - lineStart + 1, path: "" },
+    };
+  }
+  return { text: new TextDecoder("utf-8").decode(input) };
+}
+
+/** Pure: text (or raw bytes, to detect non-UTF-8) -> desired state or every problem. */
+export function loadRulesText(input: string | Uint8Array, file: string, options: LoadOptions): LoadResult {
+  const decoded = decode(input, file);
+  if ("diagnostic" in decoded) return failure([decoded.diagnostic]);
+  const text = decoded.text;
+  const control = CONTROL_CHAR.exec(text);
+  if (control !== null) {
+    const code = (control[0].codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, "0");
+    return failure([diagnosticAt({ file, locate: makeLocator(text) }, control.index, [], { code: "control-character", message: `the file contains the control character U+${code}`, hint: "a rules file is UTF-8 text: is this a binary file?" })]);
+  }
+  if (text.trim() === "") return failure([atLine0(file, "empty-file", "the file is empty", "write `version: 1` and `rules:`; an empty file is never taken as an empty rule set")]);
+
+  const parsed = parseYaml(text, file);
+  if (!parsed.ok) return failure(parsed.diagnostics);
+  if (parsed.value === null && parsed.diagnostics.length === 0)
+    return failure([atLine0(file, "empty-file", "the file has no content (only comments or `null`)", "write `version: 1` and `rules:`; an empty file is never taken as an empty rule set")]);
+
+  const { index } = parsed;
+  const interpolated = interpolateValue(parsed.value, options.env, index);
+  const schemaProblems = checkSchema(interpolated.value, index);
+  const problems: Diagnostic[] = [...parsed.diagnostics, ...interpolated.diagnostics, ...schemaProblems];
+
+  const root = interpolated.value;
+  const rawRules = root !== null && typeof root === "object" && Array.isArray((root as Record<string, unknown>).rules) ? ((root as Record<string, unknown>).rules as unknown[]) : [];
+  const badRules = new Set(problems.map((d) => /^rules\[(\d+)\]/.exec(d.path)?.[1]).filter((i): i is string => i !== undefined).map(Number));
+  const entries: RuleEntry[] = [];
+  const desired: DesiredRule[] = [];
+  rawRules.forEach((raw, i) => {
+    const rule = raw !== null && typeof raw === "object" && !Array.isArray(raw) ? (raw as Record<string, unknown>) : {};
+    const name = typeof rule.name === "string" && rule.name !== "" ? rule.name : undefined;
+    if (badRules.has(i)) {
+      entries.push({ index: i, name, spec: undefined });
+      return;
+    }
+    const converted = toRuleSpec(rule, i, index);
+    problems.push(...converted.diagnostics);
+    entries.push({ index: i, name, spec: converted.spec });
+    desired.push({ spec: converted.spec, loc: nameLocation(index, i) });
+  });
+  problems.push(...checkRules({ rules: entries, source: index }));
+
+  const errors = problems.filter((d) => d.severity === "error");
+  if (errors.length > 0) return failure(problems);
+  return { ok: true, state: toDesiredState(root as Record<string, unknown>, file, desired), warnings: sortDiagnostics(problems) };
+}

@@ -1,0 +1,31 @@
+// I/O: the only file read of the rules file. Missing, directory, unreadable, too large or empty
+// files become diagnostics at line 0; never throws for those.
+import { readFile, stat } from "node:fs/promises";
+import type { Diagnostic } from "../model/index.js";
+import { loadRulesText, MAX_FILE_BYTES, type LoadOptions, type LoadResult } from "./load-rules-text.js";
+
+function problem(file: string, code: string, message: string, hint: string): LoadResult {
+  const d: Diagnostic = { code, severity: "error", message, hint, file, line: 0, column: 0, path: "" };
+  return { ok: false, diagnostics: [d] };
+}
+
+const CONFIG_HINT = "pass the rules file with -c FILE (or set DISPATCH_RULES_FILE)";
+
+export async function readRulesFile(path: string, options: LoadOptions): Promise<LoadResult> {
+  let bytes: Uint8Array;
+  try {
+    const info = await stat(path);
+    if (info.isDirectory()) return problem(path, "not-a-file", "is a directory, not a rules file", CONFIG_HINT);
+    if (!info.isFile()) return problem(path, "not-a-file", "is not a regular file", CONFIG_HINT);
+    if (info.size > MAX_FILE_BYTES) return problem(path, "file-too-large", `the file is ${info.size} bytes, over the limit of ${MAX_FILE_BYTES} (5 MiB)`, "a rules file should be far smaller: is this the right file?");
+    bytes = await readFile(path);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === "ENOENT") return problem(path, "file-not-found", "file not found", `create it, or ${CONFIG_HINT}`);
+    if (code === "EACCES" || code === "EPERM") return problem(path, "unreadable-file", "cannot read the file (permission denied)", "make the file readable by this user");
+    if (code === "ENOTDIR") return problem(path, "file-not-found", "file not found (a parent is not a directory)", CONFIG_HINT);
+    if (code === "EISDIR") return problem(path, "not-a-file", "is a directory, not a rules file", CONFIG_HINT);
+    return problem(path, "unreadable-file", `cannot read the file (${code ?? "unknown error"})`, "check the path and its permissions");
+  }
+  return loadRulesText(bytes, path, options);
+}
