@@ -1,0 +1,512 @@
+// Pure. RuleSpec (the file's camelCase form) <-> SIPDispatchRuleInfo protobuf JSON. The only file
+// that knows the wire field names (livekit-sip-api.md §2.2-§2.8); nothing else builds or reads them.
+import {
+  ApiError,
+  InternalError,
+  ruleKindOf,
+  type CalleeDispatch,
+  type DirectDispatch,
+  type IndividualDispatch,
+  type JsonObject,
+  type MediaConfig,
+  type MediaEncryption,
+  type RemoteRule,
+  type RestartPolicy,
+  type RoomAgentDispatch,
+  type RoomConfig,
+  type RuleSpec,
+  type SipCodec,
+} from "../model/index.js";
+import { canonicalEgress, snakeifyEgress } from "./wire-egress.js";
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+type WireObject = Record<string, unknown>;
+
+/** A server (or state file) value that does not have the shape of its protobuf message. */
+export class WireShapeError extends Error {
+  readonly path: string;
+  constructor(path: string, message: string) {
+    super(path === "" ? message : `${path}: ${message}`);
+    this.name = "WireShapeError";
+    this.path = path;
+  }
+}
+
+const ENCRYPTION_TO_WIRE = {
+  disable: "SIP_MEDIA_ENCRYPT_DISABLE",
+  allow: "SIP_MEDIA_ENCRYPT_ALLOW",
+  require: "SIP_MEDIA_ENCRYPT_REQUIRE",
+} as const satisfies Record<MediaEncryption, string>;
+const ENCRYPTION_BY_NUMBER: readonly MediaEncryption[] = ["disable", "allow", "require"];
+const RESTART_POLICY_BY_NUMBER: readonly RestartPolicy[] = ["JRP_ON_FAILURE", "JRP_NEVER"];
+
+// The SIPDispatchRule oneof (§2.2): file key -> [proto name, JSON name].
+const VARIANTS = {
+  direct: ["dispatch_rule_direct", "dispatchRuleDirect"],
+  individual: ["dispatch_rule_individual", "dispatchRuleIndividual"],
+  callee: ["dispatch_rule_callee", "dispatchRuleCallee"],
+} as const;
+
+// ---------------------------------------------------------------------------------------------
+// Encode: camelCase JSON names, default values omitted, enums as names — what the Node SDK's
+// `toJson()` sends (§3.2). Keys follow field-number order like protobuf-es output.
+// ---------------------------------------------------------------------------------------------
+
+/** SIPDispatchRuleInfo request JSON for `dispatch_rule` (Create) and `replace` (Update). No ID. */
+export function encodeRuleInfo(spec: RuleSpec): Record<string, unknown> {
+  const out: WireObject = {};
+  out.rule = encodeRule(spec);
+  putList(out, "trunkIds", spec.trunkIds);
+  if (spec.hidePhoneNumber === true) out.hidePhoneNumber = true;
+  putString(out, "name", spec.name);
+  putString(out, "metadata", metadataString(spec.metadata));
+  putList(out, "inboundNumbers", spec.inboundNumbers);
+  putMap(out, "attributes", spec.attributes);
+  putString(out, "roomPreset", spec.roomPreset);
+  if (spec.roomConfig !== undefined) putObject(out, "roomConfig", encodeRoomConfig(spec.roomConfig));
+  if (spec.krispEnabled === true) out.krispEnabled = true;
+  // Mirror a non-default encryption into the deprecated field: servers before v1.12.0 have no
+  // `media` and drop it silently; newer ones keep both consistent (§2.7, §6).
+  const encryption = spec.media?.encryption;
+  if (encryption === "allow" || encryption === "require") out.mediaEncryption = ENCRYPTION_TO_WIRE[encryption];
+  putList(out, "numbers", spec.numbers);
+  if (spec.media !== undefined) putObject(out, "media", encodeMedia(spec.media));
+  return out;
+}
+
+/** The fields a pre-v1.9.0 server's legacy top-level Create form can carry (§2.7). */
+const LEGACY_CREATE_FIELDS = ["rule", "trunkIds", "hidePhoneNumber", "name", "metadata", "inboundNumbers", "attributes", "roomPreset", "roomConfig"] as const;
+
+/**
+ * The legacy top-level CreateSIPDispatchRuleRequest (§2.7, §6), and the file keys that form
+ * cannot carry (non-empty `numbers`, `krispEnabled`, `media`).
+ */
+export function encodeLegacyCreate(spec: RuleSpec): { readonly body: Record<string, unknown>; readonly unsupported: readonly string[] } {
+  const info = encodeRuleInfo(spec);
+  const body: WireObject = {};
+  for (const key of LEGACY_CREATE_FIELDS) if (info[key] !== undefined) body[key] = info[key];
+  const unsupported: string[] = [];
+  if (info.numbers !== undefined) unsupported.push("numbers");
+  if (info.krispEnabled !== undefined) unsupported.push("krispEnabled");
+  if (info.media !== undefined || info.mediaEncryption !== undefined) unsupported.push("media");
+  return { body, unsupported };
+}
+
+function encodeRule(spec: RuleSpec): WireObject {
+  const kind = ruleKindOf(spec);
+  switch (kind) {
+    case "direct": {
+      const v: DirectDispatch = spec.direct ?? {};
+      const out: WireObject = {};
+      putString(out, "roomName", v.roomName);
+      putString(out, "pin", v.pin);
+      return { [VARIANTS.direct[1]]: out };
+    }
+    case "individual": {
+      const v: IndividualDispatch = spec.individual ?? {};
+      const out: WireObject = {};
+      putString(out, "roomPrefix", v.roomPrefix);
+      putString(out, "pin", v.pin);
+      if (v.noRandomness === true) out.noRandomness = true;
+      return { [VARIANTS.individual[1]]: out };
+    }
+    case "callee": {
+      const v: CalleeDispatch = spec.callee ?? {};
+      const out: WireObject = {};
+      putString(out, "roomPrefix", v.roomPrefix);
+      putString(out, "pin", v.pin);
+      if (v.randomize === true) out.randomize = true;
+      return { [VARIANTS.callee[1]]: out };
+    }
+    case undefined:
+      throw new InternalError(`rule "${spec.name}" has no dispatch type (direct, individual or callee)`);
+  }
+}
+
+function encodeRoomConfig(rc: RoomConfig): WireObject {
+  const out: WireObject = {};
+  putString(out, "name", rc.name);
+  putNumber(out, "emptyTimeout", rc.emptyTimeout);
+  putNumber(out, "departureTimeout", rc.departureTimeout);
+  putNumber(out, "maxParticipants", rc.maxParticipants);
+  if (rc.egress !== undefined) putObject(out, "egress", canonicalEgress(rc.egress));
+  putNumber(out, "minPlayoutDelay", rc.minPlayoutDelay);
+  putNumber(out, "maxPlayoutDelay", rc.maxPlayoutDelay);
+  if (rc.syncStreams === true) out.syncStreams = true;
+  if (rc.agents !== undefined && rc.agents.length > 0) out.agents = rc.agents.map(encodeAgent);
+  putString(out, "metadata", rc.metadata);
+  putMap(out, "tags", rc.tags);
+  return out;
+}
+
+function encodeAgent(a: RoomAgentDispatch): WireObject {
+  const out: WireObject = {};
+  putString(out, "agentName", a.agentName);
+  putString(out, "metadata", a.metadata);
+  if (a.restartPolicy !== undefined && a.restartPolicy !== "JRP_ON_FAILURE") out.restartPolicy = a.restartPolicy;
+  putString(out, "deployment", a.deployment);
+  putMap(out, "attributes", a.attributes);
+  return out;
+}
+
+function encodeMedia(m: MediaConfig): WireObject {
+  const out: WireObject = {};
+  if (m.onlyListedCodecs === true) out.onlyListedCodecs = true;
+  if (m.codecs !== undefined && m.codecs.length > 0) {
+    out.codecs = m.codecs.map((c) => {
+      const codec: WireObject = {};
+      putString(codec, "name", c.name);
+      putNumber(codec, "rate", c.rate);
+      return codec;
+    });
+  }
+  // `encryption` and `media_timeout` are proto3 `optional`: presence is kept, like the SDK does (§3.2).
+  if (m.encryption !== undefined) out.encryption = ENCRYPTION_TO_WIRE[m.encryption];
+  if (m.mediaTimeout !== undefined) out.mediaTimeout = m.mediaTimeout;
+  return out;
+}
+
+/** A mapping or sequence is sent as compact JSON (SPEC §2); an empty one equals absent. */
+function metadataString(m: RuleSpec["metadata"]): string | undefined {
+  if (m === undefined || typeof m === "string") return m;
+  const empty = Array.isArray(m) ? m.length === 0 : Object.keys(m).length === 0;
+  return empty ? undefined : JSON.stringify(m);
+}
+
+function putString(out: WireObject, key: string, v: string | undefined): void {
+  if (v !== undefined && v !== "") out[key] = v;
+}
+function putNumber(out: WireObject, key: string, v: number | undefined): void {
+  if (v !== undefined && v !== 0) out[key] = v;
+}
+function putList(out: WireObject, key: string, v: readonly string[] | undefined): void {
+  if (v !== undefined && v.length > 0) out[key] = [...v];
+}
+function putMap(out: WireObject, key: string, v: Readonly<Record<string, string>> | undefined): void {
+  if (v !== undefined && Object.keys(v).length > 0) out[key] = { ...v };
+}
+function putObject(out: WireObject, key: string, v: WireObject): void {
+  if (Object.keys(v).length > 0) out[key] = v;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Decode: snake_case or camelCase keys, `null` = unset, unknown fields ignored (§3.1). Default
+// values are kept (core's normaliser removes them); only the legacy `media_encryption` is folded
+// and enums are mapped to the file's names. Every shape error is a WireShapeError with a path.
+// ---------------------------------------------------------------------------------------------
+
+/** One SIPDispatchRuleInfo as a server emits it -> RemoteRule. */
+export function decodeRuleInfoAt(json: unknown, path: string): RemoteRule {
+  const obj = asObject(json, path, "a dispatch rule object");
+  const id = str(obj, "sip_dispatch_rule_id", path);
+  if (id === undefined || id === "") throw new WireShapeError(path, "rule has no sip_dispatch_rule_id");
+  const at = `${path}(${id})`;
+  const spec: Mutable<RuleSpec> = { name: str(obj, "name", at) ?? "" };
+  Object.assign(spec, decodeRule(get(obj, "rule"), `${at}.rule`));
+  setIf(spec, "trunkIds", strList(obj, "trunk_ids", at));
+  setIf(spec, "inboundNumbers", strList(obj, "inbound_numbers", at));
+  setIf(spec, "numbers", strList(obj, "numbers", at));
+  setIf(spec, "hidePhoneNumber", bool(obj, "hide_phone_number", at));
+  setIf(spec, "metadata", str(obj, "metadata", at));
+  setIf(spec, "attributes", strMap(obj, "attributes", at));
+  setIf(spec, "roomPreset", str(obj, "room_preset", at));
+  const roomConfig = get(obj, "room_config");
+  if (roomConfig !== undefined) spec.roomConfig = decodeRoomConfig(roomConfig, `${at}.room_config`);
+  setIf(spec, "krispEnabled", bool(obj, "krisp_enabled", at));
+  const mediaJson = get(obj, "media");
+  let media = mediaJson === undefined ? undefined : decodeMedia(mediaJson, `${at}.media`);
+  // §2.7: the deprecated media_encryption counts only when media.encryption is unset and it is
+  // not DISABLE (the zero value means "unset" to the server's Upgrade()).
+  const legacy = enumValue(obj, "media_encryption", at, decodeEncryption);
+  if (legacy !== undefined && legacy !== "disable" && media?.encryption === undefined) {
+    media = { ...media, encryption: legacy };
+  }
+  setIf(spec, "media", media);
+  // created_at / updated_at are server-owned and not part of a RuleSpec (SPEC §2).
+  return { id, spec };
+}
+
+/** The `items` of a ListSIPDispatchRuleResponse; a missing or non-list `items` is a shape error. */
+export function decodeListItems(json: unknown): readonly unknown[] {
+  const obj = asObject(json, "", "a ListSIPDispatchRuleResponse object");
+  const items = get(obj, "items");
+  if (items === undefined) throw new WireShapeError("", 'the list response has no "items"');
+  if (!Array.isArray(items)) throw new WireShapeError("items", "not a list");
+  return items;
+}
+
+function decodeRule(json: unknown, path: string): Pick<RuleSpec, "direct" | "individual" | "callee"> {
+  if (json === undefined) throw new WireShapeError(path, "missing (a rule needs direct, individual or callee)");
+  const obj = asObject(json, path, "a SIPDispatchRule object");
+  const found = (Object.keys(VARIANTS) as (keyof typeof VARIANTS)[]).filter((k) => get(obj, VARIANTS[k][0]) !== undefined);
+  if (found.length > 1) throw new WireShapeError(path, `more than one dispatch rule type set (${found.join(", ")})`);
+  const kind = found[0];
+  if (kind === undefined) {
+    const other = Object.keys(obj).filter((k) => obj[k] !== null);
+    throw new WireShapeError(
+      path,
+      other.length > 0 ? `unknown dispatch rule type ${other.map((k) => JSON.stringify(k)).join(", ")}` : "no dispatch rule type set",
+    );
+  }
+  const vPath = `${path}.${VARIANTS[kind][0]}`;
+  const v = asObject(get(obj, VARIANTS[kind][0]), vPath, "an object");
+  switch (kind) {
+    case "direct": {
+      const out: Mutable<DirectDispatch> = {};
+      setIf(out, "roomName", str(v, "room_name", vPath));
+      setIf(out, "pin", str(v, "pin", vPath));
+      return { direct: out };
+    }
+    case "individual": {
+      const out: Mutable<IndividualDispatch> = {};
+      setIf(out, "roomPrefix", str(v, "room_prefix", vPath));
+      setIf(out, "pin", str(v, "pin", vPath));
+      setIf(out, "noRandomness", bool(v, "no_randomness", vPath));
+      return { individual: out };
+    }
+    case "callee": {
+      const out: Mutable<CalleeDispatch> = {};
+      setIf(out, "roomPrefix", str(v, "room_prefix", vPath));
+      setIf(out, "pin", str(v, "pin", vPath));
+      setIf(out, "randomize", bool(v, "randomize", vPath));
+      return { callee: out };
+    }
+  }
+}
+
+function decodeRoomConfig(json: unknown, path: string): RoomConfig {
+  const obj = asObject(json, path, "a RoomConfiguration object");
+  const out: Mutable<RoomConfig> = {};
+  setIf(out, "name", str(obj, "name", path));
+  setIf(out, "emptyTimeout", uint(obj, "empty_timeout", path));
+  setIf(out, "departureTimeout", uint(obj, "departure_timeout", path));
+  setIf(out, "maxParticipants", uint(obj, "max_participants", path));
+  setIf(out, "metadata", str(obj, "metadata", path));
+  const egress = get(obj, "egress");
+  if (egress !== undefined) out.egress = canonicalEgress(asObject(egress, `${path}.egress`, "a RoomEgress object") as JsonObject);
+  setIf(out, "minPlayoutDelay", uint(obj, "min_playout_delay", path));
+  setIf(out, "maxPlayoutDelay", uint(obj, "max_playout_delay", path));
+  setIf(out, "syncStreams", bool(obj, "sync_streams", path));
+  const agents = get(obj, "agents");
+  if (agents !== undefined) {
+    if (!Array.isArray(agents)) throw new WireShapeError(`${path}.agents`, "not a list");
+    out.agents = agents.map((a, i) => decodeAgent(a, `${path}.agents[${i}]`));
+  }
+  setIf(out, "tags", strMap(obj, "tags", path));
+  return out;
+}
+
+function decodeAgent(json: unknown, path: string): RoomAgentDispatch {
+  const obj = asObject(json, path, "a RoomAgentDispatch object");
+  const out: Mutable<RoomAgentDispatch> = {};
+  setIf(out, "agentName", str(obj, "agent_name", path));
+  setIf(out, "metadata", str(obj, "metadata", path));
+  setIf(out, "restartPolicy", enumValue(obj, "restart_policy", path, decodeRestartPolicy));
+  setIf(out, "deployment", str(obj, "deployment", path));
+  setIf(out, "attributes", strMap(obj, "attributes", path));
+  return out;
+}
+
+function decodeMedia(json: unknown, path: string): MediaConfig {
+  const obj = asObject(json, path, "a SIPMediaConfig object");
+  const out: Mutable<MediaConfig> = {};
+  setIf(out, "onlyListedCodecs", bool(obj, "only_listed_codecs", path));
+  const codecs = get(obj, "codecs");
+  if (codecs !== undefined) {
+    if (!Array.isArray(codecs)) throw new WireShapeError(`${path}.codecs`, "not a list");
+    out.codecs = codecs.map((c, i): SipCodec => {
+      const cPath = `${path}.codecs[${i}]`;
+      const codec = asObject(c, cPath, "a SIPCodec object");
+      const rate = uint(codec, "rate", cPath);
+      return { name: str(codec, "name", cPath) ?? "", ...(rate === undefined ? {} : { rate }) };
+    });
+  }
+  setIf(out, "encryption", enumValue(obj, "encryption", path, decodeEncryption));
+  setIf(out, "mediaTimeout", str(obj, "media_timeout", path));
+  return out;
+}
+
+function decodeEncryption(v: string | number): MediaEncryption | undefined {
+  if (typeof v === "number") return ENCRYPTION_BY_NUMBER[v];
+  return (Object.keys(ENCRYPTION_TO_WIRE) as MediaEncryption[]).find((k) => ENCRYPTION_TO_WIRE[k] === v);
+}
+
+function decodeRestartPolicy(v: string | number): RestartPolicy | undefined {
+  if (typeof v === "number") return RESTART_POLICY_BY_NUMBER[v];
+  return RESTART_POLICY_BY_NUMBER.find((p) => p === v);
+}
+
+// --- readers: each takes the proto (snake) name and also accepts the JSON (camel) name --------
+
+function camelOf(snake: string): string {
+  return snake.replace(/_([a-z0-9])/g, (_m, c: string) => c.toUpperCase());
+}
+
+/** The field under its proto or JSON name; null counts as unset. Own properties only. */
+function get(obj: Readonly<WireObject>, snake: string): unknown {
+  for (const key of [snake, camelOf(snake)]) {
+    if (Object.hasOwn(obj, key) && obj[key] !== null && obj[key] !== undefined) return obj[key];
+  }
+  return undefined;
+}
+
+function asObject(v: unknown, path: string, what: string): Readonly<WireObject> {
+  if (typeof v !== "object" || v === null || Array.isArray(v)) throw new WireShapeError(path, `expected ${what}, got ${describe(v)}`);
+  return v as WireObject;
+}
+
+function str(obj: Readonly<WireObject>, snake: string, path: string): string | undefined {
+  const v = get(obj, snake);
+  if (v === undefined || typeof v === "string") return v;
+  throw new WireShapeError(`${path}.${snake}`, `expected a string, got ${describe(v)}`);
+}
+
+function bool(obj: Readonly<WireObject>, snake: string, path: string): boolean | undefined {
+  const v = get(obj, snake);
+  if (v === undefined || typeof v === "boolean") return v;
+  throw new WireShapeError(`${path}.${snake}`, `expected true or false, got ${describe(v)}`);
+}
+
+/** uint32: a JSON number, or a numeric string (protojson accepts both). */
+function uint(obj: Readonly<WireObject>, snake: string, path: string): number | undefined {
+  const v = get(obj, snake);
+  if (v === undefined) return undefined;
+  const n = typeof v === "string" && /^\d+$/.test(v) ? Number(v) : v;
+  if (typeof n === "number" && Number.isInteger(n) && n >= 0 && n <= 0xffffffff) return n;
+  throw new WireShapeError(`${path}.${snake}`, `expected an unsigned 32-bit integer, got ${describe(v)}`);
+}
+
+function strList(obj: Readonly<WireObject>, snake: string, path: string): readonly string[] | undefined {
+  const v = get(obj, snake);
+  if (v === undefined) return undefined;
+  if (Array.isArray(v) && v.every((x) => typeof x === "string")) return v as string[];
+  throw new WireShapeError(`${path}.${snake}`, `expected a list of strings, got ${describe(v)}`);
+}
+
+/** map<string, string>: keys are user data and are never renamed. */
+function strMap(obj: Readonly<WireObject>, snake: string, path: string): Readonly<Record<string, string>> | undefined {
+  const v = get(obj, snake);
+  if (v === undefined) return undefined;
+  const m = asObject(v, `${path}.${snake}`, "a map of strings");
+  const entries = Object.entries(m);
+  if (!entries.every(([, x]) => typeof x === "string")) throw new WireShapeError(`${path}.${snake}`, "expected a map of strings");
+  return Object.fromEntries(entries) as Record<string, string>;
+}
+
+function enumValue<T>(obj: Readonly<WireObject>, snake: string, path: string, decode: (v: string | number) => T | undefined): T | undefined {
+  const v = get(obj, snake);
+  if (v === undefined) return undefined;
+  const out = typeof v === "string" || typeof v === "number" ? decode(v) : undefined;
+  if (out === undefined) throw new WireShapeError(`${path}.${snake}`, `unknown enum value ${describe(v)}`);
+  return out;
+}
+
+function setIf<T extends object, K extends keyof T>(target: T, key: K, value: T[K] | undefined): void {
+  if (value !== undefined) target[key] = value;
+}
+
+function describe(v: unknown): string {
+  if (v === null) return "null";
+  if (Array.isArray(v)) return "a list";
+  if (typeof v === "string") return JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}…` : v);
+  if (typeof v === "object") return "an object";
+  return `${typeof v} ${String(v)}`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Server form: snake_case proto names with every default emitted, as the open-source server
+// answers (§3.1). Used for the server-state file; the decoder above reads it back.
+// ---------------------------------------------------------------------------------------------
+
+export function encodeServerRuleInfo(rule: RemoteRule): Record<string, unknown> {
+  const s = rule.spec;
+  const media = s.media === undefined ? null : serverMedia(s.media);
+  return {
+    sip_dispatch_rule_id: rule.id,
+    rule: serverRule(s),
+    trunk_ids: [...(s.trunkIds ?? [])],
+    hide_phone_number: s.hidePhoneNumber ?? false,
+    inbound_numbers: [...(s.inboundNumbers ?? [])],
+    numbers: [...(s.numbers ?? [])],
+    name: s.name,
+    metadata: metadataString(s.metadata) ?? "",
+    attributes: { ...(s.attributes ?? {}) },
+    room_preset: s.roomPreset ?? "",
+    room_config: s.roomConfig === undefined ? null : serverRoomConfig(s.roomConfig),
+    media,
+    krisp_enabled: s.krispEnabled ?? false,
+    media_encryption: ENCRYPTION_TO_WIRE[s.media?.encryption ?? "disable"],
+    created_at: null,
+    updated_at: null,
+  };
+}
+
+function serverRule(s: RuleSpec): WireObject {
+  const kind = ruleKindOf(s);
+  switch (kind) {
+    case "direct":
+      return { [VARIANTS.direct[0]]: { room_name: s.direct?.roomName ?? "", pin: s.direct?.pin ?? "" } };
+    case "individual":
+      return {
+        [VARIANTS.individual[0]]: { room_prefix: s.individual?.roomPrefix ?? "", pin: s.individual?.pin ?? "", no_randomness: s.individual?.noRandomness ?? false },
+      };
+    case "callee":
+      return { [VARIANTS.callee[0]]: { room_prefix: s.callee?.roomPrefix ?? "", pin: s.callee?.pin ?? "", randomize: s.callee?.randomize ?? false } };
+    case undefined:
+      throw new InternalError(`rule "${s.name}" has no dispatch type (direct, individual or callee)`);
+  }
+}
+
+function serverRoomConfig(rc: RoomConfig): WireObject {
+  return {
+    name: rc.name ?? "",
+    empty_timeout: rc.emptyTimeout ?? 0,
+    departure_timeout: rc.departureTimeout ?? 0,
+    max_participants: rc.maxParticipants ?? 0,
+    metadata: rc.metadata ?? "",
+    egress: rc.egress === undefined ? null : snakeifyEgress(rc.egress),
+    min_playout_delay: rc.minPlayoutDelay ?? 0,
+    max_playout_delay: rc.maxPlayoutDelay ?? 0,
+    sync_streams: rc.syncStreams ?? false,
+    agents: (rc.agents ?? []).map((a) => ({
+      agent_name: a.agentName ?? "",
+      metadata: a.metadata ?? "",
+      restart_policy: a.restartPolicy ?? "JRP_ON_FAILURE",
+      deployment: a.deployment ?? "",
+      attributes: { ...(a.attributes ?? {}) },
+    })),
+    tags: { ...(rc.tags ?? {}) },
+  };
+}
+
+function serverMedia(m: MediaConfig): WireObject {
+  const out: WireObject = {
+    only_listed_codecs: m.onlyListedCodecs ?? false,
+    codecs: (m.codecs ?? []).map((c) => ({ name: c.name, rate: c.rate ?? 0 })),
+  };
+  // proto3 `optional` fields are omitted when unset, even with defaults emitted (§3.1).
+  if (m.encryption !== undefined) out.encryption = ENCRYPTION_TO_WIRE[m.encryption];
+  if (m.mediaTimeout !== undefined) out.media_timeout = m.mediaTimeout;
+  return out;
+}
+
+/**
+ * One SIPDispatchRuleInfo (snake or camel keys) -> RemoteRule. Throws ApiError bad_response
+ * (method ListSIPDispatchRule) when the value does not have the message's shape.
+ */
+export function decodeRuleInfo(json: unknown): RemoteRule {
+  try {
+    return decodeRuleInfoAt(json, "rule");
+  } catch (err) {
+    if (!(err instanceof WireShapeError)) throw err;
+    throw new ApiError({
+      method: "ListSIPDispatchRule",
+      twirpCode: "bad_response",
+      status: 200,
+      message: `unexpected answer: ${err.message}`,
+      retryable: false,
+      hint: "is --url pointing at a LiveKit server?",
+      cause: err,
+    });
+  }
+}
