@@ -1,0 +1,10 @@
+// Pure. The core's public surface: normalise, diff, match, plan, order, fingerprint, mask, export.
+export { normalizeRule } from "./normalize.js";
+export { diffFields, rulesEqual } from "./diff-fields.js";
+export { matchesManage } from "./ownership.js";
+export { planChanges, type PlanOptions } from "./plan-changes.js";
+export { orderChanges } from "./order-changes.js";
+export { fingerprintRules } from "./fingerprint.js";
+export { maskSpec, SENSITIVE } from "./mask-secrets.js";
+export { exportSpecs, pinPlaceholderVar } from "./export-specs.js";
+export { canonicalJson } from "./canonical-json.js";

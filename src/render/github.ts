@@ -1,0 +1,61 @@
+// Pure. The plan as GitHub Actions workflow commands: `::notice` for creates and updates at the
+// rule's line, `::warning` for deletes and plan warnings, `::error` for a refusal, then the
+// summary line. A deleted rule has no line in the file: it is annotated at line 1 of the config.
+import { assertNever, type Change, type Plan } from "../model/index.js";
+import { createFields, createLine, fieldLine, summaryLine } from "./format-value.js";
+import type { PlanContext } from "./json.js";
+
+/** Workflow-command data escaping (actions/toolkit core/src/command.ts escapeData). */
+export function escapeData(text: string): string {
+  return text.replace(/%/g, "%25").replace(/\r/g, "%0D").replace(/\n/g, "%0A");
+}
+
+/** Workflow-command property escaping (escapeProperty): data escaping plus ":" and ",". */
+export function escapeProperty(text: string): string {
+  return escapeData(text).replace(/:/g, "%3A").replace(/,/g, "%2C");
+}
+
+type Level = "notice" | "warning" | "error";
+
+function command(level: Level, props: Readonly<Record<string, string | number | undefined>>, message: string): string {
+  const list = Object.entries(props)
+    .filter(([, v]) => v !== undefined)
+    .map(([k, v]) => `${k}=${escapeProperty(String(v))}`)
+    .join(",");
+  return `::${level}${list === "" ? "" : ` ${list}`}::${escapeData(message)}`;
+}
+
+function position(c: Change, ctx: PlanContext): Record<string, string | number | undefined> {
+  const loc = c.action === "delete" ? undefined : c.loc;
+  return loc === undefined ? { file: ctx.config, line: 1 } : { file: loc.file, line: loc.line, col: loc.column > 0 ? loc.column : undefined };
+}
+
+function annotation(c: Change, ctx: PlanContext): string {
+  const name = JSON.stringify(c.name);
+  switch (c.action) {
+    case "create":
+      return command("notice", { ...position(c, ctx), title: `create ${name}` }, [`create rule ${name}`, ...createFields(c.desired).map((f) => `  ${createLine(f)}`)].join("\n"));
+    case "update": {
+      const how = c.method === "recreate" ? " as delete + create (new ID)" : "";
+      return command("notice", { ...position(c, ctx), title: `update ${name}` }, [`update rule ${name} (${c.id})${how}`, ...c.fields.map((f) => `  ${fieldLine(f)}`)].join("\n"));
+    }
+    case "delete": {
+      const why = c.reason === "duplicate" ? "duplicate of a kept rule with this name" : "not in the file";
+      return command("warning", { ...position(c, ctx), title: `delete ${name}` }, `delete rule ${name} (${c.id}): ${why}`);
+    }
+    default:
+      return assertNever(c, "change");
+  }
+}
+
+export function renderPlanGithub(plan: Plan, ctx: PlanContext): string {
+  const lines = plan.changes.map((c) => annotation(c, ctx));
+  for (const w of plan.warnings) lines.push(command("warning", { title: "sip-dispatch-sync" }, w));
+  if (plan.refusal !== null) {
+    const r = plan.refusal;
+    const force = r.forceable ? "" : " (--force does not override this)";
+    lines.push(command("error", { file: ctx.config, line: 1, title: `plan refused (${r.code})` }, `${r.message}\nhint: ${r.hint}${force}`));
+  }
+  lines.push(summaryLine(plan.summary));
+  return `${lines.join("\n")}\n`;
+}

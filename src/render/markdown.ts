@@ -1,0 +1,79 @@
+// Pure. The plan as GitHub-flavoured Markdown for PR comments and $GITHUB_STEP_SUMMARY: a summary
+// table, one collapsible <details> per rule with its field changes, pins masked.
+import { assertNever, type Change, type FieldChange, type Plan } from "../model/index.js";
+import { createFields, formatValue, hasChanges } from "./format-value.js";
+import type { PlanContext } from "./json.js";
+
+/** Escapes text for inline Markdown/HTML: entities for HTML and Markdown punctuation, one line. */
+export function escapeMarkdown(text: string): string {
+  return text
+    .replace(/[&<>"'|\\`*_[\]~!#$]/g, (ch) => `&#${ch.charCodeAt(0)};`)
+    .replace(/\r\n|\r|\n/g, " ");
+}
+
+function code(text: string): string {
+  return `<code>${escapeMarkdown(text)}</code>`;
+}
+
+function fieldRow(f: FieldChange): string {
+  const note = f.sensitive ? " (pin changed)" : "";
+  return `| ${code(f.path)} | ${code(formatValue(f.before))} | ${code(formatValue(f.after))}${note} |`;
+}
+
+function details(summary: string, rows: readonly string[], header: string): string[] {
+  const out = [`<details><summary>${summary}</summary>`, ""];
+  if (rows.length > 0) out.push(header, "| --- | --- | --- |", ...rows);
+  out.push("", "</details>", "");
+  return out;
+}
+
+function changeBlock(c: Change): string[] {
+  switch (c.action) {
+    case "create": {
+      const rows = createFields(c.desired).map((f) => `| ${code(f.path)} | | ${code(formatValue(f.after))} |`);
+      return details(`<b>+ create</b> ${code(c.name)}`, rows, "| Field | | Value |");
+    }
+    case "update": {
+      const how = c.method === "recreate" ? " as delete + create (new ID)" : "";
+      return details(`<b>~ update</b> ${code(c.name)} (${code(c.id)})${how}`, c.fields.map(fieldRow), "| Field | Before | After |");
+    }
+    case "delete": {
+      const why = c.reason === "duplicate" ? "duplicate of a kept rule with this name" : "not in the file";
+      return [`- <b>- delete</b> ${code(c.name)} (${code(c.id)}): ${why}`, ""];
+    }
+    default:
+      return assertNever(c, "change");
+  }
+}
+
+export function renderPlanMarkdown(plan: Plan, ctx: PlanContext): string {
+  const s = plan.summary;
+  const lines: string[] = ["### sip-dispatch-sync plan", "", `Config ${code(ctx.config)} against ${code(ctx.server)}`, ""];
+  if (plan.refusal !== null) {
+    const r = plan.refusal;
+    lines.push(
+      "> [!CAUTION]",
+      `> **Plan refused** (${code(r.code)}): ${escapeMarkdown(r.message)}`,
+      ">",
+      `> ${escapeMarkdown(r.hint)}${r.forceable ? "" : " (--force does not override this)"}`,
+      "",
+    );
+  }
+  if (!hasChanges(s)) {
+    lines.push(`**No changes.** The server matches the file (${s.unchanged} unchanged, ${s.unmanaged} unmanaged left alone).`, "");
+  } else {
+    lines.push(
+      "| Create | Update | Delete | Unchanged | Unmanaged |",
+      "| ---: | ---: | ---: | ---: | ---: |",
+      `| ${s.create} | ${s.update} | ${s.delete} | ${s.unchanged} | ${s.unmanaged} |`,
+      "",
+    );
+    const deletes = plan.changes.filter((c) => c.action === "delete");
+    for (const c of plan.changes) if (c.action !== "delete") lines.push(...changeBlock(c));
+    for (const c of deletes) lines.push(...changeBlock(c));
+  }
+  if (plan.warnings.length > 0) {
+    lines.push("**Warnings**", "", ...plan.warnings.map((w) => `- ${escapeMarkdown(w)}`), "");
+  }
+  return `${lines.join("\n").replace(/\n+$/, "")}\n`;
+}
