@@ -1,0 +1,38 @@
+# syntax=docker/dockerfile:1
+# Container for `sip-dispatch-sync watch`: build with the dev toolchain, run with production
+# dependencies only, as a non-root user, on a read-only root filesystem (config/kubernetes/).
+ARG NODE_IMAGE=node:22-bookworm-slim
+
+# --- build: TypeScript -> dist/ ----------------------------------------------------------------
+FROM ${NODE_IMAGE} AS build
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY tsconfig.json tsconfig.build.json ./
+COPY scripts ./scripts
+COPY schemas ./schemas
+COPY src ./src
+RUN npm run build
+
+# --- runtime ---------------------------------------------------------------------------------------
+FROM ${NODE_IMAGE} AS runtime
+ENV NODE_ENV=production
+WORKDIR /app
+COPY package.json package-lock.json ./
+# No dependency needs an install script; skipping them keeps the runtime install inert.
+RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean --force
+# All of dist/: the entry is dist/src/main.js; JSON the build emits beside it lives under dist/ too.
+COPY --from=build /app/dist ./dist
+COPY schemas ./schemas
+RUN ln -s /app/dist/src/main.js /usr/local/bin/sip-dispatch-sync
+
+# The image's `node` user, by number so that Kubernetes `runAsNonRoot` can verify it.
+USER 1000:1000
+EXPOSE 9464
+# Slim images have no curl or wget; Node's fetch does the probe. Set HEALTHCHECK_URL when
+# --listen moves the port.
+HEALTHCHECK --interval=30s --timeout=5s --start-period=15s --retries=3 \
+  CMD ["node", "-e", "fetch(process.env.HEALTHCHECK_URL||'http://127.0.0.1:9464/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
+# Node runs as PID 1 without an init: `watch` handles SIGTERM/SIGINT itself and spawns no children.
+ENTRYPOINT ["node", "/app/dist/src/main.js"]
+CMD ["watch", "-c", "/config/dispatch-rules.yaml"]

@@ -1,0 +1,35 @@
+// Re-exports only. The daemon's public surface: the loop, the file watcher, stable reads, HTTP and metrics.
+export {
+  runDaemon,
+  nextStepAfter,
+  systemTimer,
+  TRIGGERS,
+  RECONCILE_RESULTS,
+  type Trigger,
+  type ReconcileResult,
+  type ReconcileOutcome,
+  type DaemonDeps,
+  type Daemon,
+  type ScheduledRun,
+  type StopResult,
+  type SetTimer,
+  type TimerHandle,
+} from "./run-daemon.js";
+export { backoffDelay, jitteredDelay, DEFAULT_BACKOFF_JITTER, type BackoffPolicy } from "./backoff.js";
+export { watchFile, createDebouncer, isRelevantPath, type FileWatcher, type WatchFileOptions, type Debouncer } from "./watch-file.js";
+export { readStableFile, type StableRead, type StableReadFailure, type ReadStableOptions } from "./read-stable.js";
+export { createMetrics, METRIC_NAMES, RULE_STATES, type DaemonMetrics, type MetricsOptions, type MetricsText, type RuleState } from "./metrics.js";
+export {
+  createHttpHandler,
+  checkReadiness,
+  recordOutcome,
+  recordConfig,
+  INITIAL_READINESS,
+  type ReadinessState,
+  type Readiness,
+  type HttpHandler,
+  type HttpHandlerDeps,
+  type HttpRequest,
+  type HttpResponse,
+} from "./http-handler.js";
+export { serveHttp, parseListenAddress, type HttpServer, type ListenAddress } from "./serve-http.js";
