@@ -78,7 +78,7 @@ export async function applyPlan(schedule: Schedule, deps: ApplyDeps): Promise<Ap
           if (blocker === undefined) continue;
           state[s.index] = "done";
           outcomes[s.index] = skipped(s, `not attempted: operation ${blocker + 1} (${describe(ops[blocker])}) did not succeed`);
-          deps.log?.warn({ op: s.operation.op, rule: s.operation.name, after: blocker }, "operation skipped");
+          deps.log?.warn({ event: "operation", op: s.operation.op, rule: s.operation.name, status: "skipped", after: blocker }, "operation skipped");
           changed = true;
         }
       }
@@ -128,7 +128,7 @@ async function runOne(s: ScheduledOperation, deps: ApplyDeps): Promise<Operation
   const base = { index: s.index, change: s.change, op: op.op, name: op.name };
   const done = (extra: Partial<OperationOutcome> & { status: OperationStatus }): OperationOutcome => {
     const outcome: OperationOutcome = { ...base, ...extra, durationMs: deps.now() - started };
-    const fields = { op: op.op, rule: op.name, id: outcome.id, status: outcome.status, detail: outcome.detail, durationMs: outcome.durationMs, error: outcome.error };
+    const fields = { event: "operation", op: op.op, rule: op.name, id: outcome.id, status: outcome.status, detail: outcome.detail, durationMs: Math.round(outcome.durationMs), error: outcome.error };
     if (outcome.status === "ok") deps.log?.info(fields, "operation applied");
     else deps.log?.error(fields, "operation failed");
     return outcome;

@@ -52,3 +52,12 @@ export function choiceFlag<T extends string>(values: ParsedFlags["values"], name
   if ((choices as readonly string[]).includes(v)) return v as T;
   throw new UsageError(`--${name}: "${v}" is not one of ${choices.join(", ")}`, `use --${name} ${choices.join("|")}`);
 }
+
+/** `--concurrency N`: whole number 1..64, default 4 (SPEC §3). */
+export function concurrencyFlag(values: ParsedFlags["values"]): number {
+  const text = stringFlag(values, "concurrency");
+  if (text === undefined) return 4;
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 1 || n > 64) throw new UsageError(`--concurrency: "${text}" is not a whole number from 1 to 64`, "for example --concurrency 4");
+  return n;
+}

@@ -33,3 +33,4 @@ export {
   type HttpResponse,
 } from "./http-handler.js";
 export { serveHttp, parseListenAddress, type HttpServer, type ListenAddress } from "./serve-http.js";
+export { createReconciler, type Reconcile, type ReconcilerDeps, type ReconcileLogger } from "./reconcile-once.js";

@@ -1,8 +1,141 @@
-// Process wiring. PLACEHOLDER while the command is being built; replaced before it is documented.
-import { AppError, type ExitCode } from "../../model/index.js";
+// Process wiring for `apply [PLAN.json]`: read, plan, print, check safety and approval, then
+// act. With a saved plan, applies it only if a fresh plan is identical to it (SPEC §3).
+import { readFile } from "node:fs/promises";
+import { createInterface } from "node:readline";
+import { applyPlan, planWithProbe, type ApplyReport, type OperationOutcome } from "../../apply/index.js";
+import { orderChanges } from "../../core/index.js";
+import { AppError, EXIT, StalePlanError, UsageError, type ExitCode, type Plan } from "../../model/index.js";
+import { parsePlanJson, planChangesDigest, renderPlan, savedPlanChangesDigest, type SavedPlan } from "../../render/index.js";
+import { COMMON_FLAGS, SERVER_FLAGS, concurrencyFlag, configPath, parseFlags, stringFlag } from "../flags.js";
+import { useColor, type CliIo } from "../io.js";
+import { loadDesired, makeClient, oneShotLogger } from "../load.js";
+import { savePlanOutputs } from "./plan.js";
 
-export const help = "sip-dispatch-sync apply: not built yet";
+export const help = `Usage: sip-dispatch-sync apply [PLAN.json] [flags]
 
-export async function run(): Promise<ExitCode> {
-  throw new AppError("not-implemented", "apply is not built yet");
+Plan, print the plan, then create, update and delete rules so the server equals the file.
+With PLAN.json (written by "plan --out"), apply exactly that plan: if the server or the file
+changed since, nothing is applied ("stale plan", exit 1).
+
+Flags:
+  -c, --config FILE        rules file (default $DISPATCH_RULES_FILE, else ./dispatch-rules.yaml)
+      --auto-approve       apply without asking (required when stdin is not a terminal)
+      --force              override the safety limits (maxDeletes, maxDeletePercent, allowEmpty) once
+      --concurrency N      operations in flight at once (default 4); operations whose conflict
+                           keys meet never run together
+      --out PLAN.json      also save the plan that is applied, as JSON
+      --url, --api-key, --api-secret, --timeout, --log-level   as for plan
+
+Exit codes: 0 applied or nothing to do, 1 error or partial failure, 3 refused by a safety limit.
+`;
+
+const FLAGS = {
+  ...COMMON_FLAGS,
+  ...SERVER_FLAGS,
+  "auto-approve": { type: "boolean" },
+  force: { type: "boolean" },
+  concurrency: { type: "string" },
+  out: { type: "string" },
+} as const;
+
+export async function run(args: readonly string[], io: CliIo): Promise<ExitCode> {
+  const { values, positionals } = parseFlags("apply", args, FLAGS);
+  if (positionals.length > 1) throw new UsageError("apply takes at most one saved plan", "sip-dispatch-sync apply [PLAN.json]");
+  const concurrency = concurrencyFlag(values);
+  const config = configPath(values, io);
+  const savedPath = positionals[0];
+  const saved = savedPath === undefined ? undefined : await readSavedPlan(savedPath);
+  const log = oneShotLogger(values, io, Boolean((io.stderr as { isTTY?: boolean }).isTTY));
+
+  const desired = await loadDesired(config, io);
+  const client = makeClient(values, io);
+  const remote = await client.listRules();
+  const plan = await planWithProbe(desired, remote, () => client.supportsUpdate());
+  const ctx = { config, server: client.server };
+
+  if (saved) checkSavedPlan(saved, plan);
+  io.stdout.write(renderPlan(plan, "text", { ...ctx, color: useColor(io) }));
+  await savePlanOutputs(plan, ctx, stringFlag(values, "out"), io);
+
+  if (plan.refusal) {
+    if (!plan.refusal.forceable || values.force !== true) {
+      io.stderr.write(`error: plan refused: ${plan.refusal.message}\n  hint: ${plan.refusal.hint}\n`);
+      return EXIT.refused;
+    }
+    io.stderr.write(`warning: --force overrides the safety limit: ${plan.refusal.message}\n`);
+  }
+  const total = plan.summary.create + plan.summary.update + plan.summary.delete;
+  if (total === 0) {
+    io.stdout.write("Nothing to apply.\n");
+    return EXIT.ok;
+  }
+  if (values["auto-approve"] !== true && !(await confirm(io, total))) {
+    io.stdout.write("Apply cancelled; nothing was changed.\n");
+    return EXIT.error;
+  }
+
+  log.info({ event: "plan", summary: plan.summary, changes: plan.changes.map((c) => ({ action: c.action, rule: c.name })) }, "plan");
+  const report = await applyPlan(orderChanges(plan.changes), { client, concurrency, now: () => performance.now(), log });
+  io.stdout.write(renderReport(report));
+  return report.ok ? EXIT.ok : EXIT.error;
+}
+
+
+async function readSavedPlan(path: string): Promise<SavedPlan> {
+  let text: string;
+  try {
+    text = await readFile(path, "utf8");
+  } catch (err) {
+    const why = (err as NodeJS.ErrnoException).code ?? "unreadable";
+    throw new AppError("bad-plan-file", `${path}: cannot read the saved plan (${why})`, { hint: 'write one with "sip-dispatch-sync plan --out PLAN.json"' });
+  }
+  return parsePlanJson(text);
+}
+
+/** A saved plan is applied only when a fresh plan is the same plan against the same server state. */
+function checkSavedPlan(saved: SavedPlan, fresh: Plan): void {
+  if (saved.fingerprint !== fresh.fingerprint) {
+    throw new StalePlanError("stale plan: the server's dispatch rules changed since the plan was saved; nothing was applied");
+  }
+  if (savedPlanChangesDigest(saved) !== planChangesDigest(fresh)) {
+    throw new StalePlanError(
+      "stale plan: the rules file no longer produces the saved plan; nothing was applied",
+      "run plan --out again on the current file and review it",
+    );
+  }
+}
+
+async function confirm(io: CliIo, total: number): Promise<boolean> {
+  if (!io.stdinIsTTY) {
+    throw new UsageError("stdin is not a terminal, so apply cannot ask for approval; nothing was changed", "review the plan, then pass --auto-approve");
+  }
+  const rl = createInterface({ input: io.stdin, output: io.stdout });
+  try {
+    const answer = await new Promise<string>((resolve) => rl.question(`\nApply these ${total} change(s)? Only "yes" is accepted: `, resolve));
+    return answer.trim() === "yes";
+  } finally {
+    rl.close();
+  }
+}
+
+const VERB: Readonly<Record<OperationOutcome["op"], string>> = { create: "created", update: "updated", delete: "deleted" };
+
+export function renderReport(report: ApplyReport): string {
+  const lines = report.outcomes.map((o) => {
+    const id = o.id ? ` (${o.id})` : "";
+    const detail = o.detail ? ` — ${o.detail}` : "";
+    switch (o.status) {
+      case "ok":
+        return `  ✓ ${VERB[o.op]} ${o.name}${id}${detail}`;
+      case "failed":
+        return `  ✗ ${o.op} ${o.name}${id} failed: ${o.error?.message ?? "unknown error"}${detail}${o.error?.hint ? `\n      hint: ${o.error.hint}` : ""}`;
+      case "skipped":
+        return `  - ${o.op} ${o.name} skipped${detail}`;
+    }
+  });
+  const c = report.counts;
+  const tail = report.ok
+    ? `Apply complete: ${c.ok} operation(s) succeeded.`
+    : `Apply incomplete: ${c.ok} succeeded, ${c.failed} failed, ${c.skipped} skipped. Run apply again to converge.`;
+  return `\n${lines.join("\n")}\n${tail}\n`;
 }

@@ -1,8 +1,93 @@
-// Process wiring. PLACEHOLDER while the command is being built; replaced before it is documented.
-import { AppError, type ExitCode } from "../../model/index.js";
+// Process wiring for `export`: read the server, print its named rules as a dispatch-rules.yaml
+// (or, with --format json, a server-state file for `plan --against`). Writes nothing remote.
+import { stringify } from "yaml";
+import { exportSpecs, matchesManage, pinPlaceholderVar } from "../../core/index.js";
+import { encodeServerState } from "../../livekit/index.js";
+import { EXIT, RULE_KINDS, type ExitCode, type RuleSpec } from "../../model/index.js";
+import { COMMON_FLAGS, SERVER_FLAGS, choiceFlag, parseFlags, stringFlag } from "../flags.js";
+import type { CliIo } from "../io.js";
+import { makeClient, readServerState } from "../load.js";
 
-export const help = "sip-dispatch-sync export: not built yet";
+export const help = `Usage: sip-dispatch-sync export [flags]
 
-export async function run(): Promise<ExitCode> {
-  throw new AppError("not-implemented", "export is not built yet");
+Print the server's named dispatch rules as a dispatch-rules.yaml: a starting point for managing
+an existing project as code. "plan" on the result against the same server shows no changes.
+
+Flags:
+      --names GLOB       only rules whose name matches (* and ?), e.g. --names 'support-*'
+      --format FORMAT    yaml (default) | json (a server-state file for "plan --against": every
+                         rule, named or not, exactly as the server holds it)
+      --include-pins     write pins as they are; by default each pin becomes \${PIN_<NAME>}
+                         (rule name upper-cased, other characters as _) to be set in the environment
+      --from STATE.json  read a saved server state instead of a live server
+      --url, --api-key, --api-secret, --timeout, --log-level   as for plan
+`;
+
+const FLAGS = {
+  ...COMMON_FLAGS,
+  ...SERVER_FLAGS,
+  names: { type: "string" },
+  format: { type: "string" },
+  "include-pins": { type: "boolean" },
+  from: { type: "string" },
+} as const;
+
+export async function run(args: readonly string[], io: CliIo): Promise<ExitCode> {
+  const { values } = parseFlags("export", args, FLAGS);
+  const format = choiceFlag(values, "format", ["yaml", "json"] as const, "yaml");
+  const names = stringFlag(values, "names");
+  const from = stringFlag(values, "from");
+  let remote;
+  let server: string;
+  if (from !== undefined) {
+    remote = await readServerState(from);
+    server = `file:${from}`;
+  } else {
+    const client = makeClient(values, io);
+    remote = await client.listRules();
+    server = client.server;
+  }
+
+  if (format === "json") {
+    const selected = names === undefined ? remote : remote.filter((r) => matchesManage(r.spec.name, [names]));
+    io.stdout.write(encodeServerState(selected));
+    return EXIT.ok;
+  }
+  const includePins = values["include-pins"] === true;
+  const specs = exportSpecs(remote, { ...(names === undefined ? {} : { names }), includePins });
+  io.stdout.write(renderExportYaml(specs, server, includePins));
+  const vars = includePins ? [] : specs.filter((s) => pinIsPlaceholder(s)).map((s) => pinPlaceholderVar(s.name));
+  if (vars.length > 0) {
+    io.stderr.write(`note: pins were written as placeholders; set ${vars.join(", ")} before plan/apply (or use --include-pins)\n`);
+  }
+  return EXIT.ok;
+}
+
+function pinIsPlaceholder(spec: RuleSpec): boolean {
+  return RULE_KINDS.some((k) => {
+    const pin = spec[k]?.pin;
+    return pin !== undefined && pin === `\${${pinPlaceholderVar(spec.name)}}`;
+  });
+}
+
+/** `${` in exported values would be interpolated on load: write it as `$${` (SPEC §2), except our pin placeholders. */
+function escapeInterpolation(value: unknown, isPlaceholder: (path: readonly string[]) => boolean, path: readonly string[] = []): unknown {
+  if (typeof value === "string") return isPlaceholder(path) ? value : value.replaceAll("${", "$${");
+  if (Array.isArray(value)) return value.map((v, i) => escapeInterpolation(v, isPlaceholder, [...path, String(i)]));
+  if (value !== null && typeof value === "object") {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, escapeInterpolation(v, isPlaceholder, [...path, k])]));
+  }
+  return value;
+}
+
+export function renderExportYaml(specs: readonly RuleSpec[], server: string, includePins: boolean): string {
+  const rules = specs.map((spec) =>
+    escapeInterpolation(spec, (path) => !includePins && path.length === 2 && path[1] === "pin" && (RULE_KINDS as readonly string[]).includes(path[0] ?? "")),
+  );
+  const header = [
+    "# yaml-language-server: $schema=https://unpkg.com/sip-dispatch-sync/schemas/dispatch-rules.schema.json",
+    `# Exported from ${server} by sip-dispatch-sync export.`,
+    "",
+  ].join("\n");
+  return `${header}${stringify({ version: 1, rules }, { lineWidth: 0 })}`;
 }

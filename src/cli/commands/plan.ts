@@ -1,8 +1,83 @@
-// Process wiring. PLACEHOLDER while the command is being built; replaced before it is documented.
-import { AppError, type ExitCode } from "../../model/index.js";
+// Process wiring for `plan`: read the file and the server (or a saved state), decide, render.
+// Writes nothing to the server. Exit 0 ok (2 with --detailed-exitcode when changes are pending),
+// 1 error, 3 refused by a safety limit (SPEC §3).
+import { appendFile, writeFile } from "node:fs/promises";
+import { planWithProbe } from "../../apply/index.js";
+import { EXIT, type ExitCode, type Plan } from "../../model/index.js";
+import { renderPlan, renderPlanJson, renderPlanMarkdown, type PlanFormat } from "../../render/index.js";
+import { COMMON_FLAGS, SERVER_FLAGS, choiceFlag, configPath, parseFlags, stringFlag } from "../flags.js";
+import { useColor, type CliIo } from "../io.js";
+import { loadDesired, makeClient, readServerState } from "../load.js";
 
-export const help = "sip-dispatch-sync plan: not built yet";
+export const help = `Usage: sip-dispatch-sync plan [flags]
 
-export async function run(): Promise<ExitCode> {
-  throw new AppError("not-implemented", "plan is not built yet");
+List the server's dispatch rules and print what apply would create, update and delete.
+Changes nothing on the server.
+
+Flags:
+  -c, --config FILE         rules file (default $DISPATCH_RULES_FILE, else ./dispatch-rules.yaml)
+      --format FORMAT       text | json | markdown | github (default text)
+      --out PLAN.json       also save the plan as JSON (for "apply PLAN.json"), even when refused
+      --detailed-exitcode   exit 2 when changes are pending
+      --against STATE.json  plan against a saved server state (export --format json, or the
+                            emulator's --state file) instead of a live server; needs no credentials
+      --url URL             LiveKit URL (default $LIVEKIT_URL; ws:// and wss:// become http(s)://)
+      --api-key KEY         (default $LIVEKIT_API_KEY)
+      --api-secret SECRET   (default $LIVEKIT_API_SECRET, or the file named by $LIVEKIT_API_SECRET_FILE)
+      --timeout DURATION    per request (default 10s)
+      --log-level LEVEL     (default $LOG_LEVEL, else info; warn on a terminal)
+
+When $GITHUB_STEP_SUMMARY is set, the Markdown plan is also appended to that file.
+
+Exit codes: 0 ok, 2 changes pending (with --detailed-exitcode), 1 error, 3 refused by a safety limit.
+`;
+
+const FLAGS = {
+  ...COMMON_FLAGS,
+  ...SERVER_FLAGS,
+  format: { type: "string" },
+  out: { type: "string" },
+  "detailed-exitcode": { type: "boolean" },
+  against: { type: "string" },
+} as const;
+
+export const PLAN_FORMATS: readonly PlanFormat[] = ["text", "json", "markdown", "github"];
+
+export async function run(args: readonly string[], io: CliIo): Promise<ExitCode> {
+  const { values } = parseFlags("plan", args, FLAGS);
+  const format = choiceFlag(values, "format", PLAN_FORMATS, "text");
+  const config = configPath(values, io);
+  const against = stringFlag(values, "against");
+
+  const desired = await loadDesired(config, io);
+  let plan: Plan;
+  let server: string;
+  if (against !== undefined) {
+    const remote = await readServerState(against);
+    plan = await planWithProbe(desired, remote, async () => true);
+    server = `file:${against}`;
+  } else {
+    const client = makeClient(values, io);
+    const remote = await client.listRules();
+    plan = await planWithProbe(desired, remote, () => client.supportsUpdate());
+    server = client.server;
+  }
+
+  const ctx = { config, server };
+  io.stdout.write(renderPlan(plan, format, { ...ctx, color: useColor(io) }));
+  await savePlanOutputs(plan, ctx, stringFlag(values, "out"), io);
+  return planExitCode(plan, values["detailed-exitcode"] === true);
+}
+
+/** --out and $GITHUB_STEP_SUMMARY: written even for a refused plan (SPEC §5). */
+export async function savePlanOutputs(plan: Plan, ctx: { config: string; server: string }, out: string | undefined, io: CliIo): Promise<void> {
+  if (out !== undefined) await writeFile(out, renderPlanJson(plan, ctx), "utf8");
+  const summary = io.env.GITHUB_STEP_SUMMARY;
+  if (summary) await appendFile(summary, `${renderPlanMarkdown(plan, ctx)}\n`, "utf8");
+}
+
+export function planExitCode(plan: Plan, detailed: boolean): ExitCode {
+  if (plan.refusal) return EXIT.refused;
+  const pending = plan.summary.create + plan.summary.update + plan.summary.delete > 0;
+  return detailed && pending ? EXIT.changes : EXIT.ok;
 }

@@ -1,0 +1,26 @@
+// Orchestration through the SipClient interface (no I/O of its own): list the server, plan, and
+// probe for UpdateSIPDispatchRule only when the plan would use it, so that old servers get a
+// plan that already says "delete + create" (SPEC §4).
+import { planChanges } from "../core/index.js";
+import type { DesiredState, Plan, RemoteRule, SipClient } from "../model/index.js";
+
+export interface ServerPlan {
+  readonly plan: Plan;
+  readonly remote: readonly RemoteRule[];
+}
+
+export async function planAgainstServer(desired: DesiredState, client: SipClient): Promise<ServerPlan> {
+  const remote = await client.listRules();
+  return { plan: await planWithProbe(desired, remote, () => client.supportsUpdate()), remote };
+}
+
+export async function planWithProbe(
+  desired: DesiredState,
+  remote: readonly RemoteRule[],
+  supportsUpdate: () => Promise<boolean>,
+): Promise<Plan> {
+  const plan = planChanges(desired, remote, { updateSupported: true });
+  const needsUpdate = plan.changes.some((c) => c.action === "update" && c.method === "replace");
+  if (!needsUpdate || (await supportsUpdate())) return plan;
+  return planChanges(desired, remote, { updateSupported: false });
+}
