@@ -91,6 +91,8 @@ function typeHint(expected: readonly string[], data: unknown, path: readonly Pat
     return "write `{}` for an empty mapping, or remove the key";
   }
   if (data === null && expected.includes("array")) return "write `[]` for an empty list, or remove the key";
+  // A pin is a secret: its value is never repeated in a message (it would reach logs and CI output).
+  if (last === "pin" && expected.includes("string")) return 'quote it, e.g. pin: "0123" (unquoted digits are read as a number, and a leading 0 is lost)';
   if (expected.includes("string") && (typeof data === "number" || typeof data === "boolean")) return `quote it: "${short(data)}" (YAML reads it as ${describeValue(data)})`;
   if ((expected.includes("integer") || expected.includes("number")) && typeof data === "string" && data.trim() !== "" && Number.isFinite(Number(data))) return "write the number without quotes";
   if (expected.includes("boolean") && typeof data === "string") return "write true or false without quotes";
@@ -150,7 +152,7 @@ function toDiagnostic(err: SchemaError, root: unknown, index: SourceIndex): Diag
       const allowed = ((err.params.allowedValues as unknown[]) ?? []).filter((v): v is string => typeof v === "string" && !v.startsWith("SIP_MEDIA_ENCRYPT_"));
       const guess = typeof err.data === "string" ? closest(err.data, allowed) : undefined;
       const hint = `use one of: ${allowed.join(", ")}${guess !== undefined ? ` (did you mean \`${guess}\`?)` : ""}`;
-      return make(at(path), path, "invalid-value", `\`${label}\` has an invalid value \`${short(err.data)}\``, hint);
+      return make(at(path), path, "invalid-value", path[path.length - 1] === "pin" ? `\`${label}\` has an invalid value` : `\`${label}\` has an invalid value \`${short(err.data)}\``, hint);
     }
     case "const":
       return make(at(path), path, "invalid-value", `\`${label}\` must be ${JSON.stringify(err.params.allowedValue)}`, label === "version" ? "set `version: 1`: it is the only format version" : `set it to ${JSON.stringify(err.params.allowedValue)}`);
