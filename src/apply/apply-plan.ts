@@ -1,11 +1,13 @@
 // Pure orchestration (no I/O of its own): runs a Schedule's operations through a SipClient with
 // bounded concurrency, never two operations that share a conflict key at once, each only after
 // the operations it depends on succeeded. Every operation's outcome is reported (SPEC §5).
+import { rulesEqual } from "../core/index.js";
 import {
   ApiError,
   assertNever,
   type Operation,
   type RemoteRule,
+  type RuleSpec,
   type Schedule,
   type ScheduledOperation,
   type SipClient,
@@ -136,8 +138,8 @@ async function runOne(s: ScheduledOperation, deps: ApplyDeps): Promise<Operation
   try {
     switch (op.op) {
       case "create": {
-        const created: RemoteRule = await deps.client.createRule(op.spec);
-        return done({ status: "ok", id: created.id });
+        const created = await createConfirmed(deps.client, op.spec);
+        return done({ status: "ok", id: created.rule.id, ...(created.detail ? { detail: created.detail } : {}) });
       }
       case "update": {
         try {
@@ -148,8 +150,8 @@ async function runOne(s: ScheduledOperation, deps: ApplyDeps): Promise<Operation
           // Same keys, same slot in the schedule: delete then create is safe here.
           if (!(err instanceof ApiError && err.method === "UpdateSIPDispatchRule" && err.twirpCode === "bad_route")) throw err;
           await deleteTolerant(deps.client, op.id);
-          const created = await deps.client.createRule(op.spec);
-          return done({ status: "ok", id: created.id, detail: "recreated: the server has no UpdateSIPDispatchRule" });
+          const created = await createConfirmed(deps.client, op.spec);
+          return done({ status: "ok", id: created.rule.id, detail: `recreated: the server has no UpdateSIPDispatchRule${created.detail ? `; ${created.detail}` : ""}` });
         }
       }
       case "delete": {
@@ -161,6 +163,42 @@ async function runOne(s: ScheduledOperation, deps: ApplyDeps): Promise<Operation
     }
   } catch (err) {
     return done({ status: "failed", ...("id" in op ? { id: op.id } : {}), ...errorFields(err) });
+  }
+}
+
+/** Create attempts after ambiguous failures, each preceded by a list that shows the rule absent. */
+const MAX_CREATE_ATTEMPTS = 3;
+
+/**
+ * Creates a rule. A Create is never replayed blindly (SPEC §5): after an ambiguous failure (a 5xx,
+ * a timeout or a lost answer: the server may or may not have stored it) a fresh list decides. A
+ * rule of that name that equals the spec was ours: done. No rule of that name: the create did not
+ * happen, so trying again cannot duplicate it. A different rule of that name appeared meanwhile:
+ * someone else is writing; stop and report.
+ */
+async function createConfirmed(client: SipClient, spec: RuleSpec): Promise<{ rule: RemoteRule; detail?: string }> {
+  for (let attempt = 1; ; attempt++) {
+    let failure: ApiError;
+    try {
+      return { rule: await client.createRule(spec) };
+    } catch (err) {
+      if (!(err instanceof ApiError) || !err.ambiguous || attempt >= MAX_CREATE_ATTEMPTS) throw err;
+      failure = err;
+    }
+    const named = (await client.listRules()).filter((r) => r.spec.name === spec.name);
+    const ours = named.find((r) => rulesEqual(r.spec, spec));
+    if (ours !== undefined) return { rule: ours, detail: `the create's answer was lost (${failure.message}); the list shows it was stored` };
+    if (named.length > 0) {
+      throw new ApiError({
+        method: "CreateSIPDispatchRule",
+        twirpCode: "aborted",
+        status: 0,
+        message: `a different rule named "${spec.name}" appeared on the server during apply (after: ${failure.message}); not creating another`,
+        retryable: false,
+        ambiguous: false,
+        hint: "another writer is changing dispatch rules; run plan again once it is done",
+      });
+    }
   }
 }
 
@@ -179,7 +217,7 @@ function errorFields(err: unknown): Pick<OperationOutcome, "error" | "detail"> {
   if (err instanceof ApiError) {
     return {
       error: { code: err.twirpCode, message: err.message, ...(err.hint ? { hint: err.hint } : {}) },
-      ...(err.ambiguous ? { detail: "outcome unknown: not retried; the next run lists the server and converges" } : {}),
+      ...(err.ambiguous ? { detail: "outcome unknown: the next run lists the server and converges" } : {}),
     };
   }
   const message = err instanceof Error ? err.message : String(err);

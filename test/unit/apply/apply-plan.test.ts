@@ -7,6 +7,8 @@ import { ApiError, type Operation, type RemoteRule, type RuleSpec, type Schedule
 interface FakeOptions {
   readonly delayMs?: number;
   readonly fail?: (op: string, arg: string) => ApiError | undefined;
+  /** Like fail, but the operation takes effect first (its answer is lost). */
+  readonly failAfter?: (op: string, arg: string) => ApiError | undefined;
 }
 
 function fakeClient(opts: FakeOptions = {}) {
@@ -31,6 +33,8 @@ function fakeClient(opts: FakeOptions = {}) {
       await step("create", spec.name);
       const id = `SDR_${String(nextId++).padStart(12, "0")}`;
       rules.set(id, spec);
+      const lost = opts.failAfter?.("create", spec.name);
+      if (lost) throw lost;
       return { id, spec };
     },
     updateRule: async (id, spec) => {
@@ -51,6 +55,7 @@ function sched(ops: readonly { op: Operation; after?: number[]; keys?: string[] 
   const operations: ScheduledOperation[] = ops.map((o, index) => ({ index, change: index, operation: o.op, after: o.after ?? [], keys: o.keys ?? [] }));
   return { operations };
 }
+const ambiguous = () => new ApiError({ method: "CreateSIPDispatchRule", twirpCode: "unavailable", status: 503, message: "unavailable", retryable: false, ambiguous: true });
 const spec = (name: string): RuleSpec => ({ name, individual: { roomPrefix: name } });
 let clock = 0;
 const now = () => (clock += 1);
@@ -126,14 +131,50 @@ describe("applyPlan", () => {
     expect(report.outcomes[0]?.detail).toMatch(/recreated/);
   });
 
-  it("reports an ambiguous create failure without replaying it", async () => {
-    const f = fakeClient({
-      fail: (op) => (op === "create" ? new ApiError({ method: "CreateSIPDispatchRule", twirpCode: "timeout", status: 0, message: "timed out", retryable: false, ambiguous: true }) : undefined),
-    });
+  it("after an ambiguous create that did not happen, a list shows the rule absent and it is created once", async () => {
+    let failures = 1;
+    const f = fakeClient({ fail: (op) => (op === "create" && failures-- > 0 ? ambiguous() : undefined) });
+    const report = await applyPlan(sched([{ op: { op: "create", name: "a", spec: spec("a") } }]), { client: f.client, concurrency: 1, now });
+    expect(report.ok).toBe(true);
+    expect(f.calls).toEqual(["create:a", "create:a"]);
+    expect(f.rules.size).toBe(1);
+  });
+
+  it("after an ambiguous create that did happen, the list confirms it and it is not replayed", async () => {
+    let failures = 1;
+    const f = fakeClient({ failAfter: (op) => (op === "create" && failures-- > 0 ? ambiguous() : undefined) });
+    const report = await applyPlan(sched([{ op: { op: "create", name: "a", spec: spec("a") } }]), { client: f.client, concurrency: 1, now });
+    expect(report.ok).toBe(true);
+    expect(f.calls).toEqual(["create:a"]);
+    expect(f.rules.size).toBe(1);
+    expect(report.outcomes[0]?.detail).toMatch(/list shows it was stored/);
+    expect(report.outcomes[0]?.id).toBe([...f.rules.keys()][0]);
+  });
+
+  it("gives up after three ambiguous creates, each confirmed absent, and reports the outcome as unknown", async () => {
+    const f = fakeClient({ fail: (op) => (op === "create" ? ambiguous() : undefined) });
+    const report = await applyPlan(sched([{ op: { op: "create", name: "a", spec: spec("a") } }]), { client: f.client, concurrency: 1, now });
+    expect(report.ok).toBe(false);
+    expect(f.calls).toEqual(["create:a", "create:a", "create:a"]);
+    expect(report.outcomes[0]?.detail).toMatch(/outcome unknown/);
+  });
+
+  it("stops when a different rule of the same name appears during an ambiguous create", async () => {
+    let failures = 1;
+    const f = fakeClient({ fail: (op) => (op === "create" && failures-- > 0 ? ambiguous() : undefined) });
+    f.rules.set("SDR_someoneelse", { name: "a", direct: { roomName: "theirs" } });
     const report = await applyPlan(sched([{ op: { op: "create", name: "a", spec: spec("a") } }]), { client: f.client, concurrency: 1, now });
     expect(report.ok).toBe(false);
     expect(f.calls).toEqual(["create:a"]);
-    expect(report.outcomes[0]?.detail).toMatch(/outcome unknown/);
+    expect(report.outcomes[0]?.error?.message).toMatch(/appeared on the server/);
+    expect(f.rules.size).toBe(1);
+  });
+
+  it("never retries a create that failed for certain (4xx)", async () => {
+    const f = fakeClient({ fail: (op) => (op === "create" ? new ApiError({ method: "CreateSIPDispatchRule", twirpCode: "invalid_argument", status: 400, message: "bad", retryable: false }) : undefined) });
+    const report = await applyPlan(sched([{ op: { op: "create", name: "a", spec: spec("a") } }]), { client: f.client, concurrency: 1, now });
+    expect(report.ok).toBe(false);
+    expect(f.calls).toEqual(["create:a"]);
   });
 
   it("does not hang on a cyclic schedule: everything in the cycle is skipped", async () => {
