@@ -72,7 +72,7 @@ function pinIsPlaceholder(spec: RuleSpec): boolean {
 
 /** `${` in exported values would be interpolated on load: write it as `$${` (SPEC §2), except our pin placeholders. */
 function escapeInterpolation(value: unknown, isPlaceholder: (path: readonly string[]) => boolean, path: readonly string[] = []): unknown {
-  if (typeof value === "string") return isPlaceholder(path) ? value : value.replaceAll("${", "$${");
+  if (typeof value === "string") return isPlaceholder(path) ? value : value.replaceAll("${", () => "$${");
   if (Array.isArray(value)) return value.map((v, i) => escapeInterpolation(v, isPlaceholder, [...path, String(i)]));
   if (value !== null && typeof value === "object") {
     return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, escapeInterpolation(v, isPlaceholder, [...path, k])]));
