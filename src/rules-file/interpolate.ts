@@ -87,28 +87,65 @@ function offsetOf(index: SourceIndex, path: readonly PathSegment[], nth: number)
   return info.value.start + at;
 }
 
-/** A copy of `value` with every string value interpolated (mapping keys are left alone). */
+/**
+ * `value` with every string value interpolated (mapping keys are left alone). Never mutates its
+ * input: a list or mapping with a changed value is copied, an unchanged one is returned as is.
+ */
 export function interpolateValue(value: unknown, env: Env, index: SourceIndex): { readonly value: unknown; readonly diagnostics: readonly Diagnostic[] } {
   const diagnostics: Diagnostic[] = [];
-  const visit = (v: unknown, path: PathSegment[]): unknown => {
+  // One path, pushed and popped while walking; copied only into a diagnostic.
+  const path: PathSegment[] = [];
+  const visit = (v: unknown): unknown => {
     if (typeof v === "string") {
+      if (!v.includes("$")) return v;
       const r = interpolateString(v, env);
       for (const p of r.problems) {
         // The references before this one tell which `${` of the source it is.
         const nth = countRefsBefore(v, p.at);
-        diagnostics.push(diagnosticAt(index, offsetOf(index, path, nth), path, { code: p.code, message: p.message, hint: p.hint }));
+        const at = [...path];
+        diagnostics.push(diagnosticAt(index, offsetOf(index, at, nth), at, { code: p.code, message: p.message, hint: p.hint }));
       }
       return r.value;
     }
-    if (Array.isArray(v)) return v.map((el, i) => visit(el, [...path, i]));
+    if (Array.isArray(v)) {
+      let out: unknown[] | undefined;
+      for (let i = 0; i < v.length; i++) {
+        path.push(i);
+        const el: unknown = v[i];
+        const next = visit(el);
+        path.pop();
+        if (next !== el) out ??= v.slice(0, i);
+        if (out !== undefined) out.push(next);
+      }
+      return out ?? v;
+    }
     if (v !== null && typeof v === "object") {
-      const out: Record<string, unknown> = {};
-      for (const k of Object.keys(v)) Object.defineProperty(out, k, { value: visit((v as Record<string, unknown>)[k], [...path, k]), enumerable: true, writable: true, configurable: true });
-      return out;
+      const src = v as Record<string, unknown>;
+      const keys = Object.keys(src);
+      let out: Record<string, unknown> | undefined;
+      for (let i = 0; i < keys.length; i++) {
+        const k = keys[i] as string;
+        path.push(k);
+        const el = src[k];
+        const next = visit(el);
+        path.pop();
+        if (next !== el && out === undefined) {
+          out = {};
+          for (let j = 0; j < i; j++) setOwn(out, keys[j] as string, src[keys[j] as string]);
+        }
+        if (out !== undefined) setOwn(out, k, next);
+      }
+      return out ?? v;
     }
     return v;
   };
-  return { value: visit(value, []), diagnostics };
+  return { value: visit(value), diagnostics };
+}
+
+function setOwn(obj: Record<string, unknown>, key: string, value: unknown): void {
+  // defineProperty for `__proto__` only: it must stay plain data, never a prototype.
+  if (key === "__proto__") Object.defineProperty(obj, key, { value, enumerable: true, writable: true, configurable: true });
+  else obj[key] = value;
 }
 
 function countRefsBefore(text: string, at: number): number {

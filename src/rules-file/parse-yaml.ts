@@ -1,9 +1,23 @@
 // Pure. YAML text -> a plain JSON-like value plus the source span of every value (SourceIndex).
 // Anchors, aliases and `<<` merge keys are expanded here; duplicate keys, alias bombs, cycles,
-// unsupported tags and over-deep nesting become diagnostics, never exceptions.
-import { LineCounter, isAlias, isMap, isPair, isScalar, isSeq, parseDocument, type Document, type Node as YamlNode, type YAMLError } from "yaml";
+// unsupported tags and over-deep nesting become diagnostics, never exceptions. Plain files take
+// the fast path (fast-yaml.ts); the rest, and every error message, come from the `yaml` package.
+import { createRequire } from "node:module";
+import type * as Yaml from "yaml";
+import type { Document, Node as YamlNode, YAMLError } from "yaml";
 import { toDotPath, type Diagnostic } from "../model/index.js";
-import { diagnosticAt, pointerOf, type NodeInfo, type PathSegment, type SourceIndex, type Span } from "./positions.js";
+import { parseFastYaml } from "./fast-yaml.js";
+import { diagnosticAt, makeLocator, pointerOf, type NodeInfo, type PathSegment, type SourceIndex, type Span } from "./positions.js";
+
+/**
+ * The `yaml` package, loaded on first use: loading it takes about as long as starting Node, and
+ * the fast path does not need it. createRequire keeps loadRulesText synchronous (yaml ships CJS).
+ */
+let yamlModule: typeof Yaml | undefined;
+function yaml(): typeof Yaml {
+  yamlModule ??= createRequire(import.meta.url)("yaml") as typeof Yaml;
+  return yamlModule;
+}
 
 /** Nodes an alias may expand to in total: a real file needs a few thousand; a bomb needs millions. */
 export const MAX_ALIAS_EXPANSION = 100_000;
@@ -65,7 +79,7 @@ function setOwn(obj: Record<string, unknown>, key: string, value: unknown): void
 }
 
 function isMergeKey(key: unknown): boolean {
-  return isScalar(key) && typeof key.value === "symbol" && key.value.description === "<<";
+  return yaml().isScalar(key) && typeof key.value === "symbol" && key.value.description === "<<";
 }
 
 function scalarValue(st: WalkState, node: YamlNode & { value: unknown }, path: readonly PathSegment[], span: Span): unknown {
@@ -90,6 +104,7 @@ function walk(st: WalkState, node: YamlNode | null | undefined, path: readonly P
   }
   if (node === null || node === undefined) return null;
   if (node.anchor) st.anchors.set(node.anchor, node);
+  const { isAlias, isMap, isScalar, isSeq } = yaml();
   if (isAlias(node)) {
     const target = st.anchors.get(node.source);
     if (target === undefined) {
@@ -125,6 +140,7 @@ function walkMap(st: WalkState, items: readonly unknown[], path: readonly PathSe
   const out: Record<string, unknown> = {};
   const firstKey = new Map<string, Span>();
   const merges: unknown[] = [];
+  const { isPair, isScalar } = yaml();
   for (const pair of items) {
     if (!isPair(pair)) continue;
     const keyNode = pair.key as YamlNode | null;
@@ -161,6 +177,7 @@ function walkMap(st: WalkState, items: readonly unknown[], path: readonly PathSe
 
 /** `<<: *a` or `<<: [*a, *b]`: keys not set explicitly come from the sources, earlier sources first. */
 function mergeInto(st: WalkState, out: Record<string, unknown>, source: unknown, path: readonly PathSegment[], span: Span, depth: number): void {
+  const { isAlias, isMap, isSeq } = yaml();
   const resolve = (n: unknown): YamlNode | undefined => (isAlias(n) ? st.anchors.get(n.source) : (n as YamlNode | undefined));
   const top = resolve(source);
   const list = isSeq(top) ? top.items.map(resolve) : [top];
@@ -187,6 +204,15 @@ function mergeInto(st: WalkState, out: Record<string, unknown>, source: unknown,
 
 /** Parses one YAML document. Never throws for any input text. */
 export function parseYaml(text: string, file: string): ParseYamlResult {
+  const fast = parseFastYaml(text);
+  if (fast === undefined) return parseYamlWithLibrary(text, file);
+  // makeLocator gives what the library's LineCounter gives for a text with one-line scalars only.
+  return { ok: true, value: fast.value, index: { file, text, nodes: fast.nodes, locate: makeLocator(text) }, diagnostics: [] };
+}
+
+/** The `yaml`-package path of parseYaml; exported so tests can hold the fast path to it. */
+export function parseYamlWithLibrary(text: string, file: string): ParseYamlResult {
+  const { LineCounter, parseDocument } = yaml();
   const lineCounter = new LineCounter();
   const locate = (offset: number) => {
     const p = lineCounter.linePos(offset);

@@ -28,7 +28,10 @@ export interface SourceIndex {
 
 export function pointerOf(path: readonly PathSegment[]): string {
   let out = "";
-  for (const seg of path) out += `/${String(seg).replace(/~/g, "~0").replace(/\//g, "~1")}`;
+  for (const seg of path) {
+    const s = String(seg);
+    out += s.includes("~") || s.includes("/") ? `/${s.replace(/~/g, "~0").replace(/\//g, "~1")}` : `/${s}`;
+  }
   return out;
 }
 

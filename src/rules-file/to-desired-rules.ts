@@ -46,7 +46,8 @@ export function canonicalRestartPolicy(v: unknown): RestartPolicy | undefined {
 /** Only the keys that are present, in a fixed order. */
 function pick(src: Loose, keys: readonly string[], map: (key: string, value: unknown) => unknown = (_k, v) => v): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const k of keys) if (src[k] !== undefined) Object.defineProperty(out, k, { value: map(k, src[k]), enumerable: true, writable: true, configurable: true });
+  // The keys are this module's own field names (never `__proto__`): plain assignment is safe.
+  for (const k of keys) if (src[k] !== undefined) out[k] = map(k, src[k]);
   return out;
 }
 
