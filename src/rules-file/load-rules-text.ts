@@ -32,6 +32,8 @@ function atLine0(file: string, code: string, message: string, hint: string): Dia
   return { code, severity: "error", message, hint, file, line: 0, column: 0, path: "" };
 }
 
+const STRICT_UTF8 = new TextDecoder("utf-8", { fatal: true });
+
 /** Offset of the first byte that is not part of a well-formed UTF-8 sequence. */
 export function firstInvalidUtf8(bytes: Uint8Array): number {
   let i = 0;
@@ -56,6 +58,13 @@ function decode(input: string | Uint8Array, file: string): { text: string } | { 
   if (size > MAX_FILE_BYTES)
     return { diagnostic: atLine0(file, "file-too-large", `the file is ${size} bytes, over the limit of ${MAX_FILE_BYTES} (5 MiB)`, "a rules file should be far smaller: is this the right file?") };
   if (typeof input === "string") return { text: input.replace(/^\uFEFF/, "") };
+  // The native decoder rejects exactly what firstInvalidUtf8 finds (RFC 3629); only a failure
+  // needs the byte offset, so the byte-by-byte scan runs only then.
+  try {
+    return { text: STRICT_UTF8.decode(input) };
+  } catch {
+    // Not UTF-8: located below.
+  }
   const bad = firstInvalidUtf8(input);
   if (bad !== -1) {
     let line = 1;
@@ -71,6 +80,21 @@ function decode(input: string | Uint8Array, file: string): { text: string } | { 
   return { text: new TextDecoder("utf-8").decode(input) };
 }
 
+/** Git's unresolved-conflict markers at the start of a line (`<<<<<<< HEAD`, `=======`, `>>>>>>> b`). */
+const CONFLICT_MARKER = /^(?:<{7}|={7}|>{7})(?:[ \t]|\r?$)/gm;
+
+/** One error per marker: YAML would report them as puzzling syntax errors. */
+function conflictMarkers(text: string, file: string): Diagnostic[] {
+  const locate = makeLocator(text);
+  return [...text.matchAll(CONFLICT_MARKER)].map((m) =>
+    diagnosticAt({ file, locate }, m.index, [], {
+      code: "merge-conflict",
+      message: `unresolved merge conflict marker \`${m[0].trim()}\``,
+      hint: "resolve the merge conflict: keep one side, delete the <<<<<<<, ======= and >>>>>>> lines",
+    }),
+  );
+}
+
 /** Pure: text (or raw bytes, to detect non-UTF-8) -> desired state or every problem. */
 export function loadRulesText(input: string | Uint8Array, file: string, options: LoadOptions): LoadResult {
   const decoded = decode(input, file);
@@ -82,6 +106,9 @@ export function loadRulesText(input: string | Uint8Array, file: string, options:
     return failure([diagnosticAt({ file, locate: makeLocator(text) }, control.index, [], { code: "control-character", message: `the file contains the control character U+${code}`, hint: "a rules file is UTF-8 text: is this a binary file?" })]);
   }
   if (text.trim() === "") return failure([atLine0(file, "empty-file", "the file is empty", "write `version: 1` and `rules:`; an empty file is never taken as an empty rule set")]);
+
+  const markers = conflictMarkers(text, file);
+  if (markers.length > 0) return failure(markers);
 
   const parsed = parseYaml(text, file);
   if (!parsed.ok) return failure(parsed.diagnostics);

@@ -100,6 +100,19 @@ describe("loadRulesText", () => {
     expect(d[0]).toMatchObject({ code, line });
   });
 
+  it("names each unresolved Git conflict marker at its line instead of a YAML syntax error", () => {
+    const text = "version: 1\nrules:\n<<<<<<< HEAD\n  - name: a\n    individual: {}\n=======\n  - name: b\n    individual: {}\n>>>>>>> topic\n";
+    const d = problems(load(text));
+    expect(d.map((x) => [x.code, x.line, x.column])).toEqual([
+      ["merge-conflict", 3, 1],
+      ["merge-conflict", 6, 1],
+      ["merge-conflict", 9, 1],
+    ]);
+    expect(d[0]?.hint).toMatch(/resolve the merge conflict/);
+    // Seven `=` inside a quoted value is not a marker.
+    expect(load("version: 1\nrules:\n  - name: \"=======\"\n    individual: {}\n").ok).toBe(true);
+  });
+
   it("names the line of the first byte that is not UTF-8", () => {
     const bytes = new Uint8Array([...new TextEncoder().encode("version: 1\nrules:\n  - name: "), 0xff, 0x0a]);
     expect(problems(load(bytes))[0]).toMatchObject({ code: "not-utf8", line: 3, column: 11 });
