@@ -94,7 +94,8 @@ export function renderDiagnosticsGithub(reports: readonly FileReport[]): string 
   const lines: string[] = [];
   for (const r of reports) {
     for (const d of r.diagnostics) {
-      const props = [`file=${escapeProperty(d.file)}`];
+      // GitHub matches annotation paths against repository-relative paths: `./x.yaml` would not attach.
+      const props = [`file=${escapeProperty(d.file.replace(/^(?:\.\/)+/, ""))}`];
       if (d.line > 0) props.push(`line=${d.line}`, `col=${d.column}`);
       const text = `${d.message}${d.path ? ` (at ${d.path})` : ""}${d.hint ? `\nhint: ${d.hint}` : ""}`;
       lines.push(`::${d.severity === "error" ? "error" : "warning"} ${props.join(",")}::${escapeData(text)}`);

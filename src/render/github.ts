@@ -17,6 +17,11 @@ export function escapeProperty(text: string): string {
 
 type Level = "notice" | "warning" | "error";
 
+/** GitHub matches annotation paths against repository-relative paths: `./x.yaml` would not attach. */
+export function annotationPath(file: string): string {
+  return file.replace(/^(?:\.\/)+/, "");
+}
+
 function command(level: Level, props: Readonly<Record<string, string | number | undefined>>, message: string): string {
   const list = Object.entries(props)
     .filter(([, v]) => v !== undefined)
@@ -27,7 +32,7 @@ function command(level: Level, props: Readonly<Record<string, string | number | 
 
 function position(c: Change, ctx: PlanContext): Record<string, string | number | undefined> {
   const loc = c.action === "delete" ? undefined : c.loc;
-  return loc === undefined ? { file: ctx.config, line: 1 } : { file: loc.file, line: loc.line, col: loc.column > 0 ? loc.column : undefined };
+  return loc === undefined ? { file: annotationPath(ctx.config), line: 1 } : { file: annotationPath(loc.file), line: loc.line, col: loc.column > 0 ? loc.column : undefined };
 }
 
 function annotation(c: Change, ctx: PlanContext): string {
@@ -54,7 +59,7 @@ export function renderPlanGithub(plan: Plan, ctx: PlanContext): string {
   if (plan.refusal !== null) {
     const r = plan.refusal;
     const force = r.forceable ? "" : " (--force does not override this)";
-    lines.push(command("error", { file: ctx.config, line: 1, title: `plan refused (${r.code})` }, `${r.message}\nhint: ${r.hint}${force}`));
+    lines.push(command("error", { file: annotationPath(ctx.config), line: 1, title: `plan refused (${r.code})` }, `${r.message}\nhint: ${r.hint}${force}`));
   }
   lines.push(summaryLine(plan.summary));
   return `${lines.join("\n")}\n`;

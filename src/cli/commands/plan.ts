@@ -3,7 +3,8 @@
 // 1 error, 3 refused by a safety limit (SPEC §3).
 import { appendFile, writeFile } from "node:fs/promises";
 import { planWithProbe } from "../../apply/index.js";
-import { EXIT, type ExitCode, type Plan } from "../../model/index.js";
+import { ConfigError, EXIT, type DesiredState, type ExitCode, type Plan } from "../../model/index.js";
+import { renderDiagnostics } from "../../render/diagnostics.js";
 import { renderPlan, renderPlanJson, renderPlanMarkdown, type PlanFormat } from "../../render/index.js";
 import { COMMON_FLAGS, SERVER_FLAGS, choiceFlag, configPath, parseFlags, stringFlag } from "../flags.js";
 import { useColor, type CliIo } from "../io.js";
@@ -49,7 +50,15 @@ export async function run(args: readonly string[], io: CliIo): Promise<ExitCode>
   const config = configPath(values, io);
   const against = stringFlag(values, "against");
 
-  const desired = await loadDesired(config, io);
+  let desired: DesiredState;
+  try {
+    desired = await loadDesired(config, io);
+  } catch (err) {
+    // In a workflow the problems belong on the file's lines, like `validate --format github`.
+    if (!(format === "github" && err instanceof ConfigError)) throw err;
+    io.stdout.write(renderDiagnostics([{ file: config, rules: undefined, diagnostics: err.diagnostics }], "github"));
+    return EXIT.error;
+  }
   let plan: Plan;
   let server: string;
   if (against !== undefined) {
