@@ -712,7 +712,7 @@ async function productionServer(name: string): Promise<{ url: string; state: str
   const rules = await writeIn(dir, "server-rules.yaml", SERVER_RULES);
   const applied = await runCli(["apply", "-c", rules, "--auto-approve"], { env });
   expect(applied.code, applied.stderr).toBe(0);
-  const exported = await runCli(["export", "--format", "json"], { env });
+  const exported = await runCli(["export", "--format", "json", "--include-pins"], { env });
   expect(exported.code, exported.stderr).toBe(0);
   return { url: server.url, state, exported: exported.stdout, stop: server.stop, env };
 }

@@ -94,9 +94,22 @@ describe("export (built CLI)", () => {
     expect([plan.code, plan.stdout]).toEqual([0, expect.stringContaining("No changes")]);
   });
 
+  it("export --format json refuses pinned rules without --include-pins, printing no pin and no partial state", async () => {
+    await seedServer();
+    const refused = await t.cli(["export", "--format", "json"]);
+    expect(refused.code).toBe(1);
+    expect(refused.stdout).toBe("");
+    expect(refused.stderr).toMatch(/rule\(s\) have a pin .*in clear/);
+    expect(refused.stderr).toMatch(/hint: pass --include-pins/);
+    // Leaving the pinned rules out with --names is allowed and writes a valid state.
+    const unpinned = await t.cli(["export", "--format", "json", "--names", "legacy-*"]);
+    expect(unpinned.code, unpinned.stderr).toBe(0);
+    expect((JSON.parse(unpinned.stdout) as { items: unknown[] }).items.length).toBeGreaterThan(0);
+  });
+
   it("export --format json is a server state: plan --against it equals the live plan", async () => {
     await seedServer();
-    const exported = await t.cli(["export", "--format", "json"], { showsPins: true });
+    const exported = await t.cli(["export", "--format", "json", "--include-pins"], { showsPins: true });
     expect(exported.code, exported.stderr).toBe(0);
     const state = await t.write("state.json", exported.stdout);
     // Every rule, named or not, as the server holds it.

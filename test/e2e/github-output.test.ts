@@ -361,7 +361,7 @@ describe("plan --against a saved server state (built CLI)", () => {
   const withoutServer = (out: string): string => out.replace(/ against <code>[^<]*<\/code>/g, " against (server)");
 
   it("gives the live plan's outputs and exit codes against `export --format json`, with no credentials", async () => {
-    const exported = await t.cli(["export", "--format", "json"], { showsPins: true });
+    const exported = await t.cli(["export", "--format", "json", "--include-pins"], { showsPins: true });
     expect(exported.code, exported.stderr).toBe(0);
     const state = await t.write("state.json", exported.stdout);
     t.em.control.clearRequests();
@@ -394,7 +394,7 @@ describe("plan --against a saved server state (built CLI)", () => {
     const env = { LIVEKIT_URL: em.url, LIVEKIT_API_KEY: API_KEY, LIVEKIT_API_SECRET: API_SECRET, ...PIN_ENV };
     const applied = await runCli(["apply", "-c", base, "--auto-approve"], { cwd: t.dir, env });
     expect(applied.code, applied.stderr).toBe(0);
-    const exported = await runCli(["export", "--format", "json"], { cwd: t.dir, env });
+    const exported = await runCli(["export", "--format", "json", "--include-pins"], { cwd: t.dir, env });
     expect(await em.stop()).toBe(0);
     const fromExport = await t.write("from-export.json", exported.stdout);
 

@@ -3,7 +3,7 @@
 import { stringify } from "yaml";
 import { exportSpecs, matchesManage, pinPlaceholderVar } from "../../core/index.js";
 import { encodeServerState } from "../../livekit/index.js";
-import { EXIT, RULE_KINDS, type ExitCode, type RuleSpec } from "../../model/index.js";
+import { EXIT, RULE_KINDS, UsageError, pinOf, type ExitCode, type RuleSpec } from "../../model/index.js";
 import { COMMON_FLAGS, SERVER_FLAGS, choiceFlag, parseFlags, stringFlag } from "../flags.js";
 import type { CliIo } from "../io.js";
 import { makeClient, readServerState } from "../load.js";
@@ -18,7 +18,9 @@ Flags:
       --format FORMAT    yaml (default) | json (a server-state file for "plan --against": every
                          rule, named or not, exactly as the server holds it)
       --include-pins     write pins as they are; by default each pin becomes \${PIN_<NAME>}
-                         (rule name upper-cased, other characters as _) to be set in the environment
+                         (rule name upper-cased, other characters as _) to be set in the environment.
+                         --format json cannot hold placeholders: it refuses rules with a pin
+                         unless --include-pins is given
       --from STATE.json  read a saved server state instead of a live server
       --url, --api-key, --api-secret, --timeout, --log-level   as for plan
 `;
@@ -48,12 +50,21 @@ export async function run(args: readonly string[], io: CliIo): Promise<ExitCode>
     server = client.server;
   }
 
+  const includePins = values["include-pins"] === true;
   if (format === "json") {
     const selected = names === undefined ? remote : remote.filter((r) => matchesManage(r.spec.name, [names]));
+    // A state file holds rules exactly as the server does, so it cannot hold placeholders: like
+    // the YAML form, it writes pins only when asked to (SPEC §5: secrets never leak by default).
+    const pinned = selected.filter((r) => pinOf(r.spec) !== "");
+    if (pinned.length > 0 && !includePins) {
+      throw new UsageError(
+        `${pinned.length} rule(s) have a pin (${pinned.slice(0, 3).map((r) => JSON.stringify(r.spec.name || r.id)).join(", ")}${pinned.length > 3 ? ", ..." : ""}); a server-state file would hold them in clear`,
+        "pass --include-pins to write them (keep the file as secret as the pins), or --names to leave pinned rules out; the YAML form writes ${PIN_...} placeholders instead",
+      );
+    }
     io.stdout.write(encodeServerState(selected));
     return EXIT.ok;
   }
-  const includePins = values["include-pins"] === true;
   const specs = exportSpecs(remote, { ...(names === undefined ? {} : { names }), includePins });
   io.stdout.write(renderExportYaml(specs, server, includePins));
   const vars = includePins ? [] : specs.filter((s) => pinIsPlaceholder(s)).map((s) => pinPlaceholderVar(s.name));
