@@ -14,6 +14,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
 import { parse } from "yaml";
+import { startCliEmulator, type RunningEmulator } from "../support/cli-emulator.js";
 import { CLI_PATH, cleanEnv, runCli } from "../support/run-cli.js";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
@@ -608,37 +609,8 @@ function runStepScript(script: string, cwd: string, env: NodeJS.ProcessEnv): Pro
 }
 
 /** The CLI's `emulator` as the "real server" of a test, persisted to `state`. */
-async function startServer(state: string, apiKey: string, apiSecret: string): Promise<{ url: string; stop: () => Promise<number | null> }> {
-  const child = spawn(process.execPath, [CLI_PATH, "emulator", "--listen", "127.0.0.1:0", "--state", state], {
-    env: cleanEnv({ LIVEKIT_API_KEY: apiKey, LIVEKIT_API_SECRET: apiSecret }),
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  const exited = new Promise<number | null>((resolve) => child.on("close", resolve));
-  onTestFinished(() => {
-    if (child.exitCode === null) child.kill("SIGKILL");
-  });
-  let stdout = "";
-  let stderr = "";
-  child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`emulator: no port line; stderr: ${stderr}`)), 10_000);
-    child.stdout.setEncoding("utf8").on("data", (d: string) => {
-      stdout += d;
-      const m = /^emulator listening on (http:\/\/127\.0\.0\.1:\d+)$/m.exec(stdout);
-      if (m) {
-        clearTimeout(timer);
-        resolve(m[1] as string);
-      }
-    });
-    void exited.then((code) => reject(new Error(`emulator exited ${code}: ${stderr}`)));
-  });
-  return {
-    url,
-    stop: () => {
-      child.kill("SIGTERM");
-      return exited;
-    },
-  };
+function startServer(state: string, apiKey: string, apiSecret: string): Promise<RunningEmulator> {
+  return startCliEmulator(["--listen", "127.0.0.1:0", "--state", state], { LIVEKIT_API_KEY: apiKey, LIVEKIT_API_SECRET: apiSecret });
 }
 
 function portRefuses(url: string): Promise<boolean> {

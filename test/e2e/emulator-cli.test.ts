@@ -1,51 +1,13 @@
 // The built CLI's `emulator` command as a child process: the port line, real requests, SIGTERM
 // -> exit 0, and the --state file written after each change and read back at the next start.
-import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync, existsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { describe, expect, onTestFinished, test } from "vitest";
-import { CLI_PATH, cleanEnv, runCli } from "../support/run-cli.js";
+import { describe, expect, test } from "vitest";
+import { runCli } from "../support/run-cli.js";
+import { startCliEmulator } from "../support/cli-emulator.js";
 import { adminToken } from "../unit/emulator/http-helpers.js";
 
-interface Running {
-  readonly child: ChildProcessWithoutNullStreams;
-  readonly url: string;
-  readonly stderr: () => string;
-  stop(): Promise<number | null>;
-}
-
-async function startCli(args: readonly string[], env: Record<string, string> = {}): Promise<Running> {
-  const child = spawn(process.execPath, [CLI_PATH, "emulator", ...args], { env: cleanEnv(env), stdio: ["pipe", "pipe", "pipe"] });
-  let stdout = "";
-  let stderr = "";
-  child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
-  const exited = new Promise<number | null>((resolve) => child.on("close", (code) => resolve(code)));
-  onTestFinished(() => {
-    if (child.exitCode === null) child.kill("SIGKILL");
-  });
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no port line; stderr: ${stderr}`)), 10_000);
-    child.stdout.setEncoding("utf8").on("data", (d: string) => {
-      stdout += d;
-      const m = /^emulator listening on (http:\/\/127\.0\.0\.1:\d+)$/m.exec(stdout);
-      if (m) {
-        clearTimeout(timer);
-        resolve(m[1] as string);
-      }
-    });
-    void exited.then((code) => reject(new Error(`exited ${code}: ${stderr}`)));
-  });
-  return {
-    child,
-    url,
-    stderr: () => stderr,
-    stop: async () => {
-      child.kill("SIGTERM");
-      return exited;
-    },
-  };
-}
 
 const creds = { apiKey: "devkey", apiSecret: "secret" };
 async function rpc(url: string, method: string, body: unknown, token = adminToken(creds)) {
@@ -61,7 +23,7 @@ describe("sip-dispatch-sync emulator (built CLI)", () => {
   test("serves on a free port, persists to --state, exits 0 on SIGTERM, and reloads the state", async () => {
     const dir = mkdtempSync(join(tmpdir(), "emu-cli-"));
     const state = join(dir, "state.json");
-    const first = await startCli(["--listen", "127.0.0.1:0", "--state", state]);
+    const first = await startCliEmulator(["--listen", "127.0.0.1:0", "--state", state]);
     const created = await rpc(first.url, "CreateSIPDispatchRule", { dispatch_rule: { name: "main", rule: { dispatch_rule_direct: { room_name: "r", pin: "4321" } } } });
     expect(created.status).toBe(200);
     const saved = JSON.parse(readFileSync(state, "utf8")) as { formatVersion: number; items: Record<string, unknown>[] };
@@ -72,7 +34,7 @@ describe("sip-dispatch-sync emulator (built CLI)", () => {
     expect(first.stderr()).not.toContain("secret\"");
     expect(first.stderr()).not.toContain("4321");
 
-    const second = await startCli(["--listen", "127.0.0.1:0", "--state", state]);
+    const second = await startCliEmulator(["--listen", "127.0.0.1:0", "--state", state]);
     const listed = await rpc(second.url, "ListSIPDispatchRule", {});
     expect(listed.json).toEqual({ items: [created.json] });
     await rpc(second.url, "DeleteSIPDispatchRule", { sip_dispatch_rule_id: created.json.sip_dispatch_rule_id });
@@ -81,7 +43,7 @@ describe("sip-dispatch-sync emulator (built CLI)", () => {
   });
 
   test("--api-key/--api-secret (or LIVEKIT_API_*) decide which tokens pass", async () => {
-    const run = await startCli(["--listen", "127.0.0.1:0"], { LIVEKIT_API_KEY: "envkey", LIVEKIT_API_SECRET: "envsecret" });
+    const run = await startCliEmulator(["--listen", "127.0.0.1:0"], { LIVEKIT_API_KEY: "envkey", LIVEKIT_API_SECRET: "envsecret" });
     const good = adminToken({ apiKey: "envkey", apiSecret: "envsecret" });
     expect((await rpc(run.url, "ListSIPDispatchRule", {}, good)).status).toBe(200);
     const res = await fetch(`${run.url}/twirp/livekit.SIP/ListSIPDispatchRule`, {

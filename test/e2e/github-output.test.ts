@@ -4,12 +4,12 @@
 // --against` a saved state (export --format json, or the emulator's --state file) gives the same
 // outputs and exit codes. Files a hook may be handed (not YAML, empty, binary, merge conflicts,
 // conflicting rules) yield annotations at their lines and exit 1, never a crash.
-import { spawn } from "node:child_process";
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { API_KEY, API_SECRET, PINS, PIN_ENV, startE2e, type E2e } from "../support/e2e-harness.js";
-import { CLI_PATH, cleanEnv, runCli, type CliResult } from "../support/run-cli.js";
+import { startCliEmulator, type RunningEmulator } from "../support/cli-emulator.js";
+import { runCli, type CliResult } from "../support/run-cli.js";
 
 /** One GitHub workflow command line (`::level k=v,k=v::message`), unescaped. */
 interface Annotation {
@@ -323,37 +323,8 @@ describe("plan --format markdown and $GITHUB_STEP_SUMMARY (built CLI)", () => {
 });
 
 /** The CLI's `emulator` as a child process, seeded from and persisted to `state`. */
-async function startCliEmulator(state: string): Promise<{ url: string; stop: () => Promise<number | null> }> {
-  const child = spawn(process.execPath, [CLI_PATH, "emulator", "--listen", "127.0.0.1:0", "--state", state, "--api-key", API_KEY], {
-    env: cleanEnv({ LIVEKIT_API_SECRET: API_SECRET }),
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  const exited = new Promise<number | null>((resolve) => child.on("close", resolve));
-  onTestFinished(() => {
-    if (child.exitCode === null) child.kill("SIGKILL");
-  });
-  let stdout = "";
-  let stderr = "";
-  child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`emulator: no port line; stderr: ${stderr}`)), 10_000);
-    child.stdout.setEncoding("utf8").on("data", (d: string) => {
-      stdout += d;
-      const m = /^emulator listening on (http:\/\/127\.0\.0\.1:\d+)$/m.exec(stdout);
-      if (m) {
-        clearTimeout(timer);
-        resolve(m[1] as string);
-      }
-    });
-    void exited.then((code) => reject(new Error(`emulator exited ${code}: ${stderr}`)));
-  });
-  return {
-    url,
-    stop: () => {
-      child.kill("SIGTERM");
-      return exited;
-    },
-  };
+function startEmulator(state: string): Promise<RunningEmulator> {
+  return startCliEmulator(["--listen", "127.0.0.1:0", "--state", state, "--api-key", API_KEY], { LIVEKIT_API_SECRET: API_SECRET });
 }
 
 describe("plan --against a saved server state (built CLI)", () => {
@@ -390,7 +361,7 @@ describe("plan --against a saved server state (built CLI)", () => {
   it("reads the emulator's --state file the same way as an export", async () => {
     const state = join(t.dir, "emulator-state.json");
     await writeFile(state, JSON.stringify({ formatVersion: 1, items: [] }));
-    const em = await startCliEmulator(state);
+    const em = await startEmulator(state);
     const env = { LIVEKIT_URL: em.url, LIVEKIT_API_KEY: API_KEY, LIVEKIT_API_SECRET: API_SECRET, ...PIN_ENV };
     const applied = await runCli(["apply", "-c", base, "--auto-approve"], { cwd: t.dir, env });
     expect(applied.code, applied.stderr).toBe(0);
