@@ -59,18 +59,20 @@ describe("control", () => {
   });
 
   test("setLatency delays one method or all; 0 removes it", async () => {
+    // Bounds are far apart (a 1.5 s delay against a 1 s ceiling for undelayed calls) so that a
+    // loaded CI machine cannot turn scheduling noise into a failure.
     const em = await startEmulator();
-    em.control.setLatency(150, "ListSIPDispatchRule");
+    em.control.setLatency(1500, "ListSIPDispatchRule");
     const t0 = performance.now();
     await call(em, "ListSIPDispatchRule");
-    expect(performance.now() - t0).toBeGreaterThanOrEqual(140);
+    expect(performance.now() - t0).toBeGreaterThanOrEqual(1490);
     const t1 = performance.now();
     await call(em, "DeleteSIPDispatchRule", { sip_dispatch_rule_id: "SDR_x" });
-    expect(performance.now() - t1).toBeLessThan(140);
+    expect(performance.now() - t1).toBeLessThan(1000);
     em.control.setLatency(0, "ListSIPDispatchRule");
     const t2 = performance.now();
     await call(em, "ListSIPDispatchRule");
-    expect(performance.now() - t2).toBeLessThan(140);
+    expect(performance.now() - t2).toBeLessThan(1000);
   });
 
   test("requests() logs method, path, rpc, headers, body and status; clearRequests and reset empty it", async () => {
@@ -109,7 +111,9 @@ describe("control", () => {
   });
 });
 
-describe("speed", () => {
+// How fast the emulator answers is measured in bench/client.bench.mjs, not here: a timed unit test
+// fails on a loaded machine. These check that large stores are served completely and correctly.
+describe("large stores", () => {
   const many = (n: number) =>
     Array.from({ length: n }, (_, i) => ({
       sip_dispatch_rule_id: `SDR_${String(i).padStart(12, "0")}`,
@@ -120,30 +124,30 @@ describe("speed", () => {
       room_config: { agents: [{ agent_name: "agent" }] },
     }));
 
-  test("a 2,000-rule List is answered (serialised) in well under 50 ms", async () => {
+  test("a 2,000-rule List is answered whole, sorted by ID", async () => {
     const { handler } = createEmulator({ initialRules: many(2000) });
     const token = adminToken({ apiKey: "devkey", apiSecret: "secret" });
     await invoke(handler, "/twirp/livekit.SIP/ListSIPDispatchRule", "{}", token); // warm-up
-    const t0 = performance.now();
     let body = "";
     const status = await invoke(handler, "/twirp/livekit.SIP/ListSIPDispatchRule", "{}", token, (b) => (body = b));
-    const ms = performance.now() - t0;
     expect(status).toBe(200);
-    expect((JSON.parse(body) as { items: unknown[] }).items).toHaveLength(2000);
-    expect(ms).toBeLessThan(50);
+    const ids = (JSON.parse(body) as { items: { sip_dispatch_rule_id: string }[] }).items.map((r) => r.sip_dispatch_rule_id);
+    expect(ids).toHaveLength(2000);
+    expect(ids).toEqual([...ids].sort());
   });
 
-  test("1,000 creates against 2,000 rules stay fast (indexed conflict check)", async () => {
+  test("1,000 creates against 2,000 rules all succeed, and the indexed conflict check still refuses a clash", async () => {
     const { handler, control } = createEmulator({ initialRules: many(2000) });
     const token = adminToken({ apiKey: "devkey", apiSecret: "secret" });
-    const t0 = performance.now();
     for (let i = 0; i < 1000; i++) {
       const body = JSON.stringify({ dispatch_rule: { rule: direct("x"), trunk_ids: [`ST_new_${i}`], name: `n${i}` } });
       const status = await invoke(handler, "/twirp/livekit.SIP/CreateSIPDispatchRule", body, token);
       if (status !== 200) throw new Error(`create ${i}: ${status}`);
     }
     expect(control.rules()).toHaveLength(3000);
-    expect(performance.now() - t0).toBeLessThan(5000);
+    const clash = JSON.stringify({ dispatch_rule: { rule: direct("y"), trunk_ids: ["ST_new_999"], name: "clash" } });
+    expect(await invoke(handler, "/twirp/livekit.SIP/CreateSIPDispatchRule", clash, token)).not.toBe(200);
+    expect(control.rules()).toHaveLength(3000);
   });
 });
 
