@@ -1,7 +1,7 @@
 // Pure. Conflicts the plan cannot order away (livekit-sip-api.md §5.2): a rule the plan writes
 // that shares a conflict key with a server rule the plan leaves alone (refused), and conflicts
 // already on the server between untouched rules (warned: they make every create fail).
-import { conflictKeysOf, conflictKeyId, describeConflictKey, type Refusal, type RemoteRule, type RuleSpec } from "../model/index.js";
+import { conflictKeysOf, conflictKeyId, describeConflictKey, normalizeNumber, pinOf, type Refusal, type RemoteRule, type RuleSpec } from "../model/index.js";
 
 /** A server rule the plan leaves alone, and why. */
 export interface UntouchedRule {
@@ -54,8 +54,78 @@ export function checkUnmanagedConflicts(written: readonly WrittenRule[], untouch
   };
 }
 
+/** normalizeNumber, answering the usual "+<digits>" (which it returns unchanged) without a regex. */
+function fastNormalizeNumber(num: string): string {
+  if (num.length < 2 || num.charCodeAt(0) !== 43 /* + */) return normalizeNumber(num);
+  for (let i = 1; i < num.length; i++) {
+    const c = num.charCodeAt(i);
+    if (c < 48 || c > 57) return normalizeNumber(num);
+  }
+  return num;
+}
+
+const NO_ENTRY: readonly string[] = [""];
+
+function orEmpty(list: readonly string[] | undefined): readonly string[] {
+  return list && list.length > 0 ? list : NO_ENTRY;
+}
+
+/** One conflict key of rule `owner`, in a bucket's list. */
+interface KeyEntry {
+  readonly owner: number;
+  readonly pin: string;
+  readonly trunk: string;
+  readonly inbound: string;
+  readonly number: string;
+  readonly next: KeyEntry | undefined;
+}
+
+/** Longer bucket lists are left to the full check, so that this one stays linear. */
+const MAX_BUCKET = 8;
+
+/**
+ * False only when no two of the rules share a conflict key (conflictKeysOf); true when they may.
+ * Keys are bucketed by their first non-empty part among number, inbound number, trunk, pin (equal
+ * keys share a bucket) and compared in full within it, without building key strings. Anything
+ * unusual (a part that is not a string, a crowded bucket) answers true: the full check decides.
+ */
+function mayShareKey(untouched: readonly UntouchedRule[]): boolean {
+  const byNumber = new Map<string, KeyEntry>();
+  const byInbound = new Map<string, KeyEntry>();
+  const byTrunk = new Map<string, KeyEntry>();
+  const byPin = new Map<string, KeyEntry>();
+  for (let owner = 0; owner < untouched.length; owner++) {
+    const spec = (untouched[owner] as UntouchedRule).rule.spec;
+    const pin: unknown = pinOf(spec);
+    if (typeof pin !== "string") return true;
+    for (const trunk of orEmpty(spec.trunkIds)) {
+      if (typeof trunk !== "string") return true;
+      for (const inboundRaw of orEmpty(spec.inboundNumbers)) {
+        if (typeof inboundRaw !== "string") return true;
+        const inbound = fastNormalizeNumber(inboundRaw);
+        for (const numberRaw of orEmpty(spec.numbers)) {
+          if (typeof numberRaw !== "string") return true;
+          const number = fastNormalizeNumber(numberRaw);
+          const bucket: Map<string, KeyEntry> = number !== "" ? byNumber : inbound !== "" ? byInbound : trunk !== "" ? byTrunk : byPin;
+          const key: string = number !== "" ? number : inbound !== "" ? inbound : trunk !== "" ? trunk : pin;
+          const head: KeyEntry | undefined = bucket.get(key);
+          let length = 0;
+          for (let e: KeyEntry | undefined = head; e !== undefined; e = e.next) {
+            if (e.owner !== owner && e.number === number && e.inbound === inbound && e.trunk === trunk && e.pin === pin) return true;
+            length += 1;
+            if (length >= MAX_BUCKET) return true;
+          }
+          bucket.set(key, { owner, pin, trunk, inbound, number, next: head });
+        }
+      }
+    }
+  }
+  return false;
+}
+
 /** Warnings for conflicts that already exist between rules the plan leaves alone. */
 export function preExistingConflictWarnings(untouched: readonly UntouchedRule[]): string[] {
+  if (!mayShareKey(untouched)) return [];
   const seen = new Map<string, UntouchedRule>();
   const reported = new Set<string>();
   const out: string[] = [];

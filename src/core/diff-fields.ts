@@ -51,12 +51,20 @@ function walk(path: string, a: unknown, b: unknown, out: FieldChange[], inVarian
 
 /** The changed fields from `before` to `after` (both normalised first). Empty when the rules are equal. */
 export function diffFields(before: RuleSpec, after: RuleSpec): FieldChange[] {
-  const a = normalizeRule(before) as unknown as Record<string, unknown>;
-  const b = normalizeRule(after) as unknown as Record<string, unknown>;
+  return diffNormalized(normalizeRule(before), normalizeRule(after), before, after);
+}
+
+/**
+ * diffFields for rules already normalised: `a` = normalizeRule(before), `b` = normalizeRule(after).
+ * `before` and `after` are the specs as given (the pin flag of a changed rule kind reads them).
+ */
+export function diffNormalized(a: RuleSpec, b: RuleSpec, before: RuleSpec, after: RuleSpec): FieldChange[] {
+  const x0 = a as unknown as Record<string, unknown>;
+  const y0 = b as unknown as Record<string, unknown>;
   const out: FieldChange[] = [];
-  for (const key of unionKeys(a, b)) {
-    const x = a[key];
-    const y = b[key];
+  for (const key of unionKeys(x0, y0)) {
+    const x = x0[key];
+    const y = y0[key];
     if (key === "metadata") {
       if (metadataEqual(x, y, deepEqual)) continue;
       // Show a JSON string parsed when the other side is a mapping, so the two read alike.
@@ -76,7 +84,32 @@ export function diffFields(before: RuleSpec, after: RuleSpec): FieldChange[] {
   return out;
 }
 
+/**
+ * True when two normalised rules have no field change (diffNormalized would be empty), without
+ * building the changes: metadata compares as in metadataEqual, every other field by deepEqual.
+ */
+export function equalNormalized(a: RuleSpec, b: RuleSpec): boolean {
+  const x = a as unknown as Record<string, unknown>;
+  const y = b as unknown as Record<string, unknown>;
+  for (const key in y) {
+    if (!Object.hasOwn(y, key)) continue;
+    if (!fieldEqual(key, x[key], y[key])) return false;
+  }
+  for (const key in x) {
+    if (!Object.hasOwn(x, key) || Object.hasOwn(y, key)) continue;
+    if (!fieldEqual(key, x[key], y[key])) return false;
+  }
+  return true;
+}
+
+function fieldEqual(key: string, x: unknown, y: unknown): boolean {
+  if (key === "metadata") return metadataEqual(x, y, deepEqual);
+  // A rule kind present on one side only is a change (even when a value is undefined).
+  if (VARIANT_KEYS.has(key) && (x === undefined || y === undefined)) return false;
+  return deepEqual(x, y);
+}
+
 /** True when the two rules are equal after normalisation (metadata compared as parsed JSON). */
 export function rulesEqual(a: RuleSpec, b: RuleSpec): boolean {
-  return diffFields(a, b).length === 0;
+  return equalNormalized(normalizeRule(a), normalizeRule(b));
 }

@@ -1,16 +1,20 @@
 // Pure. The canonical form of a rule (SPEC §4), so that a just-applied plan plans nothing: empty
 // values (null, "", 0, false, [], {}) are dropped, sets are sorted, enum numbers and protobuf
 // names become the file's names, durations compare by value. Idempotent.
-import { RULE_KINDS, type JsonValue, type RuleKind, type RuleSpec } from "../model/index.js";
-import { isPlainObject, setOwn, sortKeysDeep } from "./canonical-json.js";
+import type { JsonValue, RuleKind, RuleSpec } from "../model/index.js";
+import { canonicalForm, isPlainObject, setOwn, sortKeysDeep, sortedKeys } from "./canonical-json.js";
 
 type Loose = Record<string, unknown>;
 
-/** An object of the defined entries, or undefined when none is left (unless keepEmpty). */
-function compact(entries: Loose, keepEmpty = false): Loose | undefined {
-  const out: Loose = {};
-  for (const [k, v] of Object.entries(entries)) if (v !== undefined) out[k] = v;
-  return keepEmpty || Object.keys(out).length > 0 ? out : undefined;
+/** Sets `key` on `out` when `v` is defined (a literal field name: plain assignment is safe). */
+function put(out: Loose, key: string, v: unknown): void {
+  if (v !== undefined) out[key] = v;
+}
+
+/** `out`, or undefined when it has no key. */
+function orNone(out: Loose): Loose | undefined {
+  for (const _ in out) return out;
+  return undefined;
 }
 
 function str(v: unknown): string | undefined {
@@ -29,7 +33,14 @@ function num(v: unknown): number | undefined {
 
 /** trunkIds / inboundNumbers / numbers: the server treats them as sets (livekit-sip-api.md §5.2, §5.6). */
 function stringSet(v: unknown): string[] | undefined {
-  if (!Array.isArray(v)) return undefined;
+  if (!Array.isArray(v) || v.length === 0) return undefined;
+  // Common case: only strings, strictly ascending (so no duplicates) -> a plain copy.
+  let canonical = typeof v[0] === "string";
+  for (let i = 1; canonical && i < v.length; i++) {
+    const x: unknown = v[i];
+    canonical = typeof x === "string" && (v[i - 1] as string) < x;
+  }
+  if (canonical) return v.slice() as string[];
   const out = [...new Set(v.filter((x): x is string => typeof x === "string"))].sort();
   return out.length > 0 ? out : undefined;
 }
@@ -38,11 +49,17 @@ function stringSet(v: unknown): string[] | undefined {
 function stringMap(v: unknown): Record<string, string> | undefined {
   if (!isPlainObject(v)) return undefined;
   const out: Record<string, string> = {};
-  for (const key of Object.keys(v).sort()) {
+  let any = false;
+  for (const key of sortedKeys(v)) {
     const val = v[key];
-    if (typeof val === "string" && val !== "") setOwn(out, key, val);
+    if (typeof val === "string" && val !== "") {
+      // Keys are data: "__proto__" needs a real own property.
+      if (key === "__proto__") setOwn(out, key, val);
+      else out[key] = val;
+      any = true;
+    }
   }
-  return Object.keys(out).length > 0 ? out : undefined;
+  return any ? out : undefined;
 }
 
 function objectArray(v: unknown, each: (el: unknown) => Loose): Loose[] | undefined {
@@ -55,13 +72,22 @@ function normalizeVariant(kind: RuleKind, v: unknown): Loose | undefined {
   if (v === undefined || v === null) return undefined;
   const src = isPlainObject(v) ? v : {};
   // A chosen variant is kept even when empty: the rule kind itself matters.
+  const out: Loose = {};
   switch (kind) {
     case "direct":
-      return compact({ roomName: str(src.roomName), pin: str(src.pin) }, true);
+      put(out, "roomName", str(src.roomName));
+      put(out, "pin", str(src.pin));
+      return out;
     case "individual":
-      return compact({ roomPrefix: str(src.roomPrefix), pin: str(src.pin), noRandomness: bool(src.noRandomness) }, true);
+      put(out, "roomPrefix", str(src.roomPrefix));
+      put(out, "pin", str(src.pin));
+      put(out, "noRandomness", bool(src.noRandomness));
+      return out;
     case "callee":
-      return compact({ roomPrefix: str(src.roomPrefix), pin: str(src.pin), randomize: bool(src.randomize) }, true);
+      put(out, "roomPrefix", str(src.roomPrefix));
+      put(out, "pin", str(src.pin));
+      put(out, "randomize", bool(src.randomize));
+      return out;
   }
 }
 
@@ -74,33 +100,30 @@ function restartPolicy(v: unknown): string | undefined {
 
 function normalizeAgent(a: unknown): Loose {
   const src = isPlainObject(a) ? a : {};
-  return compact(
-    {
-      agentName: str(src.agentName),
-      metadata: str(src.metadata),
-      restartPolicy: restartPolicy(src.restartPolicy),
-      deployment: str(src.deployment),
-      attributes: stringMap(src.attributes),
-    },
-    true,
-  ) as Loose;
+  const out: Loose = {};
+  put(out, "agentName", str(src.agentName));
+  put(out, "metadata", str(src.metadata));
+  put(out, "restartPolicy", restartPolicy(src.restartPolicy));
+  put(out, "deployment", str(src.deployment));
+  put(out, "attributes", stringMap(src.attributes));
+  return out;
 }
 
 function normalizeRoomConfig(v: unknown): Loose | undefined {
   if (!isPlainObject(v)) return undefined;
-  return compact({
-    name: str(v.name),
-    emptyTimeout: num(v.emptyTimeout),
-    departureTimeout: num(v.departureTimeout),
-    maxParticipants: num(v.maxParticipants),
-    metadata: str(v.metadata),
-    egress: normalizeJson(v.egress, "egress", ""),
-    minPlayoutDelay: num(v.minPlayoutDelay),
-    maxPlayoutDelay: num(v.maxPlayoutDelay),
-    syncStreams: bool(v.syncStreams),
-    agents: objectArray(v.agents, normalizeAgent),
-    tags: stringMap(v.tags),
-  });
+  const out: Loose = {};
+  put(out, "name", str(v.name));
+  put(out, "emptyTimeout", num(v.emptyTimeout));
+  put(out, "departureTimeout", num(v.departureTimeout));
+  put(out, "maxParticipants", num(v.maxParticipants));
+  put(out, "metadata", str(v.metadata));
+  put(out, "egress", normalizeJson(v.egress, "egress", ""));
+  put(out, "minPlayoutDelay", num(v.minPlayoutDelay));
+  put(out, "maxPlayoutDelay", num(v.maxPlayoutDelay));
+  put(out, "syncStreams", bool(v.syncStreams));
+  put(out, "agents", objectArray(v.agents, normalizeAgent));
+  put(out, "tags", stringMap(v.tags));
+  return orNone(out);
 }
 
 /** SIPMediaEncryption by name, number or file name; "disable" (0) equals unset. */
@@ -126,20 +149,28 @@ function duration(v: unknown): string | undefined {
 
 function normalizeCodec(c: unknown): Loose {
   const src = isPlainObject(c) ? c : {};
-  return compact({ name: str(src.name), rate: num(src.rate) }, true) as Loose;
+  const out: Loose = {};
+  put(out, "name", str(src.name));
+  put(out, "rate", num(src.rate));
+  return out;
 }
 
 function normalizeMedia(v: unknown, legacyEncryption: unknown): Loose | undefined {
-  const src = isPlainObject(v) ? v : {};
+  if (!isPlainObject(v)) {
+    // No media object: only the legacy field can give one (the usual case: none at all).
+    const encryption = normalizeEncryption(legacyEncryption);
+    return encryption === undefined ? undefined : { encryption };
+  }
+  const src = v;
   // SIPDispatchRuleInfo.Upgrade (livekit-sip-api.md §2.7): the legacy media_encryption is copied
   // into media.encryption only when that is unset; "disable" is the zero value.
   const hasEncryption = src.encryption !== undefined && src.encryption !== null;
-  return compact({
-    onlyListedCodecs: bool(src.onlyListedCodecs),
-    codecs: objectArray(src.codecs, normalizeCodec),
-    encryption: hasEncryption ? normalizeEncryption(src.encryption) : normalizeEncryption(legacyEncryption),
-    mediaTimeout: duration(src.mediaTimeout),
-  });
+  const out: Loose = {};
+  put(out, "onlyListedCodecs", bool(src.onlyListedCodecs));
+  put(out, "codecs", objectArray(src.codecs, normalizeCodec));
+  put(out, "encryption", hasEncryption ? normalizeEncryption(src.encryption) : normalizeEncryption(legacyEncryption));
+  put(out, "mediaTimeout", duration(src.mediaTimeout));
+  return orNone(out);
 }
 
 /**
@@ -260,22 +291,77 @@ function normalizeJson(value: unknown, key: string, parent: string): JsonValue |
 export function normalizeRule(spec: RuleSpec): RuleSpec {
   const s = spec as unknown as Loose;
   const out: Loose = { name: typeof s.name === "string" ? s.name : "" };
-  for (const kind of RULE_KINDS) {
-    const v = normalizeVariant(kind, s[kind]);
-    if (v !== undefined) out[kind] = v;
+  // The variants in RULE_KINDS order, by name.
+  put(out, "direct", normalizeVariant("direct", s.direct));
+  put(out, "individual", normalizeVariant("individual", s.individual));
+  put(out, "callee", normalizeVariant("callee", s.callee));
+  put(out, "trunkIds", stringSet(s.trunkIds));
+  put(out, "inboundNumbers", stringSet(s.inboundNumbers));
+  put(out, "numbers", stringSet(s.numbers));
+  put(out, "hidePhoneNumber", bool(s.hidePhoneNumber));
+  put(out, "metadata", normalizeMetadata(s.metadata));
+  put(out, "attributes", stringMap(s.attributes));
+  put(out, "roomPreset", str(s.roomPreset));
+  put(out, "roomConfig", normalizeRoomConfig(s.roomConfig));
+  put(out, "krispEnabled", bool(s.krispEnabled));
+  // `mediaEncryption` is the deprecated top-level field; it folds into media.encryption.
+  put(out, "media", normalizeMedia(s.media, s.mediaEncryption));
+  return out as unknown as RuleSpec;
+}
+
+
+// --- the same, keys in ascending order -----------------------------------------------------------
+
+/** normalizeVariant with the keys in ascending order. */
+function normalizeVariantSorted(kind: RuleKind, v: unknown): Loose | undefined {
+  if (v === undefined || v === null) return undefined;
+  const src = isPlainObject(v) ? v : {};
+  const out: Loose = {};
+  switch (kind) {
+    case "direct":
+      put(out, "pin", str(src.pin));
+      put(out, "roomName", str(src.roomName));
+      return out;
+    case "individual":
+      put(out, "noRandomness", bool(src.noRandomness));
+      put(out, "pin", str(src.pin));
+      put(out, "roomPrefix", str(src.roomPrefix));
+      return out;
+    case "callee":
+      put(out, "pin", str(src.pin));
+      put(out, "randomize", bool(src.randomize));
+      put(out, "roomPrefix", str(src.roomPrefix));
+      return out;
   }
-  const rest = compact({
-    trunkIds: stringSet(s.trunkIds),
-    inboundNumbers: stringSet(s.inboundNumbers),
-    numbers: stringSet(s.numbers),
-    hidePhoneNumber: bool(s.hidePhoneNumber),
-    metadata: normalizeMetadata(s.metadata),
-    attributes: stringMap(s.attributes),
-    roomPreset: str(s.roomPreset),
-    roomConfig: normalizeRoomConfig(s.roomConfig),
-    krispEnabled: bool(s.krispEnabled),
-    // `mediaEncryption` is the deprecated top-level field; it folds into media.encryption.
-    media: normalizeMedia(s.media, s.mediaEncryption),
-  });
-  return { ...out, ...rest } as unknown as RuleSpec;
+}
+
+function sortedForm(v: unknown): unknown {
+  return v === undefined ? undefined : canonicalForm(v);
+}
+
+/**
+ * normalizeRule(spec) with every object's keys in ascending order: the same fields and values
+ * (deepEqual), and JSON.stringify of it is canonicalJson(normalizeRule(spec)), without a sorted
+ * copy. For comparisons and fingerprints; plans show normalizeRule's order. Throws what
+ * canonicalForm throws on a value outside plain data (a caller falls back to normalizeRule).
+ */
+export function normalizeRuleSorted(spec: RuleSpec): RuleSpec {
+  const s = spec as unknown as Loose;
+  const out: Loose = {};
+  // stringMap's result is already in order (sorted insertion).
+  put(out, "attributes", stringMap(s.attributes));
+  put(out, "callee", normalizeVariantSorted("callee", s.callee));
+  put(out, "direct", normalizeVariantSorted("direct", s.direct));
+  put(out, "hidePhoneNumber", bool(s.hidePhoneNumber));
+  put(out, "inboundNumbers", stringSet(s.inboundNumbers));
+  put(out, "individual", normalizeVariantSorted("individual", s.individual));
+  put(out, "krispEnabled", bool(s.krispEnabled));
+  put(out, "media", sortedForm(normalizeMedia(s.media, s.mediaEncryption)));
+  put(out, "metadata", sortedForm(normalizeMetadata(s.metadata)));
+  out.name = typeof s.name === "string" ? s.name : "";
+  put(out, "numbers", stringSet(s.numbers));
+  put(out, "roomConfig", sortedForm(normalizeRoomConfig(s.roomConfig)));
+  put(out, "roomPreset", str(s.roomPreset));
+  put(out, "trunkIds", stringSet(s.trunkIds));
+  return out as unknown as RuleSpec;
 }

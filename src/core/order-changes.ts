@@ -5,9 +5,11 @@
 import {
   InternalError,
   conflictKeyIds,
+  pinOf,
   type Change,
   type Operation,
   type Schedule,
+  type RuleSpec,
   type ScheduledOperation,
   type UpdateChange,
 } from "../model/index.js";
@@ -28,13 +30,46 @@ interface Draft {
 }
 
 function minus(a: ReadonlySet<string>, b: ReadonlySet<string>): Set<string> {
-  return new Set([...a].filter((k) => !b.has(k)));
+  const out = new Set<string>();
+  for (const k of a) if (!b.has(k)) out.add(k);
+  return out;
+}
+
+/** Conflict key ids of a spec; one call of orderChanges asks for the same spec several times. */
+type KeyIds = (spec: RuleSpec) => readonly string[];
+
+function keyIdsMemo(): KeyIds {
+  const memo = new Map<RuleSpec, readonly string[]>();
+  return (spec) => {
+    let ids = memo.get(spec);
+    if (ids === undefined) {
+      ids = conflictKeyIds(spec);
+      memo.set(spec, ids);
+    }
+    return ids;
+  };
+}
+
+const NO_KEYS: ReadonlySet<string> = new Set<string>();
+
+function sameList(a: readonly string[] | undefined, b: readonly string[] | undefined): boolean {
+  if (a === b) return true;
+  if (a === undefined || b === undefined || a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/** True when the fields conflict keys are made of (conflictKeysOf) are the same, so are the keys. */
+function sameKeyFields(a: RuleSpec, b: RuleSpec): boolean {
+  return sameList(a.trunkIds, b.trunkIds) && sameList(a.inboundNumbers, b.inboundNumbers) && sameList(a.numbers, b.numbers) && pinOf(a) === pinOf(b);
 }
 
 /** Keys an in-place update gives up and keys it newly takes; keys it keeps need no ordering. */
-function updateKeys(c: UpdateChange): { frees: Set<string>; takes: Set<string> } {
-  const current = new Set(conflictKeyIds(c.current));
-  const desired = new Set(conflictKeyIds(c.desired));
+function updateKeys(c: UpdateChange, keyIds: KeyIds): { frees: ReadonlySet<string>; takes: ReadonlySet<string> } {
+  // The usual update (room, metadata, ...) keeps its keys: nothing to order.
+  if (sameKeyFields(c.current, c.desired)) return { frees: NO_KEYS, takes: NO_KEYS };
+  const current = new Set(keyIds(c.current));
+  const desired = new Set(keyIds(c.desired));
   return { frees: minus(current, desired), takes: minus(desired, current) };
 }
 
@@ -80,52 +115,68 @@ function stronglyConnected(size: number, next: readonly (readonly number[])[]): 
  * of each cycle into delete (frees everything) + create (takes everything) breaks it. The update
  * picked is the first by name then ID, so the choice is deterministic.
  */
-export function keyCycleRecreates(changes: readonly Change[]): Set<number> {
+export function keyCycleRecreates(changes: readonly Change[], keyIds: KeyIds = keyIdsMemo()): Set<number> {
   const recreate = new Set<number>();
+  type Node = { readonly change: number; readonly c: UpdateChange; readonly frees: ReadonlySet<string>; readonly takes: ReadonlySet<string> };
+  const all: Node[] = [];
+  changes.forEach((c, i) => {
+    if (c.action === "update" && c.method === "replace") all.push({ change: i, c, ...updateKeys(c, keyIds) });
+  });
   for (;;) {
-    const nodes: { readonly change: number; readonly c: UpdateChange; readonly frees: Set<string>; readonly takes: Set<string> }[] = [];
-    changes.forEach((c, i) => {
-      if (c.action === "update" && c.method === "replace" && !recreate.has(i)) nodes.push({ change: i, c, ...updateKeys(c) });
-    });
+    const nodes = all.filter((n) => !recreate.has(n.change));
     const freers = new Map<string, number[]>();
     nodes.forEach((n, i) => {
-      for (const k of n.frees) freers.set(k, [...(freers.get(k) ?? []), i]);
+      for (const k of n.frees) {
+        const list = freers.get(k);
+        if (list === undefined) freers.set(k, [i]);
+        else list.push(i);
+      }
     });
     const next: number[][] = nodes.map(() => []);
+    let edges = 0;
     nodes.forEach((n, t) => {
-      for (const k of n.takes) for (const f of freers.get(k) ?? []) if (f !== t) next[f]?.push(t);
+      for (const k of n.takes) {
+        for (const f of freers.get(k) ?? []) {
+          if (f !== t) {
+            next[f]?.push(t);
+            edges += 1;
+          }
+        }
+      }
     });
+    // Without an edge there is no cycle.
+    if (edges === 0) return recreate;
     const picks = stronglyConnected(nodes.length, next)
       .filter((scc) => scc.length > 1)
       .map((scc) => {
-        const members = scc.map((i) => nodes[i] as (typeof nodes)[number]);
+        const members = scc.map((i) => nodes[i] as Node);
         members.sort((a, b) => compareStrings(a.c.name, b.c.name) || compareStrings(a.c.id, b.c.id));
-        return (members[0] as (typeof nodes)[number]).change;
+        return (members[0] as Node).change;
       });
     if (picks.length === 0) return recreate;
     for (const p of picks) recreate.add(p);
   }
 }
 
-function draftsOf(changes: readonly Change[], recreate: ReadonlySet<number>): Draft[] {
+function draftsOf(changes: readonly Change[], recreate: ReadonlySet<number>, keyIds: KeyIds): Draft[] {
   const drafts: Draft[] = [];
   const none = new Set<string>();
   changes.forEach((c, i) => {
     switch (c.action) {
       case "create": {
-        const keys = conflictKeyIds(c.desired);
+        const keys = keyIds(c.desired);
         drafts.push({ change: i, kind: "create", operation: { op: "create", name: c.name, spec: c.desired }, frees: none, takes: new Set(keys), keys });
         return;
       }
       case "delete": {
-        const keys = conflictKeyIds(c.current);
+        const keys = keyIds(c.current);
         drafts.push({ change: i, kind: "delete", operation: { op: "delete", name: c.name, id: c.id }, frees: new Set(keys), takes: none, keys });
         return;
       }
       case "update": {
         if (c.method === "recreate" || recreate.has(i)) {
-          const freed = conflictKeyIds(c.current);
-          const taken = conflictKeyIds(c.desired);
+          const freed = keyIds(c.current);
+          const taken = keyIds(c.desired);
           drafts.push({ change: i, kind: "delete", operation: { op: "delete", name: c.name, id: c.id }, frees: new Set(freed), takes: none, keys: freed });
           drafts.push({
             change: i,
@@ -138,8 +189,9 @@ function draftsOf(changes: readonly Change[], recreate: ReadonlySet<number>): Dr
           });
           return;
         }
-        const { frees, takes } = updateKeys(c);
-        const keys = [...new Set([...conflictKeyIds(c.current), ...conflictKeyIds(c.desired)])];
+        const { frees, takes } = updateKeys(c, keyIds);
+        // Keys of the same fields are the same list (conflictKeyIds has no repeats).
+        const keys = sameKeyFields(c.current, c.desired) ? [...keyIds(c.current)] : [...new Set([...keyIds(c.current), ...keyIds(c.desired)])];
         drafts.push({ change: i, kind: "update", operation: { op: "update", name: c.name, id: c.id, spec: c.desired }, frees, takes, keys });
         return;
       }
@@ -154,20 +206,74 @@ function draftsOf(changes: readonly Change[], recreate: ReadonlySet<number>): Dr
  * every create (it validates all stored pairs) and possibly updates (livekit-sip-api.md §5.2,
  * §5.3), so every create and update waits for these deletes.
  */
-function repairDeletes(changes: readonly Change[], drafts: readonly Draft[]): Set<number> {
+function repairDeletes(changes: readonly Change[], drafts: readonly Draft[], keyIds: KeyIds): number[] {
   const holders = new Map<string, number>();
   changes.forEach((c) => {
     if (c.action === "create") return;
-    for (const k of conflictKeyIds(c.current)) holders.set(k, (holders.get(k) ?? 0) + 1);
+    for (const k of keyIds(c.current)) holders.set(k, (holders.get(k) ?? 0) + 1);
   });
-  const out = new Set<number>();
+  const out: number[] = [];
   drafts.forEach((d, i) => {
     if (d.kind !== "delete") return;
     const change = changes[d.change];
     const duplicate = change?.action === "delete" && change.reason === "duplicate";
-    if (duplicate || [...d.frees].some((k) => (holders.get(k) ?? 0) > 1)) out.add(i);
+    if (duplicate || [...d.frees].some((k) => (holders.get(k) ?? 0) > 1)) out.push(i);
   });
   return out;
+}
+
+/** Draft rank (kind, change, draft index), as one comparison. */
+function rankBefore(drafts: readonly Draft[], i: number, j: number): boolean {
+  const a = drafts[i] as Draft;
+  const b = drafts[j] as Draft;
+  const ka = KIND_RANK[a.kind];
+  const kb = KIND_RANK[b.kind];
+  if (ka !== kb) return ka < kb;
+  if (a.change !== b.change) return a.change < b.change;
+  return i < j;
+}
+
+/** A binary min-heap of draft indexes by rank. */
+class ReadyQueue {
+  private readonly heap: number[] = [];
+  private readonly less: (i: number, j: number) => boolean;
+  constructor(less: (i: number, j: number) => boolean) {
+    this.less = less;
+  }
+  get size(): number {
+    return this.heap.length;
+  }
+  push(v: number): void {
+    const h = this.heap;
+    let i = h.length;
+    h.push(v);
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      const p = h[parent] as number;
+      if (!this.less(v, p)) break;
+      h[i] = p;
+      i = parent;
+    }
+    h[i] = v;
+  }
+  pop(): number | undefined {
+    const h = this.heap;
+    const top = h[0];
+    const last = h.pop();
+    if (top === undefined || last === undefined || h.length === 0) return top;
+    let i = 0;
+    for (;;) {
+      const l = 2 * i + 1;
+      if (l >= h.length) break;
+      const r = l + 1;
+      const c = r < h.length && this.less(h[r] as number, h[l] as number) ? r : l;
+      if (!this.less(h[c] as number, last)) break;
+      h[i] = h[c] as number;
+      i = c;
+    }
+    h[i] = last;
+    return top;
+  }
 }
 
 /**
@@ -177,42 +283,52 @@ function repairDeletes(changes: readonly Change[], drafts: readonly Draft[]): Se
  * first, then updates, then creates, each by change index, as far as the constraints allow).
  */
 export function orderChanges(changes: readonly Change[]): Schedule {
-  const recreate = keyCycleRecreates(changes);
-  const drafts = draftsOf(changes, recreate);
+  const keyIds = keyIdsMemo();
+  const recreate = keyCycleRecreates(changes, keyIds);
+  const drafts = draftsOf(changes, recreate, keyIds);
+  const freers = new Map<string, number[]>();
+  drafts.forEach((f, fi) => {
+    for (const k of f.frees) {
+      const list = freers.get(k);
+      if (list === undefined) freers.set(k, [fi]);
+      else list.push(fi);
+    }
+  });
   const before: Set<number>[] = drafts.map(() => new Set<number>());
   drafts.forEach((d, t) => {
-    if (d.afterDraft !== undefined) before[t]?.add(d.afterDraft);
-    for (const k of d.takes) drafts.forEach((f, fi) => {
-      if (fi !== t && f.frees.has(k)) before[t]?.add(fi);
+    const preds = before[t] as Set<number>;
+    if (d.afterDraft !== undefined) preds.add(d.afterDraft);
+    for (const k of d.takes) for (const fi of freers.get(k) ?? []) if (fi !== t) preds.add(fi);
+  });
+  const repairs = repairDeletes(changes, drafts, keyIds);
+  if (repairs.length > 0) {
+    drafts.forEach((d, t) => {
+      if (d.kind !== "delete") for (const r of repairs) before[t]?.add(r);
     });
-  });
-  const repairs = repairDeletes(changes, drafts);
-  drafts.forEach((d, t) => {
-    if (d.kind !== "delete") for (const r of repairs) before[t]?.add(r);
-  });
+  }
 
   // Kahn's algorithm, always taking the ready draft of lowest (kind, change, draft) rank.
-  const position = new Map<number, number>();
+  const waiting: number[] = before.map((b) => b.size);
+  const successors: number[][] = drafts.map(() => []);
+  before.forEach((preds, t) => {
+    for (const p of preds) successors[p]?.push(t);
+  });
+  const ready = new ReadyQueue((i, j) => rankBefore(drafts, i, j));
+  waiting.forEach((n, i) => {
+    if (n === 0) ready.push(i);
+  });
+  const position: number[] = new Array<number>(drafts.length).fill(-1);
   const order: number[] = [];
-  const rank = (i: number) => {
-    const d = drafts[i] as Draft;
-    return [KIND_RANK[d.kind], d.change, i] as const;
-  };
-  const remaining = new Set(drafts.map((_, i) => i));
-  while (remaining.size > 0) {
-    let best: number | undefined;
-    for (const i of remaining) {
-      if (![...(before[i] ?? [])].every((p) => position.has(p))) continue;
-      if (best === undefined) best = i;
-      else {
-        const [a, b] = [rank(i), rank(best)];
-        if (a[0] < b[0] || (a[0] === b[0] && (a[1] < b[1] || (a[1] === b[1] && a[2] < b[2])))) best = i;
-      }
-    }
+  while (order.length < drafts.length) {
+    const best = ready.pop();
     if (best === undefined) throw new InternalError("the operation order has a cycle after breaking key cycles");
-    position.set(best, order.length);
+    position[best] = order.length;
     order.push(best);
-    remaining.delete(best);
+    for (const s of successors[best] ?? []) {
+      const left = (waiting[s] as number) - 1;
+      waiting[s] = left;
+      if (left === 0) ready.push(s);
+    }
   }
 
   const operations: ScheduledOperation[] = order.map((di, index) => {
@@ -221,7 +337,7 @@ export function orderChanges(changes: readonly Change[]): Schedule {
       index,
       change: d.change,
       operation: d.operation,
-      after: [...(before[di] ?? [])].map((p) => position.get(p) as number).sort((a, b) => a - b),
+      after: [...(before[di] ?? [])].map((p) => position[p] as number).sort((a, b) => a - b),
       keys: [...d.keys].sort(compareStrings),
     };
   });

@@ -1,14 +1,14 @@
 // Pure. planChanges(desired, remote, options) -> Plan: matches rules by name, diffs them field by
 // field, picks update methods, and decides safety as values (SPEC §4, §5). No I/O.
-import type { Change, DeleteChange, DesiredRule, DesiredState, Plan, RemoteRule, UpdateChange } from "../model/index.js";
-import { compareStrings } from "./canonical-json.js";
+import type { Change, DeleteChange, DesiredRule, DesiredState, Plan, RemoteRule, RuleSpec, UpdateChange } from "../model/index.js";
+import { canonicalFormUsable, compareStrings, isUnusual } from "./canonical-json.js";
 import { checkSafety } from "./check-safety.js";
 import { checkUnmanagedConflicts, preExistingConflictWarnings, type UntouchedRule, type WrittenRule } from "./check-conflicts.js";
-import { diffFields } from "./diff-fields.js";
-import { fingerprintRules } from "./fingerprint.js";
-import { normalizeRule } from "./normalize.js";
+import { diffNormalized, equalNormalized } from "./diff-fields.js";
+import { fingerprintNormalized, fingerprintSortedForms } from "./fingerprint.js";
+import { normalizeRule, normalizeRuleSorted } from "./normalize.js";
 import { keyCycleRecreates } from "./order-changes.js";
-import { byId, matchesManage, pickSurvivor } from "./ownership.js";
+import { byId, matchesManage, pickSurvivorNormalized, type NormalizedRemote } from "./ownership.js";
 
 export interface PlanOptions {
   /** Whether the server has UpdateSIPDispatchRule (livekit-server >= v1.9.0); else updates are delete + create. */
@@ -28,58 +28,110 @@ function plural(n: number, word: string): string {
   return `${n} ${word}${n === 1 ? "" : "s"}`;
 }
 
+/** One name: its remote rules (by ID) and the file's rule once it is planned. */
+interface Slot {
+  /** The first remote rule, when there is one. */
+  first: NormalizedRemote | undefined;
+  /** All remote rules, once there are two or more. */
+  all: NormalizedRemote[] | undefined;
+  planned: DesiredRule | undefined;
+}
+
+function groupOf(slot: Slot): readonly NormalizedRemote[] {
+  return slot.all ?? (slot.first === undefined ? [] : [slot.first]);
+}
+
+/**
+ * The remote rules sorted by ID, each with normalizeRuleSorted(spec) (`sortedForms`), or with
+ * normalizeRule(spec) when some value is not plain data. Both compare alike (equalNormalized,
+ * pickSurvivorNormalized); the sorted forms also make the fingerprint without sorting again.
+ */
+function normaliseRemote(remote: readonly RemoteRule[]): { entries: NormalizedRemote[]; sortedForms: boolean } {
+  const byIdOrder = [...remote].sort(byId);
+  if (canonicalFormUsable()) {
+    try {
+      return { entries: byIdOrder.map((rule) => ({ rule, spec: normalizeRuleSorted(rule.spec) })), sortedForms: true };
+    } catch (e) {
+      if (!isUnusual(e)) throw e;
+    }
+  }
+  return { entries: byIdOrder.map((rule) => ({ rule, spec: normalizeRule(rule.spec) })), sortedForms: false };
+}
+
 export function planChanges(desired: DesiredState, remote: readonly RemoteRule[], options: PlanOptions): Plan {
   const warnings: string[] = [];
   const untouched: UntouchedRule[] = [];
-  const managed = new Map<string, RemoteRule[]>();
-  for (const rule of [...remote].sort(byId)) {
-    if (!matchesManage(rule.spec.name, desired.manage)) untouched.push({ rule, why: "unmanaged" });
-    else managed.set(rule.spec.name, [...(managed.get(rule.spec.name) ?? []), rule]);
+  // Every remote rule is normalised once, here; the survivor, the diff and the fingerprint reuse it.
+  const { entries, sortedForms } = normaliseRemote(remote);
+  /** normalizeRule of a remote rule, in the key order plans show. */
+  const shown = (e: NormalizedRemote): RuleSpec => (sortedForms ? normalizeRule(e.rule.spec) : e.spec);
+  const slots = new Map<string, Slot>();
+  for (const entry of entries) {
+    const rule = entry.rule;
+    const name = rule.spec.name;
+    if (!matchesManage(name, desired.manage)) untouched.push({ rule, why: "unmanaged" });
+    else {
+      const slot = slots.get(name);
+      if (slot === undefined) slots.set(name, { first: entry, all: undefined, planned: undefined });
+      else if (slot.all === undefined) slot.all = [slot.first as NormalizedRemote, entry];
+      else slot.all.push(entry);
+    }
   }
   const unmanaged = untouched.length;
   const managedRemote = remote.length - unmanaged;
 
-  const wanted = new Map<string, DesiredRule>();
+  // The file's rules to plan, in file order: the first of each name inside `manage`.
+  const wanted: Slot[] = [];
   for (const rule of desired.rules) {
     const name = rule.spec.name;
-    if (wanted.has(name)) {
+    let slot = slots.get(name);
+    if (slot?.planned !== undefined) {
       warnings.push(`rule ${JSON.stringify(name)} appears more than once in the file; only the first is planned`);
     } else if (!matchesManage(name, desired.manage)) {
       warnings.push(`rule ${JSON.stringify(name)} in the file is outside manage ${JSON.stringify(desired.manage)} and is not planned; add a matching glob to \`manage\``);
     } else {
-      wanted.set(name, rule);
+      if (slot === undefined) {
+        slot = { first: undefined, all: undefined, planned: rule };
+        slots.set(name, slot);
+      } else slot.planned = rule;
+      wanted.push(slot);
     }
   }
 
   let changes: Change[] = [];
   let unchanged = 0;
-  for (const [name, rule] of wanted) {
+  for (const slot of wanted) {
+    const rule = slot.planned as DesiredRule;
+    const name = rule.spec.name;
     const spec = normalizeRule(rule.spec);
-    const loc = rule.loc === undefined ? {} : { loc: rule.loc };
-    const group = managed.get(name) ?? [];
-    const survivor = pickSurvivor(group, spec);
+    // One remote rule survives whether or not it equals the file; of several, pickSurvivor decides.
+    const survivor = slot.all === undefined ? slot.first : pickSurvivorNormalized(slot.all, spec);
     if (survivor === undefined) {
-      changes.push({ action: "create", name, desired: spec, ...loc });
+      changes.push(rule.loc === undefined ? { action: "create", name, desired: spec } : { action: "create", name, desired: spec, loc: rule.loc });
       continue;
     }
-    const fields = diffFields(survivor.spec, spec);
-    if (fields.length === 0) {
+    // Most rules are unchanged: an equality check without building field changes comes first
+    // (equalNormalized is true exactly when diffNormalized is empty).
+    if (equalNormalized(survivor.spec, spec)) {
       unchanged += 1;
-      untouched.push({ rule: survivor, why: "unchanged" });
+      untouched.push({ rule: survivor.rule, why: "unchanged" });
     } else {
-      changes.push({ action: "update", name, id: survivor.id, current: normalizeRule(survivor.spec), desired: spec, fields, method: "replace", ...loc });
+      const current = shown(survivor);
+      const fields = diffNormalized(current, spec, survivor.rule.spec, spec);
+      const change: UpdateChange = { action: "update", name, id: survivor.rule.id, current, desired: spec, fields, method: "replace" };
+      changes.push(rule.loc === undefined ? change : { ...change, loc: rule.loc });
     }
-    for (const dup of group) {
-      if (dup !== survivor) changes.push({ action: "delete", name, id: dup.id, current: normalizeRule(dup.spec), reason: "duplicate" });
+    for (const dup of slot.all ?? []) {
+      if (dup !== survivor) changes.push({ action: "delete", name, id: dup.rule.id, current: shown(dup), reason: "duplicate" });
     }
   }
-  for (const [name, group] of managed) {
-    if (wanted.has(name)) continue;
-    for (const rule of group) {
-      if (desired.prune) changes.push({ action: "delete", name, id: rule.id, current: normalizeRule(rule.spec), reason: "not-in-file" });
+  for (const [name, slot] of slots) {
+    if (slot.planned !== undefined) continue;
+    for (const entry of groupOf(slot)) {
+      if (desired.prune) changes.push({ action: "delete", name, id: entry.rule.id, current: shown(entry), reason: "not-in-file" });
       else {
         unchanged += 1;
-        untouched.push({ rule, why: "kept" });
+        untouched.push({ rule: entry.rule, why: "kept" });
       }
     }
   }
@@ -101,7 +153,7 @@ export function planChanges(desired: DesiredState, remote: readonly RemoteRule[]
   return {
     changes,
     summary: { create: count("create"), update: count("update"), delete: deletes, unchanged, unmanaged },
-    fingerprint: fingerprintRules(remote),
+    fingerprint: sortedForms ? fingerprintSortedForms(entries, remote) : fingerprintNormalized(entries),
     refusal,
     warnings,
   };
