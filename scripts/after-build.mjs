@@ -2,6 +2,7 @@
 // emitted rules-file validator with ajv standalone code of schemas/dispatch-rules.schema.json,
 // so the built CLI neither loads the ajv compiler nor compiles the schema at start-up.
 import { chmodSync, existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
 
 const entry = new URL("../dist/src/main.js", import.meta.url);
 if (existsSync(entry)) chmodSync(entry, 0o755);
@@ -16,12 +17,20 @@ if (existsSync(validatorJs)) {
   const ajv = new Ajv2020({ ...AJV_OPTIONS, code: { source: true, esm: true } });
   const validate = ajv.compile(schema);
   let code = standaloneCode(ajv, validate);
-  // ajv's ESM output still require()s its runtime helpers; turn those into imports.
+  // ajv's ESM output still require()s its runtime helpers. A self-contained helper (ucs2length)
+  // is inlined: importing CommonJS from ESM loads Node's CJS machinery, which costs start-up time.
+  // Any other becomes an import.
   let n = 0;
   const imports = [];
+  const require = createRequire(import.meta.url);
   code = code.replace(/require\("([^"]+)"\)/g, (_m, spec) => {
     const name = `__ajvRuntime${n++}`;
-    imports.push(`import ${name} from ${JSON.stringify(spec.endsWith(".js") ? spec : `${spec}.js`)};`);
+    const source = readFileSync(require.resolve(spec), "utf8").replace(/^\/\/# sourceMappingURL=.*$/m, "");
+    if (!/\brequire\s*\(/.test(source.replace(/\.code = '[^']*';/g, ""))) {
+      imports.push(`const ${name} = (() => { const module = { exports: {} }; const exports = module.exports; ${source}\n return module.exports; })();`);
+    } else {
+      imports.push(`import ${name} from ${JSON.stringify(spec.endsWith(".js") ? spec : `${spec}.js`)};`);
+    }
     return name;
   });
   code = code.replace(/^"use strict";/, "");

@@ -2,12 +2,21 @@
 // one-line scalars and flow collections, comments. It yields exactly what the `yaml`-library path
 // of parseYaml yields (the value and the span of every value), and `undefined` for anything
 // outside the subset or in any doubt, so that the library path (and its messages) handles it.
-import { pointerOf, type NodeInfo, type PathSegment, type Span } from "./positions.js";
+import { pointerOf, type NodeInfo, type PathSegment } from "./positions.js";
 
 export interface FastYaml {
   readonly value: unknown;
-  /** By JSON pointer, in the order parseYaml records them (pre-order, document order). */
+  /**
+   * By JSON pointer, in the order parseYaml records them (pre-order, document order). Built on
+   * first use from the parser's compact records: a valid file never needs the Map, and for a large
+   * file its pointers, paths and spans cost more than the value itself.
+   */
   readonly nodes: Map<string, NodeInfo>;
+  /**
+   * `nodes.get(pointerOf(path))`, answered from the compact records without building `nodes`
+   * (every rule's `loc` asks for its `name`). Not enumerable: the result compares as `{ value, nodes }`.
+   */
+  readonly lookup: (path: readonly PathSegment[]) => NodeInfo | undefined;
 }
 
 /** Deeper files go to the library path, which reports `too-deep` past MAX_DEPTH (64). */
@@ -18,8 +27,8 @@ const MAX_KEY_LENGTH = 1000;
 /** `after` of an empty value: a collection may not end with one (see entryValue). */
 const EMPTY_END = -1;
 
-/** Placeholder that keeps a value's place in `nodes` until its span is known. */
-const RESERVED: NodeInfo = { path: [], value: { start: -1, end: -1 } };
+/** `parent` of the document node, and the key start of a value that is no mapping entry. */
+const NONE = -1;
 
 /** Thrown inside this module only: "not in the subset", caught by parseFastYaml. */
 class Unsupported extends Error {}
@@ -58,19 +67,33 @@ interface Key {
   readonly colon: number;
 }
 
+// The core schema's plain-scalar forms. Module constants: a regex literal in a function body is a
+// new RegExp object on every call, and resolvePlain runs for every key and scalar of the file.
+const CORE_NULL = /^(?:~|[Nn]ull|NULL)?$/;
+const CORE_OCT = /^0o[0-7]+$/;
+const CORE_INT = /^[-+]?[0-9]+$/;
+const CORE_HEX = /^0x[0-9a-fA-F]+$/;
+const CORE_INF_NAN = /^(?:[-+]?\.(?:inf|Inf|INF)|\.nan|\.NaN|\.NAN)$/;
+const CORE_EXP = /^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)[eE][-+]?[0-9]+$/;
+const CORE_FLOAT = /^[-+]?(?:\.[0-9]+|[0-9]+\.[0-9]*)$/;
+
 /** YAML 1.2 core schema, as the `yaml` package resolves plain scalars (schema/core/*.js). */
 export function resolvePlain(s: string): unknown {
   const c = s.charCodeAt(0);
-  // Fast exit: only these first characters can start a non-string core-schema value.
-  if (!(c === 0x7e || c === 0x6e || c === 0x4e || c === 0x74 || c === 0x54 || c === 0x66 || c === 0x46 || c === 0x2b || c === DASH || c === 0x2e || (c >= 0x30 && c <= 0x39)) && s !== "") return s;
-  if (/^(?:~|[Nn]ull|NULL)?$/.test(s)) return null;
-  if (/^(?:[Tt]rue|TRUE|[Ff]alse|FALSE)$/.test(s)) return s[0] === "t" || s[0] === "T";
-  if (/^0o[0-7]+$/.test(s)) return parseInt(s.substring(2), 8);
-  if (/^[-+]?[0-9]+$/.test(s)) return parseInt(s, 10);
-  if (/^0x[0-9a-fA-F]+$/.test(s)) return parseInt(s.substring(2), 16);
-  if (/^(?:[-+]?\.(?:inf|Inf|INF)|\.nan|\.NaN|\.NAN)$/.test(s)) return s.slice(-3).toLowerCase() === "nan" ? NaN : s[0] === "-" ? Number.NEGATIVE_INFINITY : Number.POSITIVE_INFINITY;
-  if (/^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)[eE][-+]?[0-9]+$/.test(s)) return parseFloat(s);
-  if (/^[-+]?(?:\.[0-9]+|[0-9]+\.[0-9]*)$/.test(s)) return parseFloat(s);
+  // Fast exits: only these first characters can start a non-string core-schema value, and a
+  // letter or `~` first can only be null, true or false, spelled exactly.
+  if (c === 0x6e || c === 0x4e) return s === "null" || s === "Null" || s === "NULL" ? null : s;
+  if (c === 0x74 || c === 0x54) return s === "true" || s === "True" || s === "TRUE" ? true : s;
+  if (c === 0x66 || c === 0x46) return s === "false" || s === "False" || s === "FALSE" ? false : s;
+  if (c === 0x7e) return s === "~" ? null : s;
+  if (!(c === 0x2b || c === DASH || c === 0x2e || (c >= 0x30 && c <= 0x39)) && s !== "") return s;
+  if (CORE_NULL.test(s)) return null;
+  if (CORE_OCT.test(s)) return parseInt(s.substring(2), 8);
+  if (CORE_INT.test(s)) return parseInt(s, 10);
+  if (CORE_HEX.test(s)) return parseInt(s.substring(2), 16);
+  if (CORE_INF_NAN.test(s)) return s.slice(-3).toLowerCase() === "nan" ? NaN : s[0] === "-" ? Number.NEGATIVE_INFINITY : Number.POSITIVE_INFINITY;
+  if (CORE_EXP.test(s)) return parseFloat(s);
+  if (CORE_FLOAT.test(s)) return parseFloat(s);
   return s;
 }
 
@@ -109,17 +132,146 @@ function isIndicator(c: number): boolean {
   return c === 0x2c || c === 0x5b || c === 0x5d || c === 0x7b || c === 0x7d || c === HASH || c === 0x26 || c === 0x2a || c === 0x21 || c === 0x7c || c === 0x3e || c === 0x27 || c === 0x22 || c === 0x25 || c === 0x40 || c === 0x60 || c === 0x3f || c === COLON;
 }
 
+/** Where a sticky regex's match at `pos` ends (`pos` when it matches nothing there). */
+function stickyEnd(re: RegExp, text: string, pos: number): number {
+  re.lastIndex = pos;
+  return re.test(text) ? re.lastIndex : pos;
+}
+
+const hasOwn = (obj: object, key: string): boolean => Object.prototype.hasOwnProperty.call(obj, key);
+
+/** Never written: stand-ins for the unused half of `flow`'s result, so that it allocates one. */
+const EMPTY_SEQ: unknown[] = [];
+const EMPTY_MAP: Record<string, unknown> = {};
+
 function setOwn(obj: Record<string, unknown>, key: string, value: unknown): void {
   // defineProperty for `__proto__`, as parseYaml does: it must be plain data, never a prototype.
   if (key === "__proto__") Object.defineProperty(obj, key, { value, enumerable: true, writable: true, configurable: true });
   else obj[key] = value;
 }
 
+/**
+ * Every value's place, in parseYaml's order (pre-order), as parallel arrays of small integers
+ * and segments: no object, path or pointer per value while parsing. NodeInfo objects are made
+ * from them on demand (FastYaml.nodes, FastYaml.lookup).
+ */
+class NodeRecords {
+  /** Index of the collection that holds the value; NONE for the document. */
+  readonly parent: number[] = [];
+  /** Key (mapping entry) or index (sequence item) in the parent; "" for the document. */
+  readonly seg: PathSegment[] = [];
+  /** Four per record: key start and end (NONE when the value has no key), value start and end. */
+  readonly spans: number[] = [];
+  /** First child and next sibling (NONE when there is none), made on the first lookup. */
+  private firstChild: number[] | undefined;
+  private nextSibling: number[] = [];
+  /** Children of a sequence by index, made on the first lookup into it. */
+  private readonly items = new Map<number, number[]>();
+
+  /** Keeps a value's place in the pre-order until its span is known (set). */
+  reserve(parent: number, seg: PathSegment, keyStart: number, keyEnd: number): number {
+    const n = this.parent.length;
+    this.parent.push(parent);
+    this.seg.push(seg);
+    this.spans.push(keyStart, keyEnd, -1, -1);
+    return n;
+  }
+
+  set(n: number, start: number, end: number): void {
+    this.spans[4 * n + 2] = start;
+    this.spans[4 * n + 3] = end;
+  }
+
+  get size(): number {
+    return this.parent.length;
+  }
+
+  /** The NodeInfo of record n, with `path` its own path (the segments of its ancestors). */
+  info(n: number, path: readonly PathSegment[]): NodeInfo {
+    const spans = this.spans;
+    const value = { start: spans[4 * n + 2] as number, end: spans[4 * n + 3] as number };
+    const keyStart = spans[4 * n] as number;
+    return keyStart === NONE ? { path, value } : { path, key: { start: keyStart, end: spans[4 * n + 1] as number }, value };
+  }
+
+  /** All records as parseYaml's Map: pointer -> NodeInfo, in order. */
+  toMap(): Map<string, NodeInfo> {
+    const nodes = new Map<string, NodeInfo>();
+    const paths: (readonly PathSegment[])[] = [];
+    const ptrs: string[] = [];
+    for (let n = 0; n < this.size; n++) {
+      const parent = this.parent[n] as number;
+      const seg = this.seg[n] as PathSegment;
+      const path = parent === NONE ? [] : [...(paths[parent] as PathSegment[]), seg];
+      const ptr = parent === NONE ? "" : `${ptrs[parent] as string}/${typeof seg === "number" ? seg : escapePointer(seg)}`;
+      paths.push(path);
+      ptrs.push(ptr);
+      nodes.set(ptr, this.info(n, path));
+    }
+    return nodes;
+  }
+
+  /** `toMap().get(pointerOf(path))` without the Map: segments compare as their pointer text. */
+  lookup(path: readonly PathSegment[]): NodeInfo | undefined {
+    if (this.size === 0) return undefined;
+    const firstChild = this.links();
+    let n = 0;
+    for (const seg of path) {
+      const first = firstChild[n] as number;
+      if (first === NONE) return undefined;
+      const want = String(seg);
+      if (typeof this.seg[first] === "number") {
+        // A sequence: only a canonical index names an item (`/rules/01` is not `/rules/1`).
+        const i = Number(want);
+        if (!(Number.isInteger(i) && i >= 0 && String(i) === want)) return undefined;
+        const item = this.itemsOf(n, first)[i];
+        if (item === undefined) return undefined;
+        n = item;
+      } else {
+        let c = first;
+        while (c !== NONE && this.seg[c] !== want) c = this.nextSibling[c] as number;
+        if (c === NONE) return undefined;
+        n = c;
+      }
+    }
+    const own: PathSegment[] = [];
+    for (let a = n; this.parent[a] !== NONE; a = this.parent[a] as number) own.push(this.seg[a] as PathSegment);
+    return this.info(n, own.reverse());
+  }
+
+  /** The tree's links from the parent indexes (records are in pre-order: a parent comes first). */
+  private links(): number[] {
+    if (this.firstChild !== undefined) return this.firstChild;
+    const size = this.size;
+    const firstChild = new Array<number>(size).fill(NONE);
+    const lastChild = new Array<number>(size).fill(NONE);
+    const nextSibling = new Array<number>(size).fill(NONE);
+    for (let n = 1; n < size; n++) {
+      const parent = this.parent[n] as number;
+      const last = lastChild[parent] as number;
+      if (last === NONE) firstChild[parent] = n;
+      else nextSibling[last] = n;
+      lastChild[parent] = n;
+    }
+    this.firstChild = firstChild;
+    this.nextSibling = nextSibling;
+    return firstChild;
+  }
+
+  private itemsOf(n: number, first: number): number[] {
+    let list = this.items.get(n);
+    if (list === undefined) {
+      list = [];
+      for (let c = first; c !== NONE; c = this.nextSibling[c] as number) list.push(c);
+      this.items.set(n, list);
+    }
+    return list;
+  }
+}
+
 class FastParser {
   readonly text: string;
-  /** Pointers and infos in parseYaml's order (pre-order); the Map is built once at the end. */
-  readonly ptrs: string[] = [];
-  readonly infos: NodeInfo[] = [];
+  readonly records = new NodeRecords();
   /** Per line: start offset, end offset (the `\n` or the text end), indent; -1 indent: blank or comment. */
   readonly starts: number[] = [];
   readonly ends: number[] = [];
@@ -164,12 +316,6 @@ class FastParser {
     }
   }
 
-  /** Keeps a value's place in the pre-order until its span is known. */
-  reserve(ptr: string): number {
-    this.ptrs.push(ptr);
-    return this.infos.push(RESERVED) - 1;
-  }
-
   nextContent(k: number): number {
     while (k < this.lineCount && (this.indents[k] as number) < 0) k++;
     return k;
@@ -190,64 +336,66 @@ class FastParser {
     return this.text.charCodeAt(pos) === DASH && (pos + 1 === limit || this.text.charCodeAt(pos + 1) === SP);
   }
 
-  parseDocument(): FastYaml {
+  /** The document's value; `records` holds the spans afterwards. */
+  parseDocument(): unknown {
     const k = this.nextContent(0);
+    const root = this.records.reserve(NONE, "", NONE, NONE);
     if (k === this.lineCount) {
-      return { value: null, nodes: new Map([["", { path: [], value: { start: 0, end: 0 } }]]) };
+      this.records.set(root, 0, 0);
+      return null;
     }
     // A document that starts indented, or with a scalar or flow collection, is rare: library path.
     if (this.indents[k] !== 0) bail();
-    const slot = this.reserve("");
-    const node = this.blockNode(k, 0, [], "", 0);
-    this.infos[slot] = { path: [], value: { start: node.start, end: node.end } };
+    const node = this.blockNode(k, 0, root, 0);
+    this.records.set(root, node.start, node.end);
     if (this.nextContent(node.next) !== this.lineCount) bail();
-    const nodes = new Map<string, NodeInfo>();
-    for (let i = 0; i < this.ptrs.length; i++) nodes.set(this.ptrs[i] as string, this.infos[i] as NodeInfo);
-    return { value: node.value, nodes };
+    return node.value;
   }
 
-  /** The block collection whose first entry starts on line k at column col; the caller records it. */
-  blockNode(k: number, col: number, path: readonly PathSegment[], ptr: string, depth: number): Parsed {
+  /** The block collection (record `self`) whose first entry starts on line k at column col. */
+  blockNode(k: number, col: number, self: number, depth: number): Parsed {
     if (depth > MAX_FAST_DEPTH) bail();
     const pos = (this.starts[k] as number) + col;
     const limit = this.ends[k] as number;
-    const node = this.isSeqItem(pos, limit) ? this.blockSeq(k, col, path, ptr, depth) : this.blockMap(k, col, path, ptr, depth);
+    const node = this.isSeqItem(pos, limit) ? this.blockSeq(k, col, self, depth) : this.blockMap(k, col, self, depth);
     return node;
   }
 
-  /** A value whose own line ends after it; `null` + nested block when the line has no value. */
-  private entryValue(k: number, col: number, pos: number, path: readonly PathSegment[], ptr: string, key: Span | undefined, depth: number): Parsed {
+  /**
+   * A value whose own line ends after it; `null` + nested block when the line has no value. It
+   * is the child `seg` of record `parent`, a mapping entry when keyStart is not NONE.
+   */
+  private entryValue(k: number, col: number, pos: number, parent: number, seg: PathSegment, keyStart: number, keyEnd: number, depth: number): Parsed {
     const limit = this.ends[k] as number;
     const p = this.skipSpaces(pos, limit);
+    const hasKey = keyStart !== NONE;
     // Reserve the entry's place: parseYaml records a value before its children.
-    const slot = this.reserve(ptr);
+    const slot = this.records.reserve(parent, seg, keyStart, keyEnd);
     let v: Parsed;
     if (p === limit || this.text.charCodeAt(p) === HASH) {
       const nk = this.nextContent(k + 1);
       const indent = nk < this.lineCount ? (this.indents[nk] as number) : -1;
       // A block sequence may sit at the same column as the keys of the mapping that holds it.
-      if (indent > col || (key !== undefined && indent === col && this.isSeqItem((this.starts[nk] as number) + indent, this.ends[nk] as number))) {
-        v = this.blockNode(nk, indent, path, ptr, depth);
+      if (indent > col || (hasKey && indent === col && this.isSeqItem((this.starts[nk] as number) + indent, this.ends[nk] as number))) {
+        v = this.blockNode(nk, indent, slot, depth);
       } else {
         // Where the library ends an empty value depends on the comments around it; that end only
         // matters when the value closes a collection, and there the collection bails (EMPTY_END).
         v = { value: null, start: p, end: p, after: EMPTY_END, next: k + 1 };
       }
     } else {
-      if (key === undefined && this.isSeqItem(p, limit)) bail();
-      const inline = this.inlineValue(p, limit, path, ptr, depth, true);
+      if (!hasKey && this.isSeqItem(p, limit)) bail();
+      const inline = this.inlineValue(p, limit, slot, depth, true);
       const q = this.skipSpaces(inline.end, limit);
       if (q !== limit && !(q > inline.end && this.text.charCodeAt(q) === HASH)) bail();
       v = { value: inline.value, start: inline.start, end: inline.end, after: this.lineAfter(k), next: k + 1 };
     }
-    const value = { start: v.start, end: v.end };
-    this.infos[slot] = key === undefined ? { path, value } : { path, key, value };
+    this.records.set(slot, v.start, v.end);
     return v;
   }
 
-  blockMap(k: number, col: number, path: readonly PathSegment[], ptr: string, depth: number): Parsed {
+  blockMap(k: number, col: number, self: number, depth: number): Parsed {
     const out: Record<string, unknown> = {};
-    const seen = new Set<string>();
     let line = k;
     let pos = (this.starts[k] as number) + col;
     let start = -1;
@@ -255,12 +403,10 @@ class FastParser {
     for (;;) {
       const limit = this.ends[line] as number;
       const key = this.mapKey(pos, limit);
-      if (key === undefined || key.name === "<<" || seen.has(key.name)) bail();
-      seen.add(key.name);
+      // Every key seen so far is an own property of `out` (setOwn), so that is the duplicate check.
+      if (key === undefined || key.name === "<<" || hasOwn(out, key.name)) bail();
       if (start < 0) start = key.start;
-      const childPath = [...path, key.name];
-      const childPtr = `${ptr}/${escapePointer(key.name)}`;
-      const v = this.entryValue(line, col, key.colon, childPath, childPtr, { start: key.start, end: key.end }, depth + 1);
+      const v = this.entryValue(line, col, key.colon, self, key.name, key.start, key.end, depth + 1);
       setOwn(out, key.name, v.value);
       end = v.after;
       const nk = this.nextContent(v.next);
@@ -273,7 +419,7 @@ class FastParser {
     }
   }
 
-  blockSeq(k: number, col: number, path: readonly PathSegment[], ptr: string, depth: number): Parsed {
+  blockSeq(k: number, col: number, self: number, depth: number): Parsed {
     const out: unknown[] = [];
     let line = k;
     const start = (this.starts[k] as number) + col;
@@ -283,17 +429,15 @@ class FastParser {
       const limit = this.ends[line] as number;
       const dash = lineStart + col;
       const i = out.length;
-      const childPath = [...path, i];
-      const childPtr = `${ptr}/${i}`;
       const p = this.skipSpaces(dash + 1, limit);
       let v: Parsed;
       if (p < limit && this.text.charCodeAt(p) !== HASH && this.mapKey(p, limit) !== undefined) {
         // `- key: value`: a mapping whose keys line up with this first key.
-        const slot = this.reserve(childPtr);
-        v = this.blockNode(line, p - lineStart, childPath, childPtr, depth + 1);
-        this.infos[slot] = { path: childPath, value: { start: v.start, end: v.end } };
+        const slot = this.records.reserve(self, i, NONE, NONE);
+        v = this.blockNode(line, p - lineStart, slot, depth + 1);
+        this.records.set(slot, v.start, v.end);
       } else {
-        v = this.entryValue(line, col, dash + 1, childPath, childPtr, undefined, depth + 1);
+        v = this.entryValue(line, col, dash + 1, self, i, NONE, NONE, depth + 1);
       }
       out.push(v.value);
       end = v.after;
@@ -325,12 +469,12 @@ class FastParser {
       return undefined;
     }
     // Conservative plain keys: no spaces, no `:` `#` or flow characters, no indicator first.
+    // test() with a sticky regex leaves lastIndex at the match's end: no match array to allocate.
     PLAIN_KEY.lastIndex = pos;
-    const m = PLAIN_KEY.exec(text);
-    if (m === null) return undefined;
-    const raw = m[0];
-    const end = pos + raw.length;
+    if (!PLAIN_KEY.test(text)) return undefined;
+    const end = PLAIN_KEY.lastIndex;
     if (end > limit) return undefined;
+    const raw = text.slice(pos, end);
     if (raw.length > MAX_KEY_LENGTH || raw === "<<") bail();
     const resolved = resolvePlain(raw);
     if (resolved === null) bail();
@@ -338,25 +482,23 @@ class FastParser {
   }
 
   /** A scalar or flow collection that starts at pos; `end` is after its last character. */
-  inlineValue(pos: number, limit: number, path: readonly PathSegment[], ptr: string, depth: number, block: boolean): { value: unknown; start: number; end: number } {
+  inlineValue(pos: number, limit: number, self: number, depth: number, block: boolean): { value: unknown; start: number; end: number } {
     if (depth > MAX_FAST_DEPTH) bail();
     const text = this.text;
     const c = text.charCodeAt(pos);
-    if (c === 0x5b || c === 0x7b) return this.flow(pos, limit, path, ptr, depth);
+    if (c === 0x5b || c === 0x7b) return this.flow(pos, limit, self, depth);
     if (c === 0x22 || c === 0x27) return this.quoted(pos, limit);
     if (isIndicator(c) || (c === DASH && (pos + 1 === limit || text.charCodeAt(pos + 1) === SP))) bail();
     let last: number;
     if (block) {
       // Up to a ` #` comment; a `: ` (or `:` at the end) inside is a nested mapping: an error.
-      BLOCK_PLAIN.lastIndex = pos;
-      last = pos + (BLOCK_PLAIN.exec(text)?.[0].length ?? 0);
+      last = stickyEnd(BLOCK_PLAIN, text, pos);
       for (let colon = text.indexOf(":", pos); colon !== -1 && colon < last; colon = text.indexOf(":", colon + 1)) {
         if (colon + 1 === limit || text.charCodeAt(colon + 1) === SP) bail();
       }
     } else {
       // Flow scalars stop at flow characters; `:` and `#` have rules of their own there.
-      FLOW_PLAIN.lastIndex = pos;
-      last = pos + (FLOW_PLAIN.exec(text)?.[0].length ?? 0);
+      last = stickyEnd(FLOW_PLAIN, text, pos);
       if (last > limit) last = limit;
       const stop = text.charCodeAt(last);
       if (last < limit && (stop === COLON || stop === HASH)) bail();
@@ -384,8 +526,7 @@ class FastParser {
         return { value: out, start: pos, end: q + 1 };
       }
     }
-    DQ_PLAIN_RUN.lastIndex = pos + 1;
-    const close = pos + 1 + (DQ_PLAIN_RUN.exec(text)?.[0].length ?? 0);
+    const close = stickyEnd(DQ_PLAIN_RUN, text, pos + 1);
     if (close < limit && text.charCodeAt(close) === 0x22) return { value: text.slice(pos + 1, close), start: pos, end: close + 1 };
     let out = "";
     let from = pos + 1;
@@ -415,21 +556,19 @@ class FastParser {
   }
 
   /** `[a, "b"]` or `{ k: v }` on one line; nested flow collections allowed. */
-  flow(pos: number, limit: number, path: readonly PathSegment[], ptr: string, depth: number): { value: unknown; start: number; end: number } {
+  flow(pos: number, limit: number, self: number, depth: number): { value: unknown; start: number; end: number } {
     const text = this.text;
     const isMap = text.charCodeAt(pos) === 0x7b;
     const close = isMap ? 0x7d : 0x5d;
-    const seq: unknown[] = [];
-    const map: Record<string, unknown> = {};
-    const seen = new Set<string>();
+    const seq: unknown[] = isMap ? EMPTY_SEQ : [];
+    const map: Record<string, unknown> = isMap ? {} : EMPTY_MAP;
     let i = this.skipSpaces(pos + 1, limit);
-    const item = (at: number, childPath: PathSegment[], childPtr: string, key: Span | undefined): { value: unknown; start: number; end: number } => {
+    const item = (at: number, seg: PathSegment, keyStart: number, keyEnd: number): { value: unknown; start: number; end: number } => {
       const c = text.charCodeAt(at);
-      const slot = this.reserve(childPtr);
+      const slot = this.records.reserve(self, seg, keyStart, keyEnd);
       // A key with no value (`{ k: }`, `{ k: , }`): null, placed where the next token starts.
-      const v = key !== undefined && (c === close || c === 0x2c) ? { value: null, start: at, end: at } : this.inlineValue(at, limit, childPath, childPtr, depth + 1, false);
-      const value = { start: v.start, end: v.end };
-      this.infos[slot] = key === undefined ? { path: childPath, value } : { path: childPath, key, value };
+      const v = keyStart !== NONE && (c === close || c === 0x2c) ? { value: null, start: at, end: at } : this.inlineValue(at, limit, slot, depth + 1, false);
+      this.records.set(slot, v.start, v.end);
       return v;
     };
     for (;;) {
@@ -438,15 +577,14 @@ class FastParser {
       let end: number;
       if (isMap) {
         const key = this.flowKey(i, limit);
-        if (seen.has(key.name) || key.name === "<<") bail();
-        seen.add(key.name);
+        if (hasOwn(map, key.name) || key.name === "<<") bail();
         const at = this.skipSpaces(key.colon, limit);
         if (at === key.colon || at >= limit) bail();
-        const v = item(at, [...path, key.name], `${ptr}/${escapePointer(key.name)}`, { start: key.start, end: key.end });
+        const v = item(at, key.name, key.start, key.end);
         setOwn(map, key.name, v.value);
         end = v.end;
       } else {
-        const v = item(i, [...path, seq.length], `${ptr}/${seq.length}`, undefined);
+        const v = item(i, seq.length, NONE, NONE);
         seq.push(v.value);
         end = v.end;
       }
@@ -490,10 +628,23 @@ function escapePointer(seg: string): string {
 /** The value and spans of `text` when it is in the fast subset; `undefined` sends it to the library. */
 export function parseFastYaml(text: string): FastYaml | undefined {
   if (UNHANDLED_CHARS.test(text)) return undefined;
+  let parser: FastParser;
+  let value: unknown;
   try {
-    return new FastParser(text).parseDocument();
+    parser = new FastParser(text);
+    value = parser.parseDocument();
   } catch {
     // UNSUPPORTED, or a surprise such as a stack overflow: the library path decides and reports.
     return undefined;
   }
+  const records = parser.records;
+  let nodes: Map<string, NodeInfo> | undefined;
+  const result = {
+    value,
+    get nodes(): Map<string, NodeInfo> {
+      return (nodes ??= records.toMap());
+    },
+  };
+  Object.defineProperty(result, "lookup", { value: (path: readonly PathSegment[]) => records.lookup(path), enumerable: false });
+  return result as FastYaml;
 }

@@ -2,7 +2,7 @@
 // variable without a default is a diagnostic at its line (never an empty string), and values
 // (pins) never appear in a message.
 import type { Diagnostic } from "../model/index.js";
-import { diagnosticAt, pointerOf, type PathSegment, type SourceIndex } from "./positions.js";
+import { diagnosticAt, nodeAt, type PathSegment, type SourceIndex } from "./positions.js";
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
@@ -74,7 +74,7 @@ export function interpolateString(input: string, env: Env): { readonly value: st
 
 /** Offset of the n-th `${` of a scalar in the source, or the scalar's start when it cannot be found. */
 function offsetOf(index: SourceIndex, path: readonly PathSegment[], nth: number): number | undefined {
-  const info = index.nodes.get(pointerOf(path));
+  const info = nodeAt(index, path);
   if (info === undefined) return undefined;
   const source = index.text.slice(info.value.start, info.value.end);
   let at = -1;

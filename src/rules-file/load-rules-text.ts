@@ -1,12 +1,12 @@
 // Pure. Text (or raw bytes) of a rules file -> the desired state, or every problem at once:
 // decode and guard (size, UTF-8, control characters), YAML, interpolation, schema, conversion,
 // then the offline checks. Never throws for any input.
-import type { DesiredRule, DesiredState, Diagnostic } from "../model/index.js";
+import type { DesiredRule, DesiredState, Diagnostic, RuleSpec, SourceLocation } from "../model/index.js";
 import { checkRules, type RuleEntry } from "./check-rules.js";
 import { checkSchema } from "./check-schema.js";
 import { interpolateValue, type Env } from "./interpolate.js";
 import { parseYaml } from "./parse-yaml.js";
-import { dedupeDiagnostics, diagnosticAt, makeLocator, sortDiagnostics } from "./positions.js";
+import { dedupeDiagnostics, diagnosticAt, makeLocator, sortDiagnostics, type SourceIndex } from "./positions.js";
 import { nameLocation, toDesiredState, toRuleSpec } from "./to-desired-rules.js";
 
 export interface LoadOptions {
@@ -85,14 +85,46 @@ const CONFLICT_MARKER = /^(?:<{7}|={7}|>{7})(?:[ \t]|\r?$)/gm;
 
 /** One error per marker: YAML would report them as puzzling syntax errors. */
 function conflictMarkers(text: string, file: string): Diagnostic[] {
+  const found = [...text.matchAll(CONFLICT_MARKER)];
+  if (found.length === 0) return [];
+  // Line starts only when there is something to place (most files have no marker).
   const locate = makeLocator(text);
-  return [...text.matchAll(CONFLICT_MARKER)].map((m) =>
+  return found.map((m) =>
     diagnosticAt({ file, locate }, m.index, [], {
       code: "merge-conflict",
       message: `unresolved merge conflict marker \`${m[0].trim()}\``,
       hint: "resolve the merge conflict: keep one side, delete the <<<<<<<, ======= and >>>>>>> lines",
     }),
   );
+}
+
+/**
+ * Every rule's `loc` (its `name` key), made on first use: positions need the file's spans, which
+ * a valid file otherwise never needs (validate, an in-sync plan). The first read computes them
+ * for every rule at once and lets go of the source index (a daemon keeps its desired state).
+ */
+function lazyNameLocations(index: SourceIndex, ruleIndexes: readonly number[]): (ruleIndex: number) => SourceLocation {
+  let source: SourceIndex | undefined = index;
+  let locations: Map<number, SourceLocation> | undefined;
+  return (ruleIndex) => {
+    if (locations === undefined) {
+      const src = source as SourceIndex;
+      locations = new Map(ruleIndexes.map((i) => [i, nameLocation(src, i)]));
+      source = undefined;
+    }
+    return locations.get(ruleIndex) as SourceLocation;
+  };
+}
+
+/** A DesiredRule whose `loc` is a plain, enumerable property computed when first read. */
+function desiredRule(spec: RuleSpec, ruleIndex: number, locations: (ruleIndex: number) => SourceLocation): DesiredRule {
+  let loc: SourceLocation | undefined;
+  return {
+    spec,
+    get loc(): SourceLocation {
+      return (loc ??= locations(ruleIndex));
+    },
+  };
 }
 
 /** Pure: text (or raw bytes, to detect non-UTF-8) -> desired state or every problem. */
@@ -105,7 +137,8 @@ export function loadRulesText(input: string | Uint8Array, file: string, options:
     const code = (control[0].codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, "0");
     return failure([diagnosticAt({ file, locate: makeLocator(text) }, control.index, [], { code: "control-character", message: `the file contains the control character U+${code}`, hint: "a rules file is UTF-8 text: is this a binary file?" })]);
   }
-  if (text.trim() === "") return failure([atLine0(file, "empty-file", "the file is empty", "write `version: 1` and `rules:`; an empty file is never taken as an empty rule set")]);
+  // `\S` is what trim() keeps: no copy of the whole text just to test it.
+  if (!/\S/.test(text)) return failure([atLine0(file, "empty-file", "the file is empty", "write `version: 1` and `rules:`; an empty file is never taken as an empty rule set")]);
 
   const markers = conflictMarkers(text, file);
   if (markers.length > 0) return failure(markers);
@@ -125,6 +158,8 @@ export function loadRulesText(input: string | Uint8Array, file: string, options:
   const badRules = new Set(problems.map((d) => /^rules\[(\d+)\]/.exec(d.path)?.[1]).filter((i): i is string => i !== undefined).map(Number));
   const entries: RuleEntry[] = [];
   const desired: DesiredRule[] = [];
+  const ruleIndexes: number[] = [];
+  const locations = lazyNameLocations(index, ruleIndexes);
   rawRules.forEach((raw, i) => {
     const rule = raw !== null && typeof raw === "object" && !Array.isArray(raw) ? (raw as Record<string, unknown>) : {};
     const name = typeof rule.name === "string" && rule.name !== "" ? rule.name : undefined;
@@ -135,7 +170,8 @@ export function loadRulesText(input: string | Uint8Array, file: string, options:
     const converted = toRuleSpec(rule, i, index);
     problems.push(...converted.diagnostics);
     entries.push({ index: i, name, spec: converted.spec });
-    desired.push({ spec: converted.spec, loc: nameLocation(index, i) });
+    ruleIndexes.push(i);
+    desired.push(desiredRule(converted.spec, i, locations));
   });
   problems.push(...checkRules({ rules: entries, source: index }));
 

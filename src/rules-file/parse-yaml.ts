@@ -207,7 +207,18 @@ export function parseYaml(text: string, file: string): ParseYamlResult {
   const fast = parseFastYaml(text);
   if (fast === undefined) return parseYamlWithLibrary(text, file);
   // makeLocator gives what the library's LineCounter gives for a text with one-line scalars only.
-  return { ok: true, value: fast.value, index: { file, text, nodes: fast.nodes, locate: makeLocator(text) }, diagnostics: [] };
+  // Both it and the spans are made on first use: a valid file needs neither.
+  let locate: SourceIndex["locate"] | undefined;
+  const index: SourceIndex = {
+    file,
+    text,
+    get nodes() {
+      return fast.nodes;
+    },
+    lookup: fast.lookup,
+    locate: (offset) => (locate ??= makeLocator(text))(offset),
+  };
+  return { ok: true, value: fast.value, index, diagnostics: [] };
 }
 
 /** The `yaml`-package path of parseYaml; exported so tests can hold the fast path to it. */

@@ -22,6 +22,8 @@ export interface SourceIndex {
   readonly text: string;
   /** By JSON pointer (`/rules/0/name`, RFC 6901 escaping, as ajv's instancePath). */
   readonly nodes: ReadonlyMap<string, NodeInfo>;
+  /** `nodes.get(pointerOf(path))` without building `nodes`, when the parser can (see nodeAt). */
+  readonly lookup?: (path: readonly PathSegment[]) => NodeInfo | undefined;
   /** 1-based line and column of an offset. */
   locate(offset: number): { readonly line: number; readonly column: number };
 }
@@ -75,9 +77,14 @@ export function diagnosticAt(index: Pick<SourceIndex, "file" | "locate">, offset
   };
 }
 
+/** The node at `path`: `index.nodes.get(pointerOf(path))`, through `lookup` when there is one. */
+export function nodeAt(index: SourceIndex, path: readonly PathSegment[]): NodeInfo | undefined {
+  return index.lookup === undefined ? index.nodes.get(pointerOf(path)) : index.lookup(path);
+}
+
 /** The key position of a value if it has one, else the value's own position. */
 export function keyOrValueOffset(index: SourceIndex, path: readonly PathSegment[]): number | undefined {
-  const info = index.nodes.get(pointerOf(path));
+  const info = nodeAt(index, path);
   if (info === undefined) return undefined;
   return (info.key ?? info.value).start;
 }
@@ -85,7 +92,7 @@ export function keyOrValueOffset(index: SourceIndex, path: readonly PathSegment[
 /** The value position, falling back to the nearest ancestor that has one. */
 export function valueOffset(index: SourceIndex, path: readonly PathSegment[]): number | undefined {
   for (let n = path.length; n >= 0; n--) {
-    const info = index.nodes.get(pointerOf(path.slice(0, n)));
+    const info = nodeAt(index, path.slice(0, n));
     if (info !== undefined) return info.value.start;
   }
   return undefined;

@@ -1,6 +1,8 @@
 // I/O: the only file read of the rules file. Missing, directory, unreadable, too large or empty
-// files become diagnostics at line 0; never throws for those.
-import { readFile, stat } from "node:fs/promises";
+// files become diagnostics at line 0; never throws for those. One-shot commands read one small
+// file and then wait for it: synchronous calls spare the round trips through the thread pool
+// that fs/promises' stat + open + fstat + read + close take (start-up time of every command).
+import { readFileSync, statSync } from "node:fs";
 import type { Diagnostic } from "../model/index.js";
 import { loadRulesText, MAX_FILE_BYTES, type LoadOptions, type LoadResult } from "./load-rules-text.js";
 
@@ -14,11 +16,11 @@ const CONFIG_HINT = "pass the rules file with -c FILE (or set DISPATCH_RULES_FIL
 export async function readRulesFile(path: string, options: LoadOptions): Promise<LoadResult> {
   let bytes: Uint8Array;
   try {
-    const info = await stat(path);
+    const info = statSync(path);
     if (info.isDirectory()) return problem(path, "not-a-file", "is a directory, not a rules file", CONFIG_HINT);
     if (!info.isFile()) return problem(path, "not-a-file", "is not a regular file", CONFIG_HINT);
     if (info.size > MAX_FILE_BYTES) return problem(path, "file-too-large", `the file is ${info.size} bytes, over the limit of ${MAX_FILE_BYTES} (5 MiB)`, "a rules file should be far smaller: is this the right file?");
-    bytes = await readFile(path);
+    bytes = readFileSync(path);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === "ENOENT") return problem(path, "file-not-found", "file not found", `create it, or ${CONFIG_HINT}`);

@@ -7,6 +7,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { parseFastYaml } from "../../src/rules-file/fast-yaml.js";
 import { parseYaml, parseYamlWithLibrary } from "../../src/rules-file/parse-yaml.js";
+import { pointerOf } from "../../src/rules-file/positions.js";
 
 /** FAST_YAML_RUNS=50000 for a deeper local search; the default keeps the file to a few seconds. */
 const RUNS = Number(process.env.FAST_YAML_RUNS ?? 1500);
@@ -21,6 +22,16 @@ function checkSame(text: string): boolean {
   expect(slow.diagnostics).toEqual([]);
   expect(fast.value).toStrictEqual(slow.value);
   expect([...fast.nodes.entries()]).toStrictEqual([...slow.index.nodes.entries()]);
+  // lookup answers nodes.get(pointerOf(path)) for every node, for the same pointer spelled with
+  // string indexes, and for paths that are not there.
+  for (const info of slow.index.nodes.values()) {
+    expect(fast.lookup(info.path)).toStrictEqual(info);
+    const spelled = info.path.map(String);
+    expect(fast.lookup(spelled)).toStrictEqual(slow.index.nodes.get(pointerOf(spelled)));
+    for (const extra of [[...info.path, 0], [...info.path, "x"], [...info.path.slice(0, -1), `0${String(info.path.at(-1) ?? "")}`]]) {
+      expect(fast.lookup(extra)).toStrictEqual(slow.index.nodes.get(pointerOf(extra)));
+    }
+  }
   // parseYaml's own result on the fast path, against the library's.
   const viaDispatch = parseYaml(text, "f.yaml");
   expect(viaDispatch.ok && viaDispatch.diagnostics).toEqual([]);

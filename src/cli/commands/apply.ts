@@ -8,7 +8,8 @@ import { AppError, EXIT, StalePlanError, UsageError, type ExitCode, type Plan } 
 import { parsePlanJson, planChangesDigest, renderPlan, savedPlanChangesDigest, type SavedPlan } from "../../render/index.js";
 import { COMMON_FLAGS, SERVER_FLAGS, concurrencyFlag, configPath, parseFlags, stringFlag } from "../flags.js";
 import { useColor, type CliIo } from "../io.js";
-import { loadDesired, makeClient, oneShotLogger } from "../load.js";
+import { loadDesired, makeClient } from "../load.js";
+import { oneShotLogger } from "../logger.js";
 import { savePlanOutputs } from "./plan.js";
 
 export const help = `Usage: sip-dispatch-sync apply [PLAN.json] [flags]
