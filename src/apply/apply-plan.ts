@@ -59,6 +59,18 @@ export async function applyPlan(schedule: Schedule, deps: ApplyDeps): Promise<Ap
   const outcomes: (OperationOutcome | undefined)[] = ops.map(() => undefined);
   const heldKeys = new Map<string, number>();
   let running = 0;
+  let doneCount = 0;
+  /** Every operation before this position is no longer waiting (bookkeeping only: scans start here). */
+  let firstWaiting = 0;
+  /** Outcomes that are not "ok" not yet propagated to the operations that come after them. */
+  let unpropagated = 0;
+
+  const markDone = (i: number, outcome: OperationOutcome): void => {
+    outcomes[i] = outcome;
+    state[i] = "done";
+    doneCount += 1;
+    if (outcome.status !== "ok") unpropagated += 1;
+  };
 
   return new Promise<ApplyReport>((resolve) => {
     const finish = () => {
@@ -70,22 +82,23 @@ export async function applyPlan(schedule: Schedule, deps: ApplyDeps): Promise<Ap
 
     const pump = () => {
       // Skip every operation whose prerequisite did not succeed: it could meet a key that is
-      // still held on the server (fail closed rather than risk a conflict or a half state).
-      let changed = true;
-      while (changed) {
-        changed = false;
-        for (const s of ops) {
+      // still held on the server (fail closed rather than risk a conflict or a half state). Only
+      // needed after an outcome other than "ok"; a skip is such an outcome, so it repeats.
+      while (unpropagated > 0) {
+        unpropagated = 0;
+        for (let i = firstWaiting; i < ops.length; i++) {
+          const s = ops[i] as ScheduledOperation;
           if (state[s.index] !== "waiting") continue;
           const blocker = s.after.find((a) => outcomes[a] !== undefined && outcomes[a]?.status !== "ok");
           if (blocker === undefined) continue;
-          state[s.index] = "done";
-          outcomes[s.index] = skipped(s, `not attempted: operation ${blocker + 1} (${describe(ops[blocker])}) did not succeed`);
+          markDone(s.index, skipped(s, `not attempted: operation ${blocker + 1} (${describe(ops[blocker])}) did not succeed`));
           deps.log?.warn({ event: "operation", op: s.operation.op, rule: s.operation.name, status: "skipped", after: blocker }, "operation skipped");
-          changed = true;
         }
       }
-      for (const s of ops) {
+      while (firstWaiting < ops.length && state[(ops[firstWaiting] as ScheduledOperation).index] !== "waiting") firstWaiting += 1;
+      for (let i = firstWaiting; i < ops.length; i++) {
         if (running >= concurrency) break;
+        const s = ops[i] as ScheduledOperation;
         if (state[s.index] !== "waiting") continue;
         if (!s.after.every((a) => outcomes[a]?.status === "ok")) continue;
         if (s.keys.some((k) => heldKeys.has(k))) continue;
@@ -93,21 +106,19 @@ export async function applyPlan(schedule: Schedule, deps: ApplyDeps): Promise<Ap
         running += 1;
         for (const k of s.keys) heldKeys.set(k, s.index);
         void runOne(s, deps).then((outcome) => {
-          outcomes[s.index] = outcome;
-          state[s.index] = "done";
+          markDone(s.index, outcome);
           running -= 1;
           for (const k of s.keys) if (heldKeys.get(k) === s.index) heldKeys.delete(k);
           pump();
         });
       }
-      if (running === 0 && state.every((st) => st === "done")) finish();
+      if (running === 0 && doneCount === ops.length) finish();
       else if (running === 0 && !ops.some((s) => state[s.index] === "waiting" && s.after.every((a) => outcomes[a]?.status === "ok"))) {
         // Nothing can start and nothing runs: the schedule has a cycle (a planner bug). Report
         // the rest as skipped rather than hang.
         for (const s of ops) {
           if (state[s.index] !== "waiting") continue;
-          state[s.index] = "done";
-          outcomes[s.index] = skipped(s, "not attempted: unsatisfiable ordering (this is a bug)");
+          markDone(s.index, skipped(s, "not attempted: unsatisfiable ordering (this is a bug)"));
         }
         finish();
       }

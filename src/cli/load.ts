@@ -1,11 +1,12 @@
 // Process wiring. The reads shared by the server commands: the rules file (fail closed on any
-// problem), the live server or a saved server state, and the loggers of one-shot commands.
+// problem), and the live server or a saved server state. The loggers of one-shot commands are in
+// logger.ts, so that commands that do not log never load pino.
 import { readFile } from "node:fs/promises";
+import { createNodeTransport } from "../livekit/http-transport.js";
 import { createSipClient, decodeServerState, type ApiCallEvent } from "../livekit/index.js";
 import { readRulesFile } from "../rules-file/index.js";
 import { AppError, ConfigError, type DesiredState, type SipClient } from "../model/index.js";
-import { createLogger, parseLogLevel, type Logger } from "../log.js";
-import { stringFlag, type ParsedFlags } from "./flags.js";
+import type { ParsedFlags } from "./flags.js";
 import type { CliIo } from "./io.js";
 import { resolveServerOptions } from "./server-options.js";
 
@@ -16,9 +17,15 @@ export async function loadDesired(path: string, io: CliIo): Promise<DesiredState
   return result.state;
 }
 
+/**
+ * The SipClient of the one-shot commands, over node:http like the daemon's: the global fetch
+ * (undici) loads its own HTTP stack on first use and costs several times more CPU per request,
+ * which shows in both the start-up of `plan` and the rate of `apply`.
+ */
 export function makeClient(values: ParsedFlags["values"], io: CliIo, onApiCall?: (e: ApiCallEvent) => void): SipClient {
   const opts = resolveServerOptions(values, io);
-  return createSipClient({ ...opts, ...(onApiCall ? { onApiCall } : {}) });
+  const transport = createNodeTransport();
+  return createSipClient({ ...opts, fetch: transport.fetch, ...(onApiCall ? { onApiCall } : {}) });
 }
 
 /** A saved server state (`export --format json` or the emulator's --state file). */
@@ -33,14 +40,4 @@ export async function readServerState(path: string) {
     });
   }
   return decodeServerState(text);
-}
-
-/**
- * Logger for one-shot commands: JSON lines on stderr (stdout carries the plan). A person at a
- * terminal who did not ask for a level sees warnings only, so the plan stays readable.
- */
-export function oneShotLogger(values: ParsedFlags["values"], io: CliIo, stderrIsTTY: boolean): Logger {
-  const explicit = stringFlag(values, "log-level") ?? io.env.LOG_LEVEL;
-  const level = explicit ? parseLogLevel(explicit) : stderrIsTTY ? "warn" : "info";
-  return createLogger({ level, destination: { write: (s: string) => void io.stderr.write(s) } });
 }

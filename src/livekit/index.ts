@@ -6,3 +6,4 @@ export { createAccessToken } from "./access-token.js";
 export { DEFAULT_RETRY, type RetryPolicy } from "./retry.js";
 export { encodeRuleInfo, decodeRuleInfo } from "./wire.js";
 export { encodeServerState, decodeServerState } from "./server-state.js";
+export { createNodeTransport, type Transport, type TransportInit, type TransportResponse } from "./http-transport.js";

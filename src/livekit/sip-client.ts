@@ -1,5 +1,6 @@
 // I/O (HTTP through the injected fetch). The SipClient: the four Twirp calls of the LiveKit SIP
 // API, with token, per-request timeout, retries and paging; every failure is a typed ApiError.
+import type { Transport, TransportResponse } from "./http-transport.js";
 import {
   ApiError,
   UsageError,
@@ -32,7 +33,8 @@ export interface SipClientOptions {
   readonly apiSecret: string;
   /** Per request (per attempt). */
   readonly timeoutMs: number;
-  readonly fetch?: typeof fetch;
+  /** The HTTP transport: the global fetch by default; the CLI passes createNodeTransport's (http-transport.ts). */
+  readonly fetch?: Transport;
   readonly now?: () => number;
   readonly sleep?: (ms: number) => Promise<void>;
   readonly random?: () => number;
@@ -53,7 +55,7 @@ export function createSipClient(options: SipClientOptions): SipClient {
   if (options.apiKey === "") throw new UsageError("the API key is empty", "set LIVEKIT_API_KEY or pass --api-key");
   if (options.apiSecret === "") throw new UsageError("the API secret is empty", "set LIVEKIT_API_SECRET (or LIVEKIT_API_SECRET_FILE)");
   if (!(options.timeoutMs > 0)) throw new UsageError(`the request timeout must be positive, got ${options.timeoutMs} ms`, "pass e.g. --timeout 10s");
-  const doFetch = options.fetch ?? globalThis.fetch;
+  const doFetch: Transport = options.fetch ?? globalThis.fetch;
   const now = options.now ?? Date.now;
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
   const random = options.random ?? Math.random;
@@ -82,7 +84,7 @@ export function createSipClient(options: SipClientOptions): SipClient {
         controller.abort();
       }, options.timeoutMs);
       try {
-        let res: Response;
+        let res: TransportResponse;
         try {
           res = await doFetch(`${server}${TWIRP_PREFIX}${method}`, {
             method: "POST",

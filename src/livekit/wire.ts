@@ -203,16 +203,24 @@ export function decodeRuleInfoAt(json: unknown, path: string): RemoteRule {
   const at = `${path}(${id})`;
   const spec: Mutable<RuleSpec> = { name: str(obj, "name", at) ?? "" };
   Object.assign(spec, decodeRule(get(obj, "rule"), `${at}.rule`));
-  setIf(spec, "trunkIds", strList(obj, "trunk_ids", at));
-  setIf(spec, "inboundNumbers", strList(obj, "inbound_numbers", at));
-  setIf(spec, "numbers", strList(obj, "numbers", at));
-  setIf(spec, "hidePhoneNumber", bool(obj, "hide_phone_number", at));
-  setIf(spec, "metadata", str(obj, "metadata", at));
-  setIf(spec, "attributes", strMap(obj, "attributes", at));
-  setIf(spec, "roomPreset", str(obj, "room_preset", at));
+  const trunkIds = strList(obj, "trunk_ids", at);
+  if (trunkIds !== undefined) spec.trunkIds = trunkIds;
+  const inboundNumbers = strList(obj, "inbound_numbers", at);
+  if (inboundNumbers !== undefined) spec.inboundNumbers = inboundNumbers;
+  const numbers = strList(obj, "numbers", at);
+  if (numbers !== undefined) spec.numbers = numbers;
+  const hidePhoneNumber = bool(obj, "hide_phone_number", at);
+  if (hidePhoneNumber !== undefined) spec.hidePhoneNumber = hidePhoneNumber;
+  const metadata = str(obj, "metadata", at);
+  if (metadata !== undefined) spec.metadata = metadata;
+  const attributes = strMap(obj, "attributes", at);
+  if (attributes !== undefined) spec.attributes = attributes;
+  const roomPreset = str(obj, "room_preset", at);
+  if (roomPreset !== undefined) spec.roomPreset = roomPreset;
   const roomConfig = get(obj, "room_config");
   if (roomConfig !== undefined) spec.roomConfig = decodeRoomConfig(roomConfig, `${at}.room_config`);
-  setIf(spec, "krispEnabled", bool(obj, "krisp_enabled", at));
+  const krispEnabled = bool(obj, "krisp_enabled", at);
+  if (krispEnabled !== undefined) spec.krispEnabled = krispEnabled;
   const mediaJson = get(obj, "media");
   let media = mediaJson === undefined ? undefined : decodeMedia(mediaJson, `${at}.media`);
   // §2.7: the deprecated media_encryption counts only when media.encryption is unset and it is
@@ -221,7 +229,7 @@ export function decodeRuleInfoAt(json: unknown, path: string): RemoteRule {
   if (legacy !== undefined && legacy !== "disable" && media?.encryption === undefined) {
     media = { ...media, encryption: legacy };
   }
-  setIf(spec, "media", media);
+  if (media !== undefined) spec.media = media;
   // created_at / updated_at are server-owned and not part of a RuleSpec (SPEC §2).
   return { id, spec };
 }
@@ -253,22 +261,30 @@ function decodeRule(json: unknown, path: string): Pick<RuleSpec, "direct" | "ind
   switch (kind) {
     case "direct": {
       const out: Mutable<DirectDispatch> = {};
-      setIf(out, "roomName", str(v, "room_name", vPath));
-      setIf(out, "pin", str(v, "pin", vPath));
+      const roomName = str(v, "room_name", vPath);
+      if (roomName !== undefined) out.roomName = roomName;
+      const pin = str(v, "pin", vPath);
+      if (pin !== undefined) out.pin = pin;
       return { direct: out };
     }
     case "individual": {
       const out: Mutable<IndividualDispatch> = {};
-      setIf(out, "roomPrefix", str(v, "room_prefix", vPath));
-      setIf(out, "pin", str(v, "pin", vPath));
-      setIf(out, "noRandomness", bool(v, "no_randomness", vPath));
+      const roomPrefix = str(v, "room_prefix", vPath);
+      if (roomPrefix !== undefined) out.roomPrefix = roomPrefix;
+      const pin = str(v, "pin", vPath);
+      if (pin !== undefined) out.pin = pin;
+      const noRandomness = bool(v, "no_randomness", vPath);
+      if (noRandomness !== undefined) out.noRandomness = noRandomness;
       return { individual: out };
     }
     case "callee": {
       const out: Mutable<CalleeDispatch> = {};
-      setIf(out, "roomPrefix", str(v, "room_prefix", vPath));
-      setIf(out, "pin", str(v, "pin", vPath));
-      setIf(out, "randomize", bool(v, "randomize", vPath));
+      const roomPrefix = str(v, "room_prefix", vPath);
+      if (roomPrefix !== undefined) out.roomPrefix = roomPrefix;
+      const pin = str(v, "pin", vPath);
+      if (pin !== undefined) out.pin = pin;
+      const randomize = bool(v, "randomize", vPath);
+      if (randomize !== undefined) out.randomize = randomize;
       return { callee: out };
     }
   }
@@ -277,40 +293,55 @@ function decodeRule(json: unknown, path: string): Pick<RuleSpec, "direct" | "ind
 function decodeRoomConfig(json: unknown, path: string): RoomConfig {
   const obj = asObject(json, path, "a RoomConfiguration object");
   const out: Mutable<RoomConfig> = {};
-  setIf(out, "name", str(obj, "name", path));
-  setIf(out, "emptyTimeout", uint(obj, "empty_timeout", path));
-  setIf(out, "departureTimeout", uint(obj, "departure_timeout", path));
-  setIf(out, "maxParticipants", uint(obj, "max_participants", path));
-  setIf(out, "metadata", str(obj, "metadata", path));
+  const name = str(obj, "name", path);
+  if (name !== undefined) out.name = name;
+  const emptyTimeout = uint(obj, "empty_timeout", path);
+  if (emptyTimeout !== undefined) out.emptyTimeout = emptyTimeout;
+  const departureTimeout = uint(obj, "departure_timeout", path);
+  if (departureTimeout !== undefined) out.departureTimeout = departureTimeout;
+  const maxParticipants = uint(obj, "max_participants", path);
+  if (maxParticipants !== undefined) out.maxParticipants = maxParticipants;
+  const metadata = str(obj, "metadata", path);
+  if (metadata !== undefined) out.metadata = metadata;
   const egress = get(obj, "egress");
   if (egress !== undefined) out.egress = canonicalEgress(asObject(egress, `${path}.egress`, "a RoomEgress object") as JsonObject);
-  setIf(out, "minPlayoutDelay", uint(obj, "min_playout_delay", path));
-  setIf(out, "maxPlayoutDelay", uint(obj, "max_playout_delay", path));
-  setIf(out, "syncStreams", bool(obj, "sync_streams", path));
+  const minPlayoutDelay = uint(obj, "min_playout_delay", path);
+  if (minPlayoutDelay !== undefined) out.minPlayoutDelay = minPlayoutDelay;
+  const maxPlayoutDelay = uint(obj, "max_playout_delay", path);
+  if (maxPlayoutDelay !== undefined) out.maxPlayoutDelay = maxPlayoutDelay;
+  const syncStreams = bool(obj, "sync_streams", path);
+  if (syncStreams !== undefined) out.syncStreams = syncStreams;
   const agents = get(obj, "agents");
   if (agents !== undefined) {
     if (!Array.isArray(agents)) throw new WireShapeError(`${path}.agents`, "not a list");
     out.agents = agents.map((a, i) => decodeAgent(a, `${path}.agents[${i}]`));
   }
-  setIf(out, "tags", strMap(obj, "tags", path));
+  const tags = strMap(obj, "tags", path);
+  if (tags !== undefined) out.tags = tags;
   return out;
 }
 
 function decodeAgent(json: unknown, path: string): RoomAgentDispatch {
   const obj = asObject(json, path, "a RoomAgentDispatch object");
   const out: Mutable<RoomAgentDispatch> = {};
-  setIf(out, "agentName", str(obj, "agent_name", path));
-  setIf(out, "metadata", str(obj, "metadata", path));
-  setIf(out, "restartPolicy", enumValue(obj, "restart_policy", path, decodeRestartPolicy));
-  setIf(out, "deployment", str(obj, "deployment", path));
-  setIf(out, "attributes", strMap(obj, "attributes", path));
+  const agentName = str(obj, "agent_name", path);
+  if (agentName !== undefined) out.agentName = agentName;
+  const metadata = str(obj, "metadata", path);
+  if (metadata !== undefined) out.metadata = metadata;
+  const restartPolicy = enumValue(obj, "restart_policy", path, decodeRestartPolicy);
+  if (restartPolicy !== undefined) out.restartPolicy = restartPolicy;
+  const deployment = str(obj, "deployment", path);
+  if (deployment !== undefined) out.deployment = deployment;
+  const attributes = strMap(obj, "attributes", path);
+  if (attributes !== undefined) out.attributes = attributes;
   return out;
 }
 
 function decodeMedia(json: unknown, path: string): MediaConfig {
   const obj = asObject(json, path, "a SIPMediaConfig object");
   const out: Mutable<MediaConfig> = {};
-  setIf(out, "onlyListedCodecs", bool(obj, "only_listed_codecs", path));
+  const onlyListedCodecs = bool(obj, "only_listed_codecs", path);
+  if (onlyListedCodecs !== undefined) out.onlyListedCodecs = onlyListedCodecs;
   const codecs = get(obj, "codecs");
   if (codecs !== undefined) {
     if (!Array.isArray(codecs)) throw new WireShapeError(`${path}.codecs`, "not a list");
@@ -321,8 +352,10 @@ function decodeMedia(json: unknown, path: string): MediaConfig {
       return { name: str(codec, "name", cPath) ?? "", ...(rate === undefined ? {} : { rate }) };
     });
   }
-  setIf(out, "encryption", enumValue(obj, "encryption", path, decodeEncryption));
-  setIf(out, "mediaTimeout", str(obj, "media_timeout", path));
+  const encryption = enumValue(obj, "encryption", path, decodeEncryption);
+  if (encryption !== undefined) out.encryption = encryption;
+  const mediaTimeout = str(obj, "media_timeout", path);
+  if (mediaTimeout !== undefined) out.mediaTimeout = mediaTimeout;
   return out;
 }
 
@@ -338,14 +371,28 @@ function decodeRestartPolicy(v: string | number): RestartPolicy | undefined {
 
 // --- readers: each takes the proto (snake) name and also accepts the JSON (camel) name --------
 
+/** JSON names by proto name: the readers ask for the same few dozen fields for every rule. */
+const CAMEL_NAMES = new Map<string, string>();
+
 function camelOf(snake: string): string {
-  return snake.replace(/_([a-z0-9])/g, (_m, c: string) => c.toUpperCase());
+  let camel = CAMEL_NAMES.get(snake);
+  if (camel === undefined) {
+    camel = snake.replace(/_([a-z0-9])/g, (_m, c: string) => c.toUpperCase());
+    CAMEL_NAMES.set(snake, camel);
+  }
+  return camel;
 }
 
 /** The field under its proto or JSON name; null counts as unset. Own properties only. */
 function get(obj: Readonly<WireObject>, snake: string): unknown {
-  for (const key of [snake, camelOf(snake)]) {
-    if (Object.hasOwn(obj, key) && obj[key] !== null && obj[key] !== undefined) return obj[key];
+  if (Object.hasOwn(obj, snake)) {
+    const v = obj[snake];
+    if (v !== null && v !== undefined) return v;
+  }
+  const camel = camelOf(snake);
+  if (camel !== snake && Object.hasOwn(obj, camel)) {
+    const v = obj[camel];
+    if (v !== null && v !== undefined) return v;
   }
   return undefined;
 }
@@ -399,10 +446,6 @@ function enumValue<T>(obj: Readonly<WireObject>, snake: string, path: string, de
   const out = typeof v === "string" || typeof v === "number" ? decode(v) : undefined;
   if (out === undefined) throw new WireShapeError(`${path}.${snake}`, `unknown enum value ${describe(v)}`);
   return out;
-}
-
-function setIf<T extends object, K extends keyof T>(target: T, key: K, value: T[K] | undefined): void {
-  if (value !== undefined) target[key] = value;
 }
 
 function describe(v: unknown): string {

@@ -1,6 +1,6 @@
 // Tests the HS256 access token: claims, signature and TTL bound (livekit-sip-api.md §4).
 import { describe, expect, it } from "vitest";
-import { decodeProtectedHeader, jwtVerify } from "jose";
+import { SignJWT, decodeProtectedHeader, jwtVerify } from "jose";
 import { createAccessToken } from "../../../src/livekit/index.js";
 
 const secret = "a-long-enough-api-secret-for-hs256";
@@ -18,6 +18,20 @@ describe("createAccessToken", () => {
     const token = await createAccessToken({ apiKey: "k", apiSecret: secret, nowMs: 0, ttlSeconds: 6 * 3600 });
     const { payload } = await jwtVerify(token, new TextEncoder().encode(secret), { currentDate: new Date(1000) });
     expect((payload.exp ?? 0) - (payload.nbf ?? 0)).toBe(600);
+  });
+
+  it("is byte for byte the token jose's SignJWT makes of the same claims", async () => {
+    for (const [apiKey, apiSecret] of [["APIkey", secret], ["k\u00e9y", "s\u00e9cr\u00e8t-\u{1F600}-with-utf8"]] as const) {
+      const nowMs = 1_750_000_000_999;
+      const ours = await createAccessToken({ apiKey, apiSecret, nowMs, ttlSeconds: 600 });
+      const theirs = await new SignJWT({ sip: { admin: true } })
+        .setProtectedHeader({ alg: "HS256" })
+        .setIssuer(apiKey)
+        .setNotBefore(1_750_000_000)
+        .setExpirationTime(1_750_000_600)
+        .sign(new TextEncoder().encode(apiSecret));
+      expect(ours).toBe(theirs);
+    }
   });
 
   it("does not verify with another secret", async () => {

@@ -1,0 +1,139 @@
+// I/O. The transport for the SipClient: the subset of `fetch` that the client uses
+// (POST, headers, body, AbortSignal, redirect: "manual"; status, headers.get, text()) over
+// node:http / node:https with one keep-alive agent per scheme. Why not the global fetch: Node's
+// fetch is undici, which loads its own HTTP stack (llhttp in WebAssembly, WHATWG streams) and adds
+// about 12-16 MB to the resident set of a process that is otherwise idle; node:http is already
+// loaded for the daemon's own endpoints. Transport failures reject with Node's errors as they are
+// (`code` ECONNREFUSED, ENOTFOUND, ECONNRESET, ERR_TLS_*...), which is what the client classifies.
+import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from "node:http";
+import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
+
+/** What the SipClient reads from an answer. */
+export interface TransportResponse {
+  readonly status: number;
+  readonly headers: { get(name: string): string | null };
+  text(): Promise<string>;
+}
+
+export interface TransportInit {
+  readonly method?: string;
+  readonly headers?: Readonly<Record<string, string>>;
+  readonly body?: string;
+  readonly signal?: AbortSignal | null;
+  /** Redirects are never followed: a 3xx is returned as it is (fetch's "manual"). */
+  readonly redirect?: "manual";
+}
+
+export type Transport = (url: string, init?: TransportInit) => Promise<TransportResponse>;
+
+function abortError(signal: AbortSignal): Error {
+  const reason: unknown = signal.reason;
+  if (reason instanceof Error) return reason;
+  return Object.assign(new Error("This operation was aborted"), { name: "AbortError", code: "ABORT_ERR" });
+}
+
+function headerGetter(res: IncomingMessage): TransportResponse["headers"] {
+  return {
+    get(name: string): string | null {
+      const v = res.headers[name.toLowerCase()];
+      if (v === undefined) return null;
+      return Array.isArray(v) ? v.join(", ") : v;
+    },
+  };
+}
+
+/** The body as text (UTF-8, a leading BOM dropped, as fetch's text() does), decompressed when encoded. */
+async function readBody(res: IncomingMessage): Promise<string> {
+  const encoding = (res.headers["content-encoding"] ?? "identity").trim().toLowerCase();
+  let stream: NodeJS.ReadableStream = res;
+  if (encoding === "gzip" || encoding === "x-gzip" || encoding === "deflate" || encoding === "br") {
+    // Only sent by a server that ignores the absent Accept-Encoding; zlib is loaded only then.
+    const zlib = await import("node:zlib");
+    const decoder = encoding === "br" ? zlib.createBrotliDecompress() : encoding === "deflate" ? zlib.createInflate() : zlib.createGunzip();
+    res.on("error", (err) => decoder.destroy(err));
+    stream = res.pipe(decoder);
+  }
+  const chunks: Buffer[] = [];
+  await new Promise<void>((resolve, reject) => {
+    stream.on("data", (c: Buffer) => chunks.push(c));
+    stream.once("error", reject);
+    stream.once("end", resolve);
+    // A peer that resets mid-body: Node emits "error" (ECONNRESET) and "close" without "end".
+    res.once("close", () => {
+      if (!res.complete) reject(Object.assign(new Error("the connection closed mid-body"), { code: "ECONNRESET" }));
+    });
+  });
+  return new TextDecoder("utf-8").decode(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks));
+}
+
+/** A keep-alive transport; `close()` ends its idle connections (for a graceful stop). */
+export function createNodeTransport(): { readonly fetch: Transport; close(): void } {
+  const agents = { http: new HttpAgent({ keepAlive: true }), https: new HttpsAgent({ keepAlive: true }) };
+
+  const fetch: Transport = (url, init = {}) =>
+    new Promise<TransportResponse>((resolve, reject) => {
+      const signal = init.signal ?? undefined;
+      if (signal?.aborted) {
+        reject(abortError(signal));
+        return;
+      }
+      let target: URL;
+      try {
+        target = new URL(url);
+      } catch (err) {
+        reject(Object.assign(err instanceof Error ? err : new Error(String(err)), { code: "ERR_INVALID_URL" }));
+        return;
+      }
+      const https = target.protocol === "https:";
+      if (!https && target.protocol !== "http:") {
+        reject(Object.assign(new Error(`unsupported protocol ${target.protocol}`), { code: "ERR_INVALID_URL" }));
+        return;
+      }
+      const body = init.body === undefined ? undefined : Buffer.from(init.body, "utf8");
+      const headers: Record<string, string | number> = { ...(init.headers ?? {}) };
+      if (body !== undefined) headers["Content-Length"] = body.length;
+      const options = { method: init.method ?? "GET", headers, agent: https ? agents.https : agents.http };
+      const req = https ? httpsRequest(target, options) : httpRequest(target, options);
+
+      let settled = false;
+      let response: IncomingMessage | undefined;
+      const onAbort = (): void => {
+        const err = abortError(signal as AbortSignal);
+        // Before the head: the request fails; after it, a body still being read fails.
+        req.destroy(err);
+        response?.destroy(err);
+        if (!settled) {
+          settled = true;
+          reject(err);
+        }
+      };
+      signal?.addEventListener("abort", onAbort, { once: true });
+      const done = (): void => signal?.removeEventListener("abort", onAbort);
+
+      req.once("error", (err) => {
+        if (settled) return;
+        settled = true;
+        done();
+        reject(err);
+      });
+      req.once("response", (res) => {
+        response = res;
+        settled = true;
+        let text: Promise<string> | undefined;
+        resolve({
+          status: res.statusCode ?? 0,
+          headers: headerGetter(res),
+          text: () => (text ??= readBody(res).finally(done)),
+        });
+      });
+      req.end(body);
+    });
+
+  return {
+    fetch,
+    close() {
+      agents.http.destroy();
+      agents.https.destroy();
+    },
+  };
+}
