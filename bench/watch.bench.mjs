@@ -1,10 +1,12 @@
 // Benchmark (I/O: in-process emulator on 127.0.0.1:0, the `watch` daemon as a child process,
 // temp files). Issue 5: with the daemon watching a 1,000-rule file, 50 one-rule edits (write +
 // rename); each is timed from the rename to the moment the emulator holds the new value (its
-// onChange hook). Then the idle daemon's RSS from /proc. Run after `npm run build`. Asserts nothing.
+// onChange hook). Then the idle daemon's RSS from /proc. The daemon gets the Dockerfile's runtime
+// ENV (NODE_OPTIONS), as in the image. Run after `npm run build`. Asserts nothing.
 import { spawn } from "node:child_process";
-import { renameSync, writeFileSync } from "node:fs";
+import { readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { CLI, benchRules, cliEnv, fmt, median, now, percentile, report, rssMb, rulesYaml, sleep, startEmulator, withTempDir } from "./lib.mjs";
 
 const RULES = 1000;
@@ -16,6 +18,22 @@ const IDLE_MS = 2000;
 const EDIT_TIMEOUT_MS = 10_000;
 /** Pause after a run's `reconcile` event before the next edit, so that edits never coalesce. */
 const GAP_MS = 100;
+
+/**
+ * The environment the image gives the daemon: the final stage's ENV lines of the Dockerfile (e.g.
+ * NODE_OPTIONS), so that the daemon measured here runs the way the container runs it.
+ */
+function imageEnv() {
+  const text = readFileSync(fileURLToPath(new URL("../Dockerfile", import.meta.url)), "utf8").replace(/\\\r?\n/g, " ");
+  const lines = text.split(/\r?\n/).filter((l) => !/^\s*#/.test(l));
+  const lastFrom = lines.findLastIndex((l) => /^\s*FROM\s/i.test(l));
+  const env = {};
+  for (const line of lines.slice(lastFrom + 1)) {
+    const m = /^\s*ENV\s+(.*)$/i.exec(line);
+    if (m) for (const kv of m[1].matchAll(/(\w+)=("[^"]*"|\S+)/g)) env[kv[1]] = kv[2].replace(/^"|"$/g, "");
+  }
+  return env;
+}
 
 /** Set while an edit is awaited: the emulator's onChange checks only then (a copy of every rule). */
 let pending = null;
@@ -36,7 +54,7 @@ function startDaemon(file) {
   const child = spawn(
     process.execPath,
     [CLI, "watch", "-c", file, "--listen", "127.0.0.1:0", "--debounce", `${DEBOUNCE_MS}ms`, "--interval", "60s"],
-    { env: cliEnv(em.url, { LOG_LEVEL: "info" }), stdio: ["ignore", "pipe", "pipe"] },
+    { env: cliEnv(em.url, { ...imageEnv(), LOG_LEVEL: "info" }), stdio: ["ignore", "pipe", "pipe"] },
   );
   const records = [];
   const waiters = new Set();

@@ -9,8 +9,14 @@ export type StableRead =
   | { readonly ok: false; readonly reason: StableReadFailure; readonly detail: string };
 
 export interface ReadStableOptions {
-  /** Pause between two reads. */
+  /** Pause between two reads (no pause, and no timer, when 0). */
   readonly settleMs: number;
+  /**
+   * Pause between the first and the second read, when it differs from settleMs: 0 when the caller
+   * already knows that the file has been quiet for settleMs (the watcher saw no event), so the two
+   * reads run back to back. Later pauses, for a file that did change between reads, use settleMs.
+   */
+  readonly firstSettleMs?: number;
   /** Reads before giving up as "unstable"; at least 2. */
   readonly maxReads: number;
   readonly readFile?: (path: string) => Promise<Uint8Array>;
@@ -48,7 +54,8 @@ export async function readStableFile(path: string, options: ReadStableOptions): 
   let previous = await readOnce(path, read);
   if (!previous.ok) return previous;
   for (let reads = 2; reads <= maxReads; reads++) {
-    await sleep(options.settleMs);
+    const pause = reads === 2 ? (options.firstSettleMs ?? options.settleMs) : options.settleMs;
+    if (pause > 0) await sleep(pause);
     const current = await readOnce(path, read);
     if (!current.ok) return current;
     if (sameBytes(previous.bytes, current.bytes)) return current;

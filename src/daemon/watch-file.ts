@@ -13,14 +13,26 @@ export interface WatchFileOptions {
   /** Quiet time after the last event before onChange is called (trailing debounce). */
   readonly debounceMs: number;
   readonly onChange: () => void;
+  /**
+   * Every relevant event at once, before the debounce (e.g. to start reading the file early).
+   * Exceptions go to onError.
+   */
+  readonly onEvent?: () => void;
   /** Watcher errors and exceptions thrown by onChange; watching goes on. */
   readonly onError?: (err: unknown) => void;
   readonly setTimer?: SetTimer;
+  /** Milliseconds, for quietFor(); default performance.now. */
+  readonly now?: () => number;
 }
 
 export interface FileWatcher {
   /** Resolves once the initial scan is done (or on close): events before it may be missed. */
   readonly ready: Promise<void>;
+  /**
+   * Milliseconds since the last event on the file (or since watching began, when none came
+   * since); undefined until the watcher is ready, and after it failed to start or was closed.
+   */
+  quietFor(): number | undefined;
   close(): Promise<void>;
 }
 
@@ -84,6 +96,18 @@ export function watchFile(path: string, options: WatchFileOptions): FileWatcher 
   const file = resolve(path);
   const dir = dirname(file);
   let watcher: FSWatcher | null = null;
+  const now = options.now ?? (() => performance.now());
+  /** When the last relevant event came, or when watching began; undefined while not watching. */
+  let lastEventAt: number | undefined;
+  const sawEvent = (): void => {
+    if (lastEventAt !== undefined) lastEventAt = now();
+    debouncer.trigger();
+    try {
+      options.onEvent?.();
+    } catch (err) {
+      report(err);
+    }
+  };
 
   const start = async (): Promise<void> => {
     // A directory that does not exist yet (a volume not mounted at start) is awaited from its
@@ -108,13 +132,20 @@ export function watchFile(path: string, options: WatchFileOptions): FileWatcher 
       if (!dirExists && event === "addDir" && resolve(eventPath) === dir) {
         w.add(dir);
         // Files may already be in it by the time its watch is in place.
-        debouncer.trigger();
+        sawEvent();
         return;
       }
-      if (isRelevantPath(file, eventPath)) debouncer.trigger();
+      if (isRelevantPath(file, eventPath)) sawEvent();
     });
-    w.on("error", report);
+    w.on("error", (err) => {
+      // Events may have been lost: quietness is no longer known (stable reads pause again).
+      lastEventAt = undefined;
+      report(err);
+    });
     await new Promise<void>((resolveReady) => w.once("ready", () => resolveReady()));
+    // Watching the parent of a missing directory does not see writes inside it once it appears
+    // (not until its own watch is in place), so quietness is only claimed for a watched directory.
+    if (!closed && dirExists) lastEventAt = now();
   };
 
   let markClosed: () => void = () => undefined;
@@ -125,6 +156,9 @@ export function watchFile(path: string, options: WatchFileOptions): FileWatcher 
   let closing: Promise<void> | null = null;
   return {
     ready,
+    quietFor() {
+      return closed || lastEventAt === undefined ? undefined : Math.max(0, now() - lastEventAt);
+    },
     close() {
       closed = true;
       debouncer.cancel();

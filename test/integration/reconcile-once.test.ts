@@ -45,7 +45,7 @@ afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-async function setup(opts: { dryRun?: boolean } = {}) {
+async function setup(opts: { dryRun?: boolean; settleMs?: number; quietFor?: () => number | undefined; readFile?: (path: string) => Promise<Uint8Array>; listAheadMs?: number } = {}) {
   const em = await startEmulator();
   const lines: Line[] = [];
   const problems: (string | null)[] = [];
@@ -60,7 +60,10 @@ async function setup(opts: { dryRun?: boolean } = {}) {
     dryRun: opts.dryRun ?? false,
     concurrency: 4,
     now: () => performance.now(),
-    settleMs: 5,
+    settleMs: opts.settleMs ?? 5,
+    ...(opts.quietFor ? { quietFor: opts.quietFor } : {}),
+    ...(opts.readFile ? { readFile: opts.readFile } : {}),
+    ...(opts.listAheadMs !== undefined ? { listAheadMs: opts.listAheadMs } : {}),
     onConfig: (p) => problems.push(p),
   });
   const names = () => em.control.rules().map((r) => (r as { name: string }).name).sort();
@@ -90,6 +93,8 @@ describe("createReconciler", () => {
     expect(out.result).toBe("invalid-config");
     expect(out.detail).toMatch(/line 4/);
     expect(writes(em)).toBe(0);
+    // Without a good state to fall back on, the server is not even listed.
+    expect(em.control.requests()).toEqual([]);
     expect(problems.at(-1)).toMatch(/roomPrefx/);
   });
 
@@ -173,4 +178,161 @@ describe("createReconciler", () => {
     expect(out.result).toBe("noop");
     expect(em.control.rules()).toHaveLength(2);
   });
+
+  it("lists the server alongside the read once a good state exists; a failed list is still an error", async () => {
+    const { em, reconcile } = await setup();
+    await writeFile(file, GOOD);
+    expect(await reconcile("start")).toMatchObject({ result: "success" });
+    // The list starts before the file is read: a list failure while the new file is invalid is
+    // reported as an error (not an unhandled rejection), and nothing is written.
+    await writeFile(file, "version: 1\nrules: [\n");
+    em.control.clearRequests();
+    em.control.failNext("ListSIPDispatchRule", 5, { status: 503, code: "unavailable", msg: "down" });
+    const out = await reconcile("file");
+    expect(out.result).toBe("error");
+    expect(writes(em)).toBe(0);
+    expect(em.control.requests().some((r) => r.rpc === "ListSIPDispatchRule")).toBe(true);
+  });
+
+  it("reads back to back when the watcher says the file has been quiet for the settle time", async () => {
+    // A settle time far beyond the test timeout: the run can only finish if the pause is skipped.
+    const { reconcile, names } = await setup({ settleMs: 600_000, quietFor: () => 600_000 });
+    await writeFile(file, GOOD);
+    expect(await reconcile("file")).toMatchObject({ result: "success" });
+    expect(names()).toEqual(["sales", "support"]);
+  });
+
+  it("prepare() reads the saved file ahead; the reconcile still applies what it reads itself", async () => {
+    const reads: string[] = [];
+    const { readFile } = await import("node:fs/promises");
+    const { em, reconcile } = await setup({
+      readFile: async (p) => {
+        const bytes = await readFile(p);
+        reads.push(bytes.toString("utf8"));
+        return bytes;
+      },
+    });
+    const roomOfSales = () =>
+      (em.control.rules().find((r) => (r as { name: string }).name === "sales") as { rule: { dispatch_rule_direct: { room_name: string } } }).rule.dispatch_rule_direct.room_name;
+    await writeFile(file, GOOD);
+    expect(await reconcile("start")).toMatchObject({ result: "success" });
+
+    // Prepared, then reconciled with the same bytes.
+    await writeFile(file, GOOD.replace("roomName: sales", "roomName: sales-2"));
+    reconcile.prepare();
+    reconcile.prepare(); // coalesces with the read in flight
+    await waitUntil(() => reads.some((r) => r.includes("sales-2")));
+    expect(await reconcile("file")).toMatchObject({ result: "success" });
+    expect(roomOfSales()).toBe("sales-2");
+
+    // Prepared, then edited again before the reconcile: the newer bytes win.
+    await writeFile(file, GOOD.replace("roomName: sales", "roomName: sales-3"));
+    reconcile.prepare();
+    await waitUntil(() => reads.some((r) => r.includes("sales-3")));
+    await writeFile(file, GOOD.replace("roomName: sales", "roomName: sales-4"));
+    expect(await reconcile("file")).toMatchObject({ result: "success" });
+    expect(roomOfSales()).toBe("sales-4");
+
+    // Prepared with an invalid file that is fixed before the reconcile: nothing invalid is reported.
+    await writeFile(file, "version: 1\nrules: [\n");
+    reconcile.prepare();
+    await waitUntil(() => reads.some((r) => r.endsWith("rules: [\n")));
+    await writeFile(file, GOOD);
+    expect(await reconcile("file")).toMatchObject({ result: "success" });
+    expect(roomOfSales()).toBe("sales");
+  });
+
+  it("with listAheadMs, prepare() lists ahead and the next reconcile uses that list; another run in between voids it", async () => {
+    const { em, reconcile } = await setup({ listAheadMs: 60_000 });
+    const lists = () => em.control.requests().filter((r) => r.rpc === "ListSIPDispatchRule").length;
+    const roomOfSales = () =>
+      (em.control.rules().find((r) => (r as { name: string }).name === "sales") as { rule: { dispatch_rule_direct: { room_name: string } } }).rule.dispatch_rule_direct.room_name;
+    await writeFile(file, GOOD);
+    expect(await reconcile("start")).toMatchObject({ result: "success" });
+    // ListSIPDispatchRule calls of one listing (the client pages until an empty page).
+    em.control.clearRequests();
+    expect(await reconcile("interval")).toEqual({ result: "noop" });
+    const perList = lists();
+    expect(perList).toBeGreaterThan(0);
+
+    // Listed (and planned) ahead, then reconciled with no list of its own.
+    await writeFile(file, GOOD.replace("roomName: sales", "roomName: sales-2"));
+    em.control.clearRequests();
+    reconcile.prepare();
+    await waitUntil(() => lists() === perList);
+    expect(await reconcile("file")).toMatchObject({ result: "success" });
+    expect(lists()).toBe(perList);
+    expect(roomOfSales()).toBe("sales-2");
+
+    // A list ahead is used once: the next run lists again.
+    em.control.clearRequests();
+    expect(await reconcile("interval")).toEqual({ result: "noop" });
+    expect(lists()).toBe(perList);
+
+    // Whichever run comes next takes it (here an interval run, which applies sales-3); the run
+    // after that (its writes may postdate that list) lists afresh, planning sales-4 by itself.
+    await writeFile(file, GOOD.replace("roomName: sales", "roomName: sales-3"));
+    em.control.clearRequests();
+    reconcile.prepare();
+    await waitUntil(() => lists() === perList);
+    expect(await reconcile("interval")).toMatchObject({ result: "success" });
+    expect(lists()).toBe(perList);
+    expect(roomOfSales()).toBe("sales-3");
+    await writeFile(file, GOOD.replace("roomName: sales", "roomName: sales-4"));
+    expect(await reconcile("file")).toMatchObject({ result: "success" });
+    expect(lists()).toBe(2 * perList);
+    expect(roomOfSales()).toBe("sales-4");
+  });
+
+  it("prepare() during a reconcile lists ahead only once that run is over", async () => {
+    const { em, reconcile } = await setup({ listAheadMs: 60_000 });
+    const lists = () => em.control.requests().filter((r) => r.rpc === "ListSIPDispatchRule").length;
+    await writeFile(file, GOOD);
+    expect(await reconcile("start")).toMatchObject({ result: "success" });
+    em.control.clearRequests();
+    expect(await reconcile("interval")).toEqual({ result: "noop" });
+    const perList = lists();
+
+    await writeFile(file, GOOD.replace("roomName: sales", "roomName: sales-2"));
+    em.control.clearRequests();
+    em.control.setLatency(50);
+    const run = reconcile("interval");
+    reconcile.prepare();
+    const during = await run;
+    expect(during).toMatchObject({ result: "success" });
+    // The run listed once; its end started the list ahead (after its writes).
+    await waitUntil(() => lists() === 2 * perList);
+    const writesBefore = writes(em);
+    expect(await reconcile("file")).toEqual({ result: "noop" });
+    expect(lists()).toBe(2 * perList);
+    expect(writes(em)).toBe(writesBefore);
+  });
+
+  it("without a good state and with an invalid file, prepare() lists nothing ahead", async () => {
+    const { em, reconcile } = await setup({ listAheadMs: 60_000 });
+    await writeFile(file, "version: 1\nrules: [\n");
+    reconcile.prepare();
+    await new Promise((r) => setTimeout(r, 100));
+    expect((await reconcile("file")).result).toBe("invalid-config");
+    expect(em.control.requests()).toEqual([]);
+  });
+
+  it("prepare() on a missing file neither throws nor changes what the reconcile reports", async () => {
+    const reads: number[] = [];
+    const { readFile } = await import("node:fs/promises");
+    const { reconcile, problems } = await setup({ readFile: (p) => (reads.push(1), readFile(p)) });
+    reconcile.prepare();
+    await waitUntil(() => reads.length >= 1);
+    const out = await reconcile("file");
+    expect(out.result).toBe("invalid-config");
+    expect(out.detail).toMatch(/does not exist/);
+    expect(problems.at(-1)).toMatch(/does not exist/);
+  });
 });
+
+async function waitUntil(cond: () => boolean): Promise<void> {
+  for (let i = 0; i < 200 && !cond(); i++) await new Promise((r) => setTimeout(r, 10));
+  // Let the read in flight finish its parse.
+  await new Promise((r) => setTimeout(r, 10));
+  expect(cond()).toBe(true);
+}

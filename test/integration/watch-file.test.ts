@@ -156,6 +156,49 @@ describe("watchFile: plain file", () => {
   });
 });
 
+describe("watchFile: quietFor and onEvent", () => {
+  it("reports quiet time from a clock: unknown until ready, reset by each event, unknown after close", async () => {
+    const file = join(dir, "dispatch-rules.yaml");
+    await writeFile(file, "a\n");
+    let clock = 1_000;
+    const events: number[] = [];
+    watcher = watchFile(file, {
+      debounceMs: DEBOUNCE_MS,
+      onChange: () => void calls++,
+      onEvent: () => void events.push(calls),
+      onError: (e) => void errors.push(e),
+      now: () => clock,
+    });
+    expect(watcher.quietFor()).toBeUndefined();
+    await watcher.ready;
+    clock = 1_500;
+    expect(watcher.quietFor()).toBe(500);
+    await writeFile(file, "b\n");
+    await waitFor("onEvent", () => events.length >= 1);
+    // onEvent comes at once, before the debounced onChange.
+    expect(events[0]).toBe(0);
+    clock = 1_600;
+    expect(watcher.quietFor()).toBe(100);
+    await waitFor("onChange", () => calls >= 1);
+    await writeFile(join(dir, "other.yaml"), "x\n");
+    await sleep(QUIET_MS);
+    // Other files are no event for this file.
+    expect(watcher.quietFor()).toBe(100);
+    await watcher.close();
+    expect(watcher.quietFor()).toBeUndefined();
+  });
+
+  it("claims no quiet time while only the parent of a missing directory is watched", async () => {
+    const file = join(dir, "conf", "dispatch-rules.yaml");
+    await startWatching(file);
+    expect(watcher?.quietFor()).toBeUndefined();
+    await mkdir(join(dir, "conf"));
+    await writeFile(file, "a\n");
+    await waitFor("onChange after the directory appeared", () => calls >= 1);
+    expect(watcher?.quietFor()).toBeUndefined();
+  });
+});
+
 describe("watchFile: Kubernetes ConfigMap volume", () => {
   /** The layout kubelet writes: `..<timestamp>/` dirs, `..data -> ..<ts>`, `name -> ..data/name`. */
   async function configMapDir(name: string): Promise<string> {

@@ -32,6 +32,15 @@ describe("readStableFile (injected reader)", () => {
     expect(sleeps).toEqual([25, 25, 25]);
   });
 
+  it("skips the first pause when firstSettleMs is 0, and pauses settleMs after a change", async () => {
+    const r = sequenceReader(["a", "b", "b"]);
+    const sleeps: number[] = [];
+    const got = await readStableFile("f.yaml", { settleMs: 25, firstSettleMs: 0, maxReads: 10, readFile: r.readFile, sleep: async (ms) => void sleeps.push(ms) });
+    expect(got.ok && dec(got.bytes)).toBe("b");
+    expect(r.reads).toEqual(["a", "b", "b"]);
+    expect(sleeps).toEqual([25]);
+  });
+
   it("gives up as unstable after maxReads", async () => {
     let n = 0;
     const got = await readStableFile("f.yaml", {
