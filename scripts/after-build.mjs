@@ -1,11 +1,11 @@
-// Build step after tsc (I/O on dist/ only): make the CLI entry executable, and replace the
-// emitted rules-file validator with ajv standalone code of schemas/dispatch-rules.schema.json,
-// so the built CLI neither loads the ajv compiler nor compiles the schema at start-up.
+// Build step after tsc (I/O on dist/ only): replace the emitted rules-file validator with ajv
+// standalone code of schemas/dispatch-rules.schema.json, so the built CLI neither loads the ajv
+// compiler nor compiles the schema at start-up; then bundle the CLI entry (see the end).
 import { chmodSync, existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
+import { fileURLToPath } from "node:url";
 
 const entry = new URL("../dist/src/main.js", import.meta.url);
-if (existsSync(entry)) chmodSync(entry, 0o755);
 
 const validatorJs = new URL("../dist/src/rules-file/validator.js", import.meta.url);
 if (existsSync(validatorJs)) {
@@ -47,3 +47,29 @@ if (existsSync(validatorJs)) {
   writeFileSync(validatorJs, `${header}\n${code}\n${footer}`);
   rmSync(new URL("../dist/src/rules-file/validator.js.map", import.meta.url), { force: true });
 }
+
+// The CLI entry, bundled: dist/src/main.js becomes one module holding main.js and what every
+// command needs, with each command's own code in a chunk under dist/src/chunks/ (loaded by the
+// dynamic imports, as before). Node's ESM loader resolves, reads and links every module
+// separately; `validate` loaded 26 of our modules and `plan` about 50, which cost 15-30 ms of
+// each run's start-up on the benchmark machine. Dependencies stay external (node_modules, loaded
+// lazily where they were). The other modules under dist/src stay as tsc emitted them, for the
+// benchmarks' in-process imports. Chunks sit three levels below the package root, as
+// dist/src/cli/index.js does, so its `../../../package.json` still resolves.
+const { build } = await import("esbuild");
+rmSync(new URL("../dist/src/chunks/", import.meta.url), { recursive: true, force: true });
+rmSync(new URL("../dist/src/main.js.map", import.meta.url), { force: true });
+await build({
+  entryPoints: [fileURLToPath(entry)],
+  outdir: fileURLToPath(new URL("../dist/src/", import.meta.url)),
+  chunkNames: "chunks/[name]-[hash]",
+  allowOverwrite: true,
+  bundle: true,
+  splitting: true,
+  format: "esm",
+  platform: "node",
+  target: "node20.19",
+  packages: "external",
+  logLevel: "warning",
+});
+chmodSync(entry, 0o755);
