@@ -21,6 +21,33 @@ export function fingerprintNormalized(sorted: readonly NormalizedRemote[]): stri
  * normalizeRuleSorted (already in canonical key order, so JSON.stringify needs no sorted copy).
  */
 export function fingerprintSortedForms(sorted: readonly NormalizedRemote[], remote: readonly RemoteRule[]): string {
+  // The text of JSON.stringify(sorted.map(({ rule, spec }) => ({ id, spec }))), made one rule at a
+  // time and hashed in pieces of about 64 KB: no wrapper object per rule and no copy of the whole
+  // text (1.6 MB for 10,000 rules), which in a plan of 10,000 rules cost a scavenge of its own.
+  const hash = createHash("sha256");
+  let piece = "[";
+  try {
+    for (let i = 0; i < sorted.length; i++) {
+      const r = sorted[i] as NormalizedRemote;
+      const spec = JSON.stringify(r.spec) as string | undefined;
+      // Anything but a string ID and a spec with a JSON text: the whole-array form says what it is.
+      if (typeof r.rule.id !== "string" || spec === undefined) return fingerprintWhole(sorted, remote);
+      piece += `${i === 0 ? "" : ","}{"id":${JSON.stringify(r.rule.id)},"spec":${spec}}`;
+      if (piece.length >= 65_536) {
+        hash.update(piece);
+        piece = "";
+      }
+    }
+  } catch (e) {
+    if (!isUnusual(e)) throw e;
+    return fingerprintRules(remote);
+  }
+  hash.update(`${piece}]`);
+  return `sha256:${hash.digest("hex")}`;
+}
+
+/** The same text as fingerprintSortedForms, as one JSON.stringify of the whole array. */
+function fingerprintWhole(sorted: readonly NormalizedRemote[], remote: readonly RemoteRule[]): string {
   let text: string;
   try {
     text = JSON.stringify(sorted.map((r) => ({ id: idForm(r.rule.id), spec: r.spec })));
