@@ -5,11 +5,14 @@ import type { RuleSpec } from "./rule.js";
 import { pinOf } from "./rule.js";
 
 const NUMBER_LIKE = /^\+?[\d\- ()]+$/;
+const NUMBER_PUNCTUATION = /[\s\-()+]/g;
+/** What normalizeNumber returns unchanged: "+" and digits only (the usual E.164 form). */
+const E164 = /^\+\d+$/;
 
 /** livekit/protocol sip.NormalizeNumber: "+1 (555) 123-4567" and "15551234567" -> "+15551234567". */
 export function normalizeNumber(num: string): string {
-  if (!NUMBER_LIKE.test(num)) return num;
-  return `+${num.replace(/[\s\-()+]/g, "")}`;
+  if (E164.test(num) || !NUMBER_LIKE.test(num)) return num;
+  return `+${num.replace(NUMBER_PUNCTUATION, "")}`;
 }
 
 export interface ConflictKey {
@@ -26,6 +29,16 @@ function orEmpty(list: readonly string[] | undefined): readonly string[] {
 /** Every conflict tuple of a rule, deduplicated, as structured keys. */
 export function conflictKeysOf(spec: RuleSpec): ConflictKey[] {
   const pin = pinOf(spec);
+  const trunks = spec.trunkIds;
+  const inbounds = spec.inboundNumbers;
+  const numbers = spec.numbers;
+  // The usual rule has at most one of each: one key, nothing to deduplicate.
+  if ((trunks === undefined || trunks.length <= 1) && (inbounds === undefined || inbounds.length <= 1) && (numbers === undefined || numbers.length <= 1)) {
+    const trunk = trunks !== undefined && trunks.length > 0 ? (trunks[0] as string) : "";
+    const inbound = inbounds !== undefined && inbounds.length > 0 ? (inbounds[0] as string) : "";
+    const number = numbers !== undefined && numbers.length > 0 ? (numbers[0] as string) : "";
+    return [{ pin, trunk, inboundNumber: normalizeNumber(inbound), number: normalizeNumber(number) }];
+  }
   const seen = new Set<string>();
   const out: ConflictKey[] = [];
   for (const trunk of orEmpty(spec.trunkIds)) {
