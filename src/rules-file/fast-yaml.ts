@@ -269,17 +269,31 @@ class NodeRecords {
   }
 }
 
+/**
+ * The recorder of the first pass: values only. Most files are valid and never need a position,
+ * so the spans are recorded by a second pass over the same text, run only when one is asked for
+ * (see parseFastYaml). Not recording saves about a tenth of a cold `validate`.
+ */
+class NoRecords {
+  reserve(_parent: number, _seg: PathSegment, _keyStart: number, _keyEnd: number): number {
+    return NONE;
+  }
+
+  set(_n: number, _start: number, _end: number): void {}
+}
+
 class FastParser {
   readonly text: string;
-  readonly records = new NodeRecords();
+  readonly records: NodeRecords | NoRecords;
   /** Per line: start offset, end offset (the `\n` or the text end), indent; -1 indent: blank or comment. */
   readonly starts: number[] = [];
   readonly ends: number[] = [];
   readonly indents: number[] = [];
   readonly lineCount: number;
 
-  constructor(text: string) {
+  constructor(text: string, records: NodeRecords | NoRecords) {
     this.text = text;
+    this.records = records;
     let start = 0;
     for (;;) {
       const nl = text.indexOf("\n", start);
@@ -628,23 +642,35 @@ function escapePointer(seg: string): string {
 /** The value and spans of `text` when it is in the fast subset; `undefined` sends it to the library. */
 export function parseFastYaml(text: string): FastYaml | undefined {
   if (UNHANDLED_CHARS.test(text)) return undefined;
-  let parser: FastParser;
   let value: unknown;
   try {
-    parser = new FastParser(text);
-    value = parser.parseDocument();
+    value = new FastParser(text, new NoRecords()).parseDocument();
   } catch {
     // UNSUPPORTED, or a surprise such as a stack overflow: the library path decides and reports.
     return undefined;
   }
-  const records = parser.records;
+  // The spans, from a second pass that records them, on the first question about a position. The
+  // parser is deterministic: the second pass takes the same path through the same text.
+  let records: NodeRecords | undefined;
+  const spans = (): NodeRecords => {
+    if (records === undefined) {
+      records = new NodeRecords();
+      try {
+        new FastParser(text, records).parseDocument();
+      } catch {
+        // Cannot happen (the first pass succeeded on the same text); if it did, no position is known.
+        records = new NodeRecords();
+      }
+    }
+    return records;
+  };
   let nodes: Map<string, NodeInfo> | undefined;
   const result = {
     value,
     get nodes(): Map<string, NodeInfo> {
-      return (nodes ??= records.toMap());
+      return (nodes ??= spans().toMap());
     },
   };
-  Object.defineProperty(result, "lookup", { value: (path: readonly PathSegment[]) => records.lookup(path), enumerable: false });
+  Object.defineProperty(result, "lookup", { value: (path: readonly PathSegment[]) => spans().lookup(path), enumerable: false });
   return result as FastYaml;
 }
