@@ -49,24 +49,6 @@ const HASH = 0x23;
 const COLON = 0x3a;
 const DASH = 0x2d;
 
-/** A parsed value with its span: `end` is the library's range[1], `after` its range[2]. */
-interface Parsed {
-  readonly value: unknown;
-  readonly start: number;
-  readonly end: number;
-  readonly after: number;
-  /** First line not consumed by this node (block nodes and line-ending values). */
-  readonly next: number;
-}
-
-interface Key {
-  readonly name: string;
-  readonly start: number;
-  readonly end: number;
-  /** Offset just after the `:` indicator. */
-  readonly colon: number;
-}
-
 // The core schema's plain-scalar forms. Module constants: a regex literal in a function body is a
 // new RegExp object on every call, and resolvePlain runs for every key and scalar of the file.
 const CORE_NULL = /^(?:~|[Nn]ull|NULL)?$/;
@@ -125,6 +107,7 @@ const BLOCK_PLAIN = /[^\n]*?(?= #|\n|$)/y;
 const DQ_PLAIN_RUN = /[^"\\\n]*/y;
 /** The characters of a flow plain scalar up to a flow character, `:`, `#` or the line end. */
 const FLOW_PLAIN = /[^,[\]{}:#\n]*/y;
+const HEX = /^[0-9a-fA-F]+$/;
 
 /** Characters a plain scalar may not start with (`-`, `?`, `:` are handled by the callers). */
 function isIndicator(c: number): boolean {
@@ -350,6 +333,24 @@ class FastParser {
     return this.text.charCodeAt(pos) === DASH && (pos + 1 === limit || this.text.charCodeAt(pos + 1) === SP);
   }
 
+  // Results of the last call, in fields rather than a returned object per value: a cold parse of
+  // a large file spent a good part of its time allocating (and collecting) those objects. Each
+  // caller reads them right after the call that set them, before any other parse call.
+  /** Span of the last inline value (inlineValue, quoted, flow, flowItem). */
+  private s0 = 0;
+  private s1 = 0;
+  /** Span, range end and next line of the last block value (blockNode, entryValue, closed). */
+  private bStart = 0;
+  private bEnd = 0;
+  /** `after` (the library's range[2]); EMPTY_END for an empty value. */
+  private bAfter = 0;
+  /** First line not consumed by that value. */
+  private bNext = 0;
+  /** Span of the last key (mapKey, flowKey) and the offset just after its `:`. */
+  private kStart = 0;
+  private kEnd = 0;
+  private kColon = 0;
+
   /** The document's value; `records` holds the spans afterwards. */
   parseDocument(): unknown {
     const k = this.nextContent(0);
@@ -360,70 +361,77 @@ class FastParser {
     }
     // A document that starts indented, or with a scalar or flow collection, is rare: library path.
     if (this.indents[k] !== 0) bail();
-    const node = this.blockNode(k, 0, root, 0);
-    this.records.set(root, node.start, node.end);
-    if (this.nextContent(node.next) !== this.lineCount) bail();
-    return node.value;
+    const value = this.blockNode(k, 0, root, 0);
+    this.records.set(root, this.bStart, this.bEnd);
+    if (this.nextContent(this.bNext) !== this.lineCount) bail();
+    return value;
   }
 
   /** The block collection (record `self`) whose first entry starts on line k at column col. */
-  blockNode(k: number, col: number, self: number, depth: number): Parsed {
+  blockNode(k: number, col: number, self: number, depth: number): unknown {
     if (depth > MAX_FAST_DEPTH) bail();
     const pos = (this.starts[k] as number) + col;
     const limit = this.ends[k] as number;
-    const node = this.isSeqItem(pos, limit) ? this.blockSeq(k, col, self, depth) : this.blockMap(k, col, self, depth);
-    return node;
+    return this.isSeqItem(pos, limit) ? this.blockSeq(k, col, self, depth) : this.blockMap(k, col, self, depth);
   }
 
   /**
    * A value whose own line ends after it; `null` + nested block when the line has no value. It
    * is the child `seg` of record `parent`, a mapping entry when keyStart is not NONE.
    */
-  private entryValue(k: number, col: number, pos: number, parent: number, seg: PathSegment, keyStart: number, keyEnd: number, depth: number): Parsed {
+  private entryValue(k: number, col: number, pos: number, parent: number, seg: PathSegment, keyStart: number, keyEnd: number, depth: number): unknown {
     const limit = this.ends[k] as number;
     const p = this.skipSpaces(pos, limit);
     const hasKey = keyStart !== NONE;
     // Reserve the entry's place: parseYaml records a value before its children.
     const slot = this.records.reserve(parent, seg, keyStart, keyEnd);
-    let v: Parsed;
+    let value: unknown;
     if (p === limit || this.text.charCodeAt(p) === HASH) {
       const nk = this.nextContent(k + 1);
       const indent = nk < this.lineCount ? (this.indents[nk] as number) : -1;
       // A block sequence may sit at the same column as the keys of the mapping that holds it.
       if (indent > col || (hasKey && indent === col && this.isSeqItem((this.starts[nk] as number) + indent, this.ends[nk] as number))) {
-        v = this.blockNode(nk, indent, slot, depth);
+        value = this.blockNode(nk, indent, slot, depth);
       } else {
         // Where the library ends an empty value depends on the comments around it; that end only
         // matters when the value closes a collection, and there the collection bails (EMPTY_END).
-        v = { value: null, start: p, end: p, after: EMPTY_END, next: k + 1 };
+        value = null;
+        this.bStart = p;
+        this.bEnd = p;
+        this.bAfter = EMPTY_END;
+        this.bNext = k + 1;
       }
     } else {
       if (!hasKey && this.isSeqItem(p, limit)) bail();
-      const inline = this.inlineValue(p, limit, slot, depth, true);
-      const q = this.skipSpaces(inline.end, limit);
-      if (q !== limit && !(q > inline.end && this.text.charCodeAt(q) === HASH)) bail();
-      v = { value: inline.value, start: inline.start, end: inline.end, after: this.lineAfter(k), next: k + 1 };
+      value = this.inlineValue(p, limit, slot, depth, true);
+      const start = this.s0;
+      const end = this.s1;
+      const q = this.skipSpaces(end, limit);
+      if (q !== limit && !(q > end && this.text.charCodeAt(q) === HASH)) bail();
+      this.bStart = start;
+      this.bEnd = end;
+      this.bAfter = this.lineAfter(k);
+      this.bNext = k + 1;
     }
-    this.records.set(slot, v.start, v.end);
-    return v;
+    this.records.set(slot, this.bStart, this.bEnd);
+    return value;
   }
 
-  blockMap(k: number, col: number, self: number, depth: number): Parsed {
+  blockMap(k: number, col: number, self: number, depth: number): unknown {
     const out: Record<string, unknown> = {};
     let line = k;
     let pos = (this.starts[k] as number) + col;
     let start = -1;
-    let end: number;
     for (;;) {
       const limit = this.ends[line] as number;
-      const key = this.mapKey(pos, limit);
+      const name = this.mapKey(pos, limit);
       // Every key seen so far is an own property of `out` (setOwn), so that is the duplicate check.
-      if (key === undefined || key.name === "<<" || hasOwn(out, key.name)) bail();
-      if (start < 0) start = key.start;
-      const v = this.entryValue(line, col, key.colon, self, key.name, key.start, key.end, depth + 1);
-      setOwn(out, key.name, v.value);
-      end = v.after;
-      const nk = this.nextContent(v.next);
+      if (name === undefined || name === "<<" || hasOwn(out, name)) bail();
+      if (start < 0) start = this.kStart;
+      const value = this.entryValue(line, col, this.kColon, self, name, this.kStart, this.kEnd, depth + 1);
+      setOwn(out, name, value);
+      const end = this.bAfter;
+      const nk = this.nextContent(this.bNext);
       if (nk === this.lineCount || (this.indents[nk] as number) < col) return this.closed(out, start, end, nk);
       const indent = this.indents[nk] as number;
       if (indent > col) bail();
@@ -433,29 +441,28 @@ class FastParser {
     }
   }
 
-  blockSeq(k: number, col: number, self: number, depth: number): Parsed {
+  blockSeq(k: number, col: number, self: number, depth: number): unknown {
     const out: unknown[] = [];
     let line = k;
     const start = (this.starts[k] as number) + col;
-    let end: number;
     for (;;) {
       const lineStart = this.starts[line] as number;
       const limit = this.ends[line] as number;
       const dash = lineStart + col;
       const i = out.length;
       const p = this.skipSpaces(dash + 1, limit);
-      let v: Parsed;
+      let value: unknown;
       if (p < limit && this.text.charCodeAt(p) !== HASH && this.mapKey(p, limit) !== undefined) {
         // `- key: value`: a mapping whose keys line up with this first key.
         const slot = this.records.reserve(self, i, NONE, NONE);
-        v = this.blockNode(line, p - lineStart, slot, depth + 1);
-        this.records.set(slot, v.start, v.end);
+        value = this.blockNode(line, p - lineStart, slot, depth + 1);
+        this.records.set(slot, this.bStart, this.bEnd);
       } else {
-        v = this.entryValue(line, col, dash + 1, self, i, NONE, NONE, depth + 1);
+        value = this.entryValue(line, col, dash + 1, self, i, NONE, NONE, depth + 1);
       }
-      out.push(v.value);
-      end = v.after;
-      const nk = this.nextContent(v.next);
+      out.push(value);
+      const end = this.bAfter;
+      const nk = this.nextContent(this.bNext);
       if (nk === this.lineCount || (this.indents[nk] as number) < col) return this.closed(out, start, end, nk);
       if ((this.indents[nk] as number) > col) bail();
       // Not an item: the mapping that holds this sequence (at the same column) goes on.
@@ -465,20 +472,28 @@ class FastParser {
   }
 
   /** A finished block collection: it ends where its last value's line (or comment) ends. */
-  private closed(value: unknown, start: number, end: number, next: number): Parsed {
+  private closed(value: unknown, start: number, end: number, next: number): unknown {
     if (end === EMPTY_END) bail();
-    return { value, start, end, after: end, next };
+    this.bStart = start;
+    this.bEnd = end;
+    this.bAfter = end;
+    this.bNext = next;
+    return value;
   }
 
   /** `key:` at pos (followed by a space or the line end), or undefined when the line is no entry. */
-  mapKey(pos: number, limit: number): Key | undefined {
+  mapKey(pos: number, limit: number): string | undefined {
     const text = this.text;
     const c = text.charCodeAt(pos);
     if (c === 0x22 || c === 0x27) {
-      const q = this.quoted(pos, limit);
-      const colon = this.skipSpaces(q.end, limit);
-      if (colon === q.end && colon < limit && text.charCodeAt(colon) === COLON && (colon + 1 === limit || text.charCodeAt(colon + 1) === SP)) {
-        return { name: q.value, start: pos, end: q.end, colon: colon + 1 };
+      const name = this.quoted(pos, limit);
+      const end = this.s1;
+      const colon = this.skipSpaces(end, limit);
+      if (colon === end && colon < limit && text.charCodeAt(colon) === COLON && (colon + 1 === limit || text.charCodeAt(colon + 1) === SP)) {
+        this.kStart = pos;
+        this.kEnd = end;
+        this.kColon = colon + 1;
+        return name;
       }
       return undefined;
     }
@@ -492,11 +507,14 @@ class FastParser {
     if (raw.length > MAX_KEY_LENGTH || raw === "<<") bail();
     const resolved = resolvePlain(raw);
     if (resolved === null) bail();
-    return { name: typeof resolved === "string" ? resolved : String(resolved), start: pos, end, colon: end + 1 };
+    this.kStart = pos;
+    this.kEnd = end;
+    this.kColon = end + 1;
+    return typeof resolved === "string" ? resolved : String(resolved);
   }
 
-  /** A scalar or flow collection that starts at pos; `end` is after its last character. */
-  inlineValue(pos: number, limit: number, self: number, depth: number, block: boolean): { value: unknown; start: number; end: number } {
+  /** A scalar or flow collection that starts at pos; its span goes to s0..s1. */
+  inlineValue(pos: number, limit: number, self: number, depth: number, block: boolean): unknown {
     if (depth > MAX_FAST_DEPTH) bail();
     const text = this.text;
     const c = text.charCodeAt(pos);
@@ -519,12 +537,15 @@ class FastParser {
     }
     while (last > pos && text.charCodeAt(last - 1) === SP) last--;
     if (last === pos) bail();
-    return { value: resolvePlain(text.slice(pos, last)), start: pos, end: last };
+    this.s0 = pos;
+    this.s1 = last;
+    return resolvePlain(text.slice(pos, last));
   }
 
-  /** A one-line quoted scalar; any escape the library would reject, or a line break, bails. */
-  quoted(pos: number, limit: number): { value: string; start: number; end: number } {
+  /** A one-line quoted scalar (span to s0..s1); any escape the library would reject, or a line break, bails. */
+  quoted(pos: number, limit: number): string {
     const text = this.text;
+    this.s0 = pos;
     if (text.charCodeAt(pos) === 0x27) {
       let out = "";
       let from = pos + 1;
@@ -537,16 +558,23 @@ class FastParser {
           from = q + 2;
           continue;
         }
-        return { value: out, start: pos, end: q + 1 };
+        this.s1 = q + 1;
+        return out;
       }
     }
     const close = stickyEnd(DQ_PLAIN_RUN, text, pos + 1);
-    if (close < limit && text.charCodeAt(close) === 0x22) return { value: text.slice(pos + 1, close), start: pos, end: close + 1 };
+    if (close < limit && text.charCodeAt(close) === 0x22) {
+      this.s1 = close + 1;
+      return text.slice(pos + 1, close);
+    }
     let out = "";
     let from = pos + 1;
     for (let i = from; i < limit; i++) {
       const ch = text.charCodeAt(i);
-      if (ch === 0x22) return { value: out + text.slice(from, i), start: pos, end: i + 1 };
+      if (ch === 0x22) {
+        this.s1 = i + 1;
+        return out + text.slice(from, i);
+      }
       if (ch !== 0x5c) continue;
       out += text.slice(from, i);
       const next = text[i + 1];
@@ -558,7 +586,7 @@ class FastParser {
       } else if (next === "x" || next === "u" || next === "U") {
         const length = next === "x" ? 2 : next === "u" ? 4 : 8;
         const hex = text.slice(i + 2, i + 2 + length);
-        if (hex.length !== length || i + 2 + length > limit || !/^[0-9a-fA-F]+$/.test(hex)) bail();
+        if (hex.length !== length || i + 2 + length > limit || !HEX.test(hex)) bail();
         const code = parseInt(hex, 16);
         if (code > 0x10ffff) bail();
         out += String.fromCodePoint(code);
@@ -569,40 +597,32 @@ class FastParser {
     return bail();
   }
 
-  /** `[a, "b"]` or `{ k: v }` on one line; nested flow collections allowed. */
-  flow(pos: number, limit: number, self: number, depth: number): { value: unknown; start: number; end: number } {
+  /** `[a, "b"]` or `{ k: v }` on one line (span to s0..s1); nested flow collections allowed. */
+  flow(pos: number, limit: number, self: number, depth: number): unknown {
     const text = this.text;
     const isMap = text.charCodeAt(pos) === 0x7b;
     const close = isMap ? 0x7d : 0x5d;
     const seq: unknown[] = isMap ? EMPTY_SEQ : [];
     const map: Record<string, unknown> = isMap ? {} : EMPTY_MAP;
     let i = this.skipSpaces(pos + 1, limit);
-    const item = (at: number, seg: PathSegment, keyStart: number, keyEnd: number): { value: unknown; start: number; end: number } => {
-      const c = text.charCodeAt(at);
-      const slot = this.records.reserve(self, seg, keyStart, keyEnd);
-      // A key with no value (`{ k: }`, `{ k: , }`): null, placed where the next token starts.
-      const v = keyStart !== NONE && (c === close || c === 0x2c) ? { value: null, start: at, end: at } : this.inlineValue(at, limit, slot, depth + 1, false);
-      this.records.set(slot, v.start, v.end);
-      return v;
-    };
     for (;;) {
       if (i >= limit) bail();
-      if (text.charCodeAt(i) === close) return { value: isMap ? map : seq, start: pos, end: i + 1 };
-      let end: number;
-      if (isMap) {
-        const key = this.flowKey(i, limit);
-        if (hasOwn(map, key.name) || key.name === "<<") bail();
-        const at = this.skipSpaces(key.colon, limit);
-        if (at === key.colon || at >= limit) bail();
-        const v = item(at, key.name, key.start, key.end);
-        setOwn(map, key.name, v.value);
-        end = v.end;
-      } else {
-        const v = item(i, seq.length, NONE, NONE);
-        seq.push(v.value);
-        end = v.end;
+      if (text.charCodeAt(i) === close) {
+        this.s0 = pos;
+        this.s1 = i + 1;
+        return isMap ? map : seq;
       }
-      i = this.skipSpaces(end, limit);
+      if (isMap) {
+        const name = this.flowKey(i, limit);
+        if (hasOwn(map, name) || name === "<<") bail();
+        const colon = this.kColon;
+        const at = this.skipSpaces(colon, limit);
+        if (at === colon || at >= limit) bail();
+        setOwn(map, name, this.flowItem(at, limit, self, depth, close, name, this.kStart, this.kEnd));
+      } else {
+        seq.push(this.flowItem(i, limit, self, depth, close, seq.length, NONE, NONE));
+      }
+      i = this.skipSpaces(this.s1, limit);
       const c = text.charCodeAt(i);
       if (i < limit && c === 0x2c) {
         i = this.skipSpaces(i + 1, limit);
@@ -611,14 +631,35 @@ class FastParser {
     }
   }
 
-  /** A flow mapping key: quoted, or plain up to `: `; spaces before `:` and odd keys bail. */
-  flowKey(pos: number, limit: number): Key {
+  /** One entry's value of a flow collection (span to s0..s1), recorded as child `seg` of `self`. */
+  private flowItem(at: number, limit: number, self: number, depth: number, close: number, seg: PathSegment, keyStart: number, keyEnd: number): unknown {
+    const c = this.text.charCodeAt(at);
+    const slot = this.records.reserve(self, seg, keyStart, keyEnd);
+    let value: unknown;
+    if (keyStart !== NONE && (c === close || c === 0x2c)) {
+      // A key with no value (`{ k: }`, `{ k: , }`): null, placed where the next token starts.
+      value = null;
+      this.s0 = at;
+      this.s1 = at;
+    } else {
+      value = this.inlineValue(at, limit, slot, depth + 1, false);
+    }
+    this.records.set(slot, this.s0, this.s1);
+    return value;
+  }
+
+  /** A flow mapping key (span and colon to the k fields): quoted, or plain up to `: `; spaces before `:` and odd keys bail. */
+  flowKey(pos: number, limit: number): string {
     const text = this.text;
     const c = text.charCodeAt(pos);
     if (c === 0x22 || c === 0x27) {
-      const q = this.quoted(pos, limit);
-      if (text.charCodeAt(q.end) !== COLON || q.end + 1 >= limit || text.charCodeAt(q.end + 1) !== SP) bail();
-      return { name: q.value, start: pos, end: q.end, colon: q.end + 1 };
+      const name = this.quoted(pos, limit);
+      const end = this.s1;
+      if (text.charCodeAt(end) !== COLON || end + 1 >= limit || text.charCodeAt(end + 1) !== SP) bail();
+      this.kStart = pos;
+      this.kEnd = end;
+      this.kColon = end + 1;
+      return name;
     }
     if (isIndicator(c) || c === DASH) bail();
     let i = pos;
@@ -631,7 +672,10 @@ class FastParser {
     if (i - pos > MAX_KEY_LENGTH) bail();
     const resolved = resolvePlain(text.slice(pos, i));
     if (resolved === null) bail();
-    return { name: String(resolved), start: pos, end: i, colon: i + 1 };
+    this.kStart = pos;
+    this.kEnd = i;
+    this.kColon = i + 1;
+    return String(resolved);
   }
 }
 
