@@ -22,28 +22,28 @@ export interface ConflictKey {
   readonly number: string;
 }
 
+const NO_ENTRY: readonly string[] = [""];
+
 function orEmpty(list: readonly string[] | undefined): readonly string[] {
-  return list && list.length > 0 ? list : [""];
+  return list && list.length > 0 ? list : NO_ENTRY;
 }
 
 /** Every conflict tuple of a rule, deduplicated, as structured keys. */
 export function conflictKeysOf(spec: RuleSpec): ConflictKey[] {
   const pin = pinOf(spec);
-  const trunks = spec.trunkIds;
-  const inbounds = spec.inboundNumbers;
-  const numbers = spec.numbers;
-  // The usual rule has at most one of each: one key, nothing to deduplicate.
-  if ((trunks === undefined || trunks.length <= 1) && (inbounds === undefined || inbounds.length <= 1) && (numbers === undefined || numbers.length <= 1)) {
-    const trunk = trunks !== undefined && trunks.length > 0 ? (trunks[0] as string) : "";
-    const inbound = inbounds !== undefined && inbounds.length > 0 ? (inbounds[0] as string) : "";
-    const number = numbers !== undefined && numbers.length > 0 ? (numbers[0] as string) : "";
-    return [{ pin, trunk, inboundNumber: normalizeNumber(inbound), number: normalizeNumber(number) }];
+  const trunks = orEmpty(spec.trunkIds);
+  const inbounds = orEmpty(spec.inboundNumbers);
+  const numbers = orEmpty(spec.numbers);
+  // The usual rule has at most one of each: one key, nothing to deduplicate. (Arrays only: the
+  // loops below also take whatever else a malformed rule holds, and so must this.)
+  if (trunks.length === 1 && inbounds.length === 1 && numbers.length === 1 && Array.isArray(trunks) && Array.isArray(inbounds) && Array.isArray(numbers)) {
+    return [{ pin, trunk: trunks[0] as string, inboundNumber: normalizeNumber(inbounds[0] as string), number: normalizeNumber(numbers[0] as string) }];
   }
   const seen = new Set<string>();
   const out: ConflictKey[] = [];
-  for (const trunk of orEmpty(spec.trunkIds)) {
-    for (const inbound of orEmpty(spec.inboundNumbers)) {
-      for (const number of orEmpty(spec.numbers)) {
+  for (const trunk of trunks) {
+    for (const inbound of inbounds) {
+      for (const number of numbers) {
         const key: ConflictKey = { pin, trunk, inboundNumber: normalizeNumber(inbound), number: normalizeNumber(number) };
         const id = conflictKeyId(key);
         if (!seen.has(id)) {

@@ -110,8 +110,13 @@ export function interpolateValue(value: unknown, env: Env, index: SourceIndex): 
     if (Array.isArray(v)) {
       let out: unknown[] | undefined;
       for (let i = 0; i < v.length; i++) {
-        path.push(i);
         const el: unknown = v[i];
+        // Leaves without a `$` (most of a file) are settled here, without a call.
+        if (typeof el !== "object" && (typeof el !== "string" || !el.includes("$"))) {
+          if (out !== undefined) out.push(el);
+          continue;
+        }
+        path.push(i);
         const next = visit(el);
         path.pop();
         if (next !== el) out ??= v.slice(0, i);
@@ -125,8 +130,12 @@ export function interpolateValue(value: unknown, env: Env, index: SourceIndex): 
       let out: Record<string, unknown> | undefined;
       for (let i = 0; i < keys.length; i++) {
         const k = keys[i] as string;
-        path.push(k);
         const el = src[k];
+        if (typeof el !== "object" && (typeof el !== "string" || !el.includes("$"))) {
+          if (out !== undefined) setOwn(out, k, el);
+          continue;
+        }
+        path.push(k);
         const next = visit(el);
         path.pop();
         if (next !== el && out === undefined) {

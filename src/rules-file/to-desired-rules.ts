@@ -44,24 +44,36 @@ export function canonicalRestartPolicy(v: unknown): RestartPolicy | undefined {
 }
 
 /** Only the keys that are present, in a fixed order. */
-function pick(src: Loose, keys: readonly string[], map: (key: string, value: unknown) => unknown = (_k, v) => v): Record<string, unknown> {
+function pick(src: Loose, keys: readonly string[], map?: (key: string, value: unknown) => unknown): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   // The keys are this module's own field names (never `__proto__`): plain assignment is safe.
-  for (const k of keys) if (src[k] !== undefined) out[k] = map(k, src[k]);
+  for (let i = 0; i < keys.length; i++) {
+    const k = keys[i] as string;
+    const v = src[k];
+    if (v !== undefined) out[k] = map === undefined ? v : map(k, v);
+  }
   return out;
 }
 
+// Field lists and mappers at module level: one array and closure for the file, not per rule.
+const RULE_KEYS = ["name", "direct", "individual", "callee", "trunkIds", "inboundNumbers", "numbers", "hidePhoneNumber", "metadata", "attributes", "roomPreset"];
+const ROOM_CONFIG_KEYS = ["name", "emptyTimeout", "departureTimeout", "maxParticipants", "metadata", "egress", "minPlayoutDelay", "maxPlayoutDelay", "syncStreams", "agents", "tags"];
+const AGENT_KEYS = ["agentName", "metadata", "restartPolicy", "deployment", "attributes"];
+const MEDIA_KEYS = ["onlyListedCodecs", "codecs", "encryption", "mediaTimeout"];
+const CODEC_KEYS = ["name", "rate"];
+
+const agentField = (k: string, v: unknown): unknown => (k === "restartPolicy" ? canonicalRestartPolicy(v) : v);
+const agentOf = (a: Loose): Record<string, unknown> => pick(a, AGENT_KEYS, agentField);
+const roomConfigField = (k: string, v: unknown): unknown => (k === "agents" ? (v as readonly Loose[]).map(agentOf) : v);
+const codecOf = (c: Loose): Record<string, unknown> => pick(c, CODEC_KEYS);
+const mediaField = (k: string, v: unknown): unknown => (k === "codecs" ? (v as readonly Loose[]).map(codecOf) : k === "encryption" ? canonicalEncryption(v) : v);
+
 function roomConfigOf(raw: Loose): RoomConfig {
-  const keys = ["name", "emptyTimeout", "departureTimeout", "maxParticipants", "metadata", "egress", "minPlayoutDelay", "maxPlayoutDelay", "syncStreams", "agents", "tags"];
-  return pick(raw, keys, (k, v) =>
-    k === "agents"
-      ? (v as readonly Loose[]).map((a) => pick(a, ["agentName", "metadata", "restartPolicy", "deployment", "attributes"], (ak, av) => (ak === "restartPolicy" ? canonicalRestartPolicy(av) : av)))
-      : v,
-  ) as RoomConfig;
+  return pick(raw, ROOM_CONFIG_KEYS, roomConfigField) as RoomConfig;
 }
 
 function mediaOf(raw: Loose | undefined, legacy: MediaEncryption | undefined): MediaConfig | undefined {
-  const media = raw === undefined ? undefined : (pick(raw, ["onlyListedCodecs", "codecs", "encryption", "mediaTimeout"], (k, v) => (k === "codecs" ? (v as readonly Loose[]).map((c) => pick(c, ["name", "rate"])) : k === "encryption" ? canonicalEncryption(v) : v)) as MediaConfig);
+  const media = raw === undefined ? undefined : (pick(raw, MEDIA_KEYS, mediaField) as MediaConfig);
   if (legacy === undefined || media?.encryption !== undefined) return media;
   return { ...media, encryption: legacy };
 }
@@ -85,16 +97,13 @@ export function toRuleSpec(raw: Loose, ruleIndex: number, index: SourceIndex): {
       }),
     );
   }
-  const base = pick(raw, ["name", "direct", "individual", "callee", "trunkIds", "inboundNumbers", "numbers", "hidePhoneNumber", "metadata", "attributes", "roomPreset"]);
-  const roomConfig = raw.roomConfig === undefined ? undefined : roomConfigOf(raw.roomConfig as Loose);
+  // Built in place rather than spread together: the same keys in the same order.
+  const spec = pick(raw, RULE_KEYS);
+  if (raw.roomConfig !== undefined) spec.roomConfig = roomConfigOf(raw.roomConfig as Loose);
+  if (raw.krispEnabled !== undefined) spec.krispEnabled = raw.krispEnabled;
   const media = mediaOf(raw.media as Loose | undefined, legacy);
-  const spec = {
-    ...base,
-    ...(roomConfig === undefined ? {} : { roomConfig }),
-    ...(raw.krispEnabled === undefined ? {} : { krispEnabled: raw.krispEnabled }),
-    ...(media === undefined ? {} : { media }),
-  } as unknown as RuleSpec;
-  return { spec, diagnostics };
+  if (media !== undefined) spec.media = media;
+  return { spec: spec as unknown as RuleSpec, diagnostics };
 }
 
 /** The whole file with defaults applied; `rules` are the converted specs with their `name` positions. */
