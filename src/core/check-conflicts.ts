@@ -54,16 +54,6 @@ export function checkUnmanagedConflicts(written: readonly WrittenRule[], untouch
   };
 }
 
-/** normalizeNumber, answering the usual "+<digits>" (which it returns unchanged) without a regex. */
-function fastNormalizeNumber(num: string): string {
-  if (num.length < 2 || num.charCodeAt(0) !== 43 /* + */) return normalizeNumber(num);
-  for (let i = 1; i < num.length; i++) {
-    const c = num.charCodeAt(i);
-    if (c < 48 || c > 57) return normalizeNumber(num);
-  }
-  return num;
-}
-
 const NO_ENTRY: readonly string[] = [""];
 
 function orEmpty(list: readonly string[] | undefined): readonly string[] {
@@ -102,10 +92,10 @@ function mayShareKey(untouched: readonly UntouchedRule[]): boolean {
       if (typeof trunk !== "string") return true;
       for (const inboundRaw of orEmpty(spec.inboundNumbers)) {
         if (typeof inboundRaw !== "string") return true;
-        const inbound = fastNormalizeNumber(inboundRaw);
+        const inbound = normalizeNumber(inboundRaw);
         for (const numberRaw of orEmpty(spec.numbers)) {
           if (typeof numberRaw !== "string") return true;
-          const number = fastNormalizeNumber(numberRaw);
+          const number = normalizeNumber(numberRaw);
           const bucket: Map<string, KeyEntry> = number !== "" ? byNumber : inbound !== "" ? byInbound : trunk !== "" ? byTrunk : byPin;
           const key: string = number !== "" ? number : inbound !== "" ? inbound : trunk !== "" ? trunk : pin;
           const head: KeyEntry | undefined = bucket.get(key);

@@ -150,10 +150,16 @@ export function planChanges(desired: DesiredState, remote: readonly RemoteRule[]
   const refusal = checkUnmanagedConflicts(written, untouched) ?? checkSafety({ desired, deletes, managedRemote });
 
   const count = (action: Change["action"]) => changes.filter((c) => c.action === action).length;
+  // The fingerprint hashes every remote rule; only a saved or JSON plan and the stale-plan check
+  // read it, so it is computed on first read (an enumerable getter: spreads, JSON and equality
+  // see a plain string) and kept.
+  let fingerprint: string | undefined;
   return {
     changes,
     summary: { create: count("create"), update: count("update"), delete: deletes, unchanged, unmanaged },
-    fingerprint: sortedForms ? fingerprintSortedForms(entries, remote) : fingerprintNormalized(entries),
+    get fingerprint(): string {
+      return (fingerprint ??= sortedForms ? fingerprintSortedForms(entries, remote) : fingerprintNormalized(entries));
+    },
     refusal,
     warnings,
   };
