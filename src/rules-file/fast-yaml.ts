@@ -139,24 +139,41 @@ function setOwn(obj: Record<string, unknown>, key: string, value: unknown): void
  * from them on demand (FastYaml.nodes, FastYaml.lookup).
  */
 class NodeRecords {
+  // Int32Arrays, grown by doubling: their storage is outside the JavaScript heap, so a scavenge
+  // never copies them, where a pushed array of 150,000 records cost ~60 ms (mostly copying).
+  /** Records so far. */
+  private count = 0;
   /** Index of the collection that holds the value; NONE for the document. */
-  readonly parent: number[] = [];
+  private parent = new Int32Array(256);
   /** Key (mapping entry) or index (sequence item) in the parent; "" for the document. */
   readonly seg: PathSegment[] = [];
   /** Four per record: key start and end (NONE when the value has no key), value start and end. */
-  readonly spans: number[] = [];
+  private spans = new Int32Array(1024);
   /** First child and next sibling (NONE when there is none), made on the first lookup. */
-  private firstChild: number[] | undefined;
-  private nextSibling: number[] = [];
+  private firstChild: Int32Array | undefined;
+  private nextSibling = new Int32Array(0);
   /** Children of a sequence by index, made on the first lookup into it. */
   private readonly items = new Map<number, number[]>();
 
   /** Keeps a value's place in the pre-order until its span is known (set). */
   reserve(parent: number, seg: PathSegment, keyStart: number, keyEnd: number): number {
-    const n = this.parent.length;
-    this.parent.push(parent);
+    const n = this.count;
+    if (n === this.parent.length) {
+      const grownParent = new Int32Array(2 * n);
+      grownParent.set(this.parent);
+      this.parent = grownParent;
+      const grownSpans = new Int32Array(8 * n);
+      grownSpans.set(this.spans);
+      this.spans = grownSpans;
+    }
+    this.count = n + 1;
+    this.parent[n] = parent;
     this.seg.push(seg);
-    this.spans.push(keyStart, keyEnd, -1, -1);
+    const at = 4 * n;
+    this.spans[at] = keyStart;
+    this.spans[at + 1] = keyEnd;
+    this.spans[at + 2] = -1;
+    this.spans[at + 3] = -1;
     return n;
   }
 
@@ -166,7 +183,7 @@ class NodeRecords {
   }
 
   get size(): number {
-    return this.parent.length;
+    return this.count;
   }
 
   /** The NodeInfo of record n, with `path` its own path (the segments of its ancestors). */
@@ -223,12 +240,12 @@ class NodeRecords {
   }
 
   /** The tree's links from the parent indexes (records are in pre-order: a parent comes first). */
-  private links(): number[] {
+  private links(): Int32Array {
     if (this.firstChild !== undefined) return this.firstChild;
     const size = this.size;
-    const firstChild = new Array<number>(size).fill(NONE);
-    const lastChild = new Array<number>(size).fill(NONE);
-    const nextSibling = new Array<number>(size).fill(NONE);
+    const firstChild = new Int32Array(size).fill(NONE);
+    const lastChild = new Int32Array(size).fill(NONE);
+    const nextSibling = new Int32Array(size).fill(NONE);
     for (let n = 1; n < size; n++) {
       const parent = this.parent[n] as number;
       const last = lastChild[parent] as number;
@@ -269,27 +286,32 @@ class FastParser {
   readonly text: string;
   readonly records: NodeRecords | NoRecords;
   /** Per line: start offset, end offset (the `\n` or the text end), indent; -1 indent: blank or comment. */
-  readonly starts: number[] = [];
-  readonly ends: number[] = [];
-  readonly indents: number[] = [];
+  readonly starts: Int32Array;
+  readonly ends: Int32Array;
+  readonly indents: Int32Array;
   readonly lineCount: number;
 
   constructor(text: string, records: NodeRecords | NoRecords) {
     this.text = text;
     this.records = records;
+    // Counted first, so the line tables are allocated once at their size (outside the heap).
+    let lines = 1;
+    for (let nl = text.indexOf("\n"); nl !== -1; nl = text.indexOf("\n", nl + 1)) lines++;
+    this.starts = new Int32Array(lines);
+    this.ends = new Int32Array(lines);
+    this.indents = new Int32Array(lines);
     let start = 0;
-    for (;;) {
+    for (let k = 0; k < lines; k++) {
       const nl = text.indexOf("\n", start);
       const end = nl === -1 ? text.length : nl;
       let i = start;
       while (i < end && text.charCodeAt(i) === SP) i++;
-      this.starts.push(start);
-      this.ends.push(end);
-      this.indents.push(i === end || text.charCodeAt(i) === HASH ? -1 : i - start);
-      if (nl === -1) break;
+      this.starts[k] = start;
+      this.ends[k] = end;
+      this.indents[k] = i === end || text.charCodeAt(i) === HASH ? -1 : i - start;
       start = nl + 1;
     }
-    this.lineCount = this.starts.length;
+    this.lineCount = lines;
     this.checkComments();
   }
 
