@@ -115,6 +115,12 @@ function isIndicator(c: number): boolean {
   return c === 0x2c || c === 0x5b || c === 0x5d || c === 0x7b || c === 0x7d || c === HASH || c === 0x26 || c === 0x2a || c === 0x21 || c === 0x7c || c === 0x3e || c === 0x27 || c === 0x22 || c === 0x25 || c === 0x40 || c === 0x60 || c === 0x3f || c === COLON;
 }
 
+/** Whether `c` may follow a leading `-` of a plain scalar (block: any non-space; flow: no `,[]{}` either). */
+function plainSafeAfterDash(c: number, block: boolean): boolean {
+  if (c === SP || c === 0x09 || c === 0x0a || c === 0x0d) return false;
+  return block || !(c === 0x2c || c === 0x5b || c === 0x5d || c === 0x7b || c === 0x7d);
+}
+
 /** Where a sticky regex's match at `pos` ends (`pos` when it matches nothing there). */
 function stickyEnd(re: RegExp, text: string, pos: number): number {
   re.lastIndex = pos;
@@ -542,7 +548,9 @@ class FastParser {
     const c = text.charCodeAt(pos);
     if (c === 0x5b || c === 0x7b) return this.flow(pos, limit, self, depth);
     if (c === 0x22 || c === 0x27) return this.quoted(pos, limit);
-    if (isIndicator(c) || (c === DASH && (pos + 1 === limit || text.charCodeAt(pos + 1) === SP))) bail();
+    // A plain scalar may start with `-` only when a "safe" character follows (YAML 1.2
+    // ns-plain-first): not a space, and in a flow collection not a flow indicator (`[ -]`).
+    if (isIndicator(c) || (c === DASH && (pos + 1 >= limit || !plainSafeAfterDash(text.charCodeAt(pos + 1), block)))) bail();
     let last: number;
     if (block) {
       // Up to a ` #` comment; a `: ` (or `:` at the end) inside is a nested mapping: an error.

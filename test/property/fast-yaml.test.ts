@@ -225,6 +225,16 @@ describe("fast YAML path against the yaml library", () => {
     );
   });
 
+  it("a plain scalar starting with `-` needs a safe character after it (found by the mutation property)", () => {
+    // `-` before a flow indicator or a space is not a scalar: the library rejects these texts, so
+    // the fast path must not answer; before a letter it is a scalar, in flow and block alike.
+    for (const text of ["-   [    -]  #*a note", "a: [-]", "a: [x, -]", "a: [-, x]", "a: {k: -}", "a: [-[x]]", "a: {k: -,}"]) {
+      expect(parseFastYaml(text), text).toBeUndefined();
+      expect(parseYamlWithLibrary(text, "f.yaml").ok, text).toBe(false);
+    }
+    for (const text of ["a: [-x, -1]", "a: -b", "a: {k: -v}"]) expect(checkSame(text), text).toBe(true);
+  });
+
   it("the benchmark's 1,000-rule file takes the fast path, with the library's exact result", () => {
     expect(checkSame(benchFile(1000))).toBe(true);
     expect(checkSame(benchFile(7).trimEnd())).toBe(true);
