@@ -2,6 +2,7 @@
 // that shares a conflict key with a server rule the plan leaves alone (refused), and conflicts
 // already on the server between untouched rules (warned: they make every create fail).
 import { conflictKeysOf, conflictKeyId, describeConflictKey, normalizeNumber, pinOf, type Refusal, type RemoteRule, type RuleSpec } from "../model/index.js";
+import { StringIndex } from "./string-index.js";
 
 /** A server rule the plan leaves alone, and why. */
 export interface UntouchedRule {
@@ -32,7 +33,11 @@ function whyText(why: UntouchedRule["why"]): string {
 
 /** A refusal when a written rule meets an unmanaged (or kept) rule; the unchanged are the file's own. */
 export function checkUnmanagedConflicts(written: readonly WrittenRule[], untouched: readonly UntouchedRule[]): Refusal | null {
-  const blockers = untouched.filter((u) => u.why !== "unchanged");
+  return checkBlockingConflicts(written, untouched.filter((u) => u.why !== "unchanged"));
+}
+
+/** checkUnmanagedConflicts given only the blockers: the untouched rules that are not "unchanged". */
+export function checkBlockingConflicts(written: readonly WrittenRule[], blockers: readonly UntouchedRule[]): Refusal | null {
   const byKey = new Map<string, UntouchedRule>();
   for (const b of blockers) for (const k of conflictKeysOf(b.rule.spec)) if (!byKey.has(conflictKeyId(k))) byKey.set(conflictKeyId(k), b);
   const found: string[] = [];
@@ -73,39 +78,62 @@ interface KeyEntry {
 /** Longer bucket lists are left to the full check, so that this one stays linear. */
 const MAX_BUCKET = 8;
 
+/** The single conflict key of a rule with at most one trunk, inbound number and number. */
+function singleKeyEntry(rules: readonly RemoteRule[], owner: number): KeyEntry {
+  const spec = (rules[owner] as RemoteRule).spec;
+  return {
+    owner,
+    pin: pinOf(spec),
+    trunk: orEmpty(spec.trunkIds)[0] as string,
+    inbound: normalizeNumber(orEmpty(spec.inboundNumbers)[0] as string),
+    number: normalizeNumber(orEmpty(spec.numbers)[0] as string),
+    next: undefined,
+  };
+}
+
 /**
  * False only when no two of the rules share a conflict key (conflictKeysOf); true when they may.
  * Keys are bucketed by their first non-empty part among number, inbound number, trunk, pin (equal
  * keys share a bucket) and compared in full within it, without building key strings. Anything
  * unusual (a part that is not a string, a crowded bucket) answers true: the full check decides.
+ *
+ * A bucket is a number in `index`: 2 x owner for the one key of a rule with a single key (one
+ * trunk, inbound number and number at most; its parts are read again on a collision, so the usual
+ * bucket costs no object), or 2 x i + 1 for the list `lists[i]`.
  */
-function mayShareKey(untouched: readonly UntouchedRule[]): boolean {
-  const byNumber = new Map<string, KeyEntry>();
-  const byInbound = new Map<string, KeyEntry>();
-  const byTrunk = new Map<string, KeyEntry>();
-  const byPin = new Map<string, KeyEntry>();
-  for (let owner = 0; owner < untouched.length; owner++) {
-    const spec = (untouched[owner] as UntouchedRule).rule.spec;
+function mayShareKey(rules: readonly RemoteRule[]): boolean {
+  const index = new StringIndex(rules.length);
+  const lists: KeyEntry[] = [];
+  for (let owner = 0; owner < rules.length; owner++) {
+    const spec = (rules[owner] as RemoteRule).spec;
     const pin: unknown = pinOf(spec);
     if (typeof pin !== "string") return true;
-    for (const trunk of orEmpty(spec.trunkIds)) {
+    const trunks = orEmpty(spec.trunkIds);
+    const inbounds = orEmpty(spec.inboundNumbers);
+    const numbers = orEmpty(spec.numbers);
+    const single = trunks.length === 1 && inbounds.length === 1 && numbers.length === 1 && Array.isArray(trunks) && Array.isArray(inbounds) && Array.isArray(numbers);
+    for (const trunk of trunks) {
       if (typeof trunk !== "string") return true;
-      for (const inboundRaw of orEmpty(spec.inboundNumbers)) {
+      for (const inboundRaw of inbounds) {
         if (typeof inboundRaw !== "string") return true;
         const inbound = normalizeNumber(inboundRaw);
-        for (const numberRaw of orEmpty(spec.numbers)) {
+        for (const numberRaw of numbers) {
           if (typeof numberRaw !== "string") return true;
           const number = normalizeNumber(numberRaw);
-          const bucket: Map<string, KeyEntry> = number !== "" ? byNumber : inbound !== "" ? byInbound : trunk !== "" ? byTrunk : byPin;
           const key: string = number !== "" ? number : inbound !== "" ? inbound : trunk !== "" ? trunk : pin;
-          const head: KeyEntry | undefined = bucket.get(key);
+          const found = single ? index.add(key, 2 * owner) : index.get(key);
+          if (single && found < 0) continue;
+          const head: KeyEntry | undefined = found < 0 ? undefined : found % 2 === 0 ? singleKeyEntry(rules, found / 2) : lists[(found - 1) / 2];
           let length = 0;
           for (let e: KeyEntry | undefined = head; e !== undefined; e = e.next) {
             if (e.owner !== owner && e.number === number && e.inbound === inbound && e.trunk === trunk && e.pin === pin) return true;
             length += 1;
             if (length >= MAX_BUCKET) return true;
           }
-          bucket.set(key, { owner, pin, trunk, inbound, number, next: head });
+          lists.push({ owner, pin, trunk, inbound, number, next: head });
+          const code = 2 * (lists.length - 1) + 1;
+          if (found < 0) index.add(key, code);
+          else index.set(key, code);
         }
       }
     }
@@ -115,23 +143,28 @@ function mayShareKey(untouched: readonly UntouchedRule[]): boolean {
 
 /** Warnings for conflicts that already exist between rules the plan leaves alone. */
 export function preExistingConflictWarnings(untouched: readonly UntouchedRule[]): string[] {
-  if (!mayShareKey(untouched)) return [];
-  const seen = new Map<string, UntouchedRule>();
+  return preExistingConflicts(untouched.map((u) => u.rule));
+}
+
+/** preExistingConflictWarnings for the untouched rules themselves (the reason does not matter here). */
+export function preExistingConflicts(rules: readonly RemoteRule[]): string[] {
+  if (!mayShareKey(rules)) return [];
+  const seen = new Map<string, RemoteRule>();
   const reported = new Set<string>();
   const out: string[] = [];
-  for (const u of untouched) {
-    for (const k of conflictKeysOf(u.rule.spec)) {
+  for (const rule of rules) {
+    for (const k of conflictKeysOf(rule.spec)) {
       const id = conflictKeyId(k);
       const other = seen.get(id);
       if (other === undefined) {
-        seen.set(id, u);
+        seen.set(id, rule);
         continue;
       }
-      const pair = `${other.rule.id}\u0000${u.rule.id}`;
+      const pair = `${other.id}\u0000${rule.id}`;
       if (reported.has(pair)) continue;
       reported.add(pair);
       out.push(
-        `server rules ${label(other.rule)} and ${label(u.rule)} already conflict on ${describeConflictKey(k)}; the server rejects every create until one of them changes`,
+        `server rules ${label(other)} and ${label(rule)} already conflict on ${describeConflictKey(k)}; the server rejects every create until one of them changes`,
       );
     }
   }

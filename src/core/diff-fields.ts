@@ -87,26 +87,63 @@ export function diffNormalized(a: RuleSpec, b: RuleSpec, before: RuleSpec, after
 /**
  * True when two normalised rules have no field change (diffNormalized would be empty), without
  * building the changes: metadata compares as in metadataEqual, every other field by deepEqual.
+ * Both must come from normalizeRule or normalizeRuleSorted: only the fields those write are read,
+ * a field is present exactly when its value is defined, and the variants and sets hold only
+ * strings and `true`, so they compare field by field and element by element.
  */
 export function equalNormalized(a: RuleSpec, b: RuleSpec): boolean {
-  const x = a as unknown as Record<string, unknown>;
-  const y = b as unknown as Record<string, unknown>;
-  for (const key in y) {
-    if (!Object.hasOwn(y, key)) continue;
-    if (!fieldEqual(key, x[key], y[key])) return false;
-  }
-  for (const key in x) {
-    if (!Object.hasOwn(x, key) || Object.hasOwn(y, key)) continue;
-    if (!fieldEqual(key, x[key], y[key])) return false;
-  }
-  return true;
+  return (
+    a.name === b.name &&
+    variantEqual(a.direct, b.direct) &&
+    variantEqual(a.individual, b.individual) &&
+    variantEqual(a.callee, b.callee) &&
+    setEqual(a.trunkIds, b.trunkIds) &&
+    setEqual(a.inboundNumbers, b.inboundNumbers) &&
+    setEqual(a.numbers, b.numbers) &&
+    a.hidePhoneNumber === b.hidePhoneNumber &&
+    a.roomPreset === b.roomPreset &&
+    a.krispEnabled === b.krispEnabled &&
+    (a.metadata === b.metadata || metadataEqual(a.metadata, b.metadata, deepEqual)) &&
+    stringMapEqual(a.attributes, b.attributes) &&
+    deepEqual(a.roomConfig, b.roomConfig) &&
+    deepEqual(a.media, b.media)
+  );
 }
 
-function fieldEqual(key: string, x: unknown, y: unknown): boolean {
-  if (key === "metadata") return metadataEqual(x, y, deepEqual);
-  // A rule kind present on one side only is a change (even when a value is undefined).
-  if (VARIANT_KEYS.has(key) && (x === undefined || y === undefined)) return false;
-  return deepEqual(x, y);
+/** The fields of any of the three rule kinds. */
+interface AnyVariant {
+  readonly pin?: string;
+  readonly roomName?: string;
+  readonly roomPrefix?: string;
+  readonly randomize?: boolean;
+  readonly noRandomness?: boolean;
+}
+
+/** Normalised variants (livekit-sip-api.md §2.2): present on both sides or neither, the same values. */
+function variantEqual(x: AnyVariant | undefined, y: AnyVariant | undefined): boolean {
+  if (x === undefined || y === undefined) return x === y;
+  return x.pin === y.pin && x.roomName === y.roomName && x.roomPrefix === y.roomPrefix && x.randomize === y.randomize && x.noRandomness === y.noRandomness;
+}
+
+/** Normalised string maps (stringMap): the same keys with the same string values. */
+function stringMapEqual(x: Readonly<Record<string, string>> | undefined, y: Readonly<Record<string, string>> | undefined): boolean {
+  if (x === undefined || y === undefined) return x === y;
+  let count = 0;
+  for (const key in x) {
+    if (!Object.hasOwn(x, key)) continue;
+    if (!Object.hasOwn(y, key) || x[key] !== y[key]) return false;
+    count += 1;
+  }
+  for (const key in y) if (Object.hasOwn(y, key)) count -= 1;
+  return count === 0;
+}
+
+/** Normalised string sets: sorted and deduplicated, so equal sets are equal arrays. */
+function setEqual(x: readonly string[] | undefined, y: readonly string[] | undefined): boolean {
+  if (x === undefined || y === undefined) return x === y;
+  if (x.length !== y.length) return false;
+  for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return false;
+  return true;
 }
 
 /** True when the two rules are equal after normalisation (metadata compared as parsed JSON). */

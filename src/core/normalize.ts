@@ -2,7 +2,7 @@
 // values (null, "", 0, false, [], {}) are dropped, sets are sorted, enum numbers and protobuf
 // names become the file's names, durations compare by value. Idempotent.
 import type { JsonValue, RuleKind, RuleSpec } from "../model/index.js";
-import { canonicalForm, isPlainObject, setOwn, sortKeysDeep, sortedKeys } from "./canonical-json.js";
+import { canonicalFormUsable, isPlainObject, setOwn, sortKeysDeep, sortedKeys } from "./canonical-json.js";
 
 type Loose = Record<string, unknown>;
 
@@ -287,8 +287,13 @@ function normalizeJson(value: unknown, key: string, parent: string): JsonValue |
 
 // --- the rule ---------------------------------------------------------------------------------
 
-/** The canonical form of a rule. Idempotent; never mutates its input. */
+/**
+ * The canonical form of a rule. Idempotent; never mutates its input. A spec that is already in
+ * canonical form (as the loader and the wire decoder usually give) is returned as it is: its
+ * normalisation would be a copy with the same keys, in the same order, and equal values.
+ */
 export function normalizeRule(spec: RuleSpec): RuleSpec {
+  if (isNormalRule(spec)) return spec;
   const s = spec as unknown as Loose;
   const out: Loose = { name: typeof s.name === "string" ? s.name : "" };
   // The variants in RULE_KINDS order, by name.
@@ -309,59 +314,189 @@ export function normalizeRule(spec: RuleSpec): RuleSpec {
   return out as unknown as RuleSpec;
 }
 
+// --- already canonical? ---------------------------------------------------------------------------
+//
+// isNormalRule(spec) is true only when normalizeRule's long path would build an object with the
+// same own keys in the same order and equal values all the way down, from plain objects and
+// arrays (Object.prototype, Array.prototype). Anything it does not know to be canonical answers
+// false (JSON-valued metadata, egress, numeric strings, ...): the long path then decides. Keys are
+// read with for-in, so Object.prototype must have no enumerable key (else: false).
 
-// --- the same, keys in ascending order -----------------------------------------------------------
+/** The keys each object of a normalised rule may have, in the order normalizeRule writes them. */
+const RULE_KEYS = ["name", "direct", "individual", "callee", "trunkIds", "inboundNumbers", "numbers", "hidePhoneNumber", "metadata", "attributes", "roomPreset", "roomConfig", "krispEnabled", "media"];
+const DIRECT_KEYS = ["roomName", "pin"];
+const INDIVIDUAL_KEYS = ["roomPrefix", "pin", "noRandomness"];
+const CALLEE_KEYS = ["roomPrefix", "pin", "randomize"];
+const ROOM_CONFIG_KEYS = ["name", "emptyTimeout", "departureTimeout", "maxParticipants", "metadata", "egress", "minPlayoutDelay", "maxPlayoutDelay", "syncStreams", "agents", "tags"];
+const AGENT_KEYS = ["agentName", "metadata", "restartPolicy", "deployment", "attributes"];
+const MEDIA_KEYS = ["onlyListedCodecs", "codecs", "encryption", "mediaTimeout"];
+const CODEC_KEYS = ["name", "rate"];
 
-/** normalizeVariant with the keys in ascending order. */
-function normalizeVariantSorted(kind: RuleKind, v: unknown): Loose | undefined {
-  if (v === undefined || v === null) return undefined;
-  const src = isPlainObject(v) ? v : {};
-  const out: Loose = {};
-  switch (kind) {
-    case "direct":
-      put(out, "pin", str(src.pin));
-      put(out, "roomName", str(src.roomName));
-      return out;
-    case "individual":
-      put(out, "noRandomness", bool(src.noRandomness));
-      put(out, "pin", str(src.pin));
-      put(out, "roomPrefix", str(src.roomPrefix));
-      return out;
-    case "callee":
-      put(out, "pin", str(src.pin));
-      put(out, "randomize", bool(src.randomize));
-      put(out, "roomPrefix", str(src.roomPrefix));
-      return out;
+/** The position of `key` in `keys` at or after `from`, or -1: keys must come in that order. */
+function keyIndex(keys: readonly string[], key: string, from: number): number {
+  for (let i = from; i < keys.length; i++) if (keys[i] === key) return i;
+  return -1;
+}
+
+function isPlainRecord(v: unknown): v is Loose {
+  return typeof v === "object" && v !== null && Object.getPrototypeOf(v) === Object.prototype;
+}
+
+function isPlainArray(v: unknown): v is unknown[] {
+  return Array.isArray(v) && Object.getPrototypeOf(v) === Array.prototype;
+}
+
+function isText(v: unknown): boolean {
+  return typeof v === "string" && v !== "";
+}
+
+/** An object whose keys are a subsequence of `keys` (in that order), each value passing `valid`; `nonEmpty`: at least one key. */
+function hasCanonicalKeys(v: unknown, keys: readonly string[], nonEmpty: boolean, valid: (key: string, value: unknown) => boolean): boolean {
+  if (!isPlainRecord(v)) return false;
+  let at = 0;
+  for (const key in v) {
+    const i = keyIndex(keys, key, at);
+    if (i < 0 || !valid(key, v[key])) return false;
+    at = i + 1;
+  }
+  return !nonEmpty || at > 0;
+}
+
+/** normalizeVariant's result: `keys` in order, flags `true`, the rest non-empty strings (`{}` too). */
+function isNormalVariant(v: unknown, keys: readonly string[]): boolean {
+  if (!isPlainRecord(v)) return false;
+  let at = 0;
+  for (const key in v) {
+    const i = keyIndex(keys, key, at);
+    if (i < 0) return false;
+    const value = v[key];
+    if (key === "randomize" || key === "noRandomness" ? value !== true : !isText(value)) return false;
+    at = i + 1;
+  }
+  return true;
+}
+
+/** stringSet's result: a non-empty array of strings in strictly ascending order. */
+function isNormalSet(v: unknown): boolean {
+  if (!isPlainArray(v) || v.length === 0 || typeof v[0] !== "string") return false;
+  for (let i = 1; i < v.length; i++) {
+    const x: unknown = v[i];
+    if (typeof x !== "string" || !((v[i - 1] as string) < x)) return false;
+  }
+  return true;
+}
+
+/** stringMap's result: keys in strictly ascending order (so sortedKeys keeps them), non-empty string values. */
+function isNormalStringMap(v: unknown): boolean {
+  if (!isPlainRecord(v)) return false;
+  let prev: string | undefined;
+  for (const key in v) {
+    if ((prev !== undefined && !(prev < key)) || !isText(v[key])) return false;
+    prev = key;
+  }
+  return prev !== undefined;
+}
+
+function isNormalNumber(v: unknown): boolean {
+  return typeof v === "number" && Number.isFinite(v) && v !== 0;
+}
+
+/** objectArray's result: a non-empty array of canonical elements (each may be `{}`). */
+function isNormalObjectArray(v: unknown, element: (el: unknown) => boolean): boolean {
+  if (!isPlainArray(v) || v.length === 0) return false;
+  for (let i = 0; i < v.length; i++) if (!element(v[i])) return false;
+  return true;
+}
+
+function isNormalAgentField(key: string, v: unknown): boolean {
+  if (key === "attributes") return isNormalStringMap(v);
+  if (key === "restartPolicy") return isText(v) && v !== "JRP_ON_FAILURE";
+  return isText(v);
+}
+
+function isNormalAgent(a: unknown): boolean {
+  return hasCanonicalKeys(a, AGENT_KEYS, false, isNormalAgentField);
+}
+
+function isNormalRoomConfigField(key: string, v: unknown): boolean {
+  switch (key) {
+    case "name":
+    case "metadata":
+      return isText(v);
+    case "syncStreams":
+      return v === true;
+    case "agents":
+      return isNormalObjectArray(v, isNormalAgent);
+    case "tags":
+      return isNormalStringMap(v);
+    case "egress":
+      return false; // passed-through protobuf JSON: the long path normalises it
+    default:
+      return isNormalNumber(v);
   }
 }
 
-function sortedForm(v: unknown): unknown {
-  return v === undefined ? undefined : canonicalForm(v);
+function isNormalCodecField(key: string, v: unknown): boolean {
+  return key === "rate" ? isNormalNumber(v) : isText(v);
 }
 
-/**
- * normalizeRule(spec) with every object's keys in ascending order: the same fields and values
- * (deepEqual), and JSON.stringify of it is canonicalJson(normalizeRule(spec)), without a sorted
- * copy. For comparisons and fingerprints; plans show normalizeRule's order. Throws what
- * canonicalForm throws on a value outside plain data (a caller falls back to normalizeRule).
- */
-export function normalizeRuleSorted(spec: RuleSpec): RuleSpec {
-  const s = spec as unknown as Loose;
-  const out: Loose = {};
-  // stringMap's result is already in order (sorted insertion).
-  put(out, "attributes", stringMap(s.attributes));
-  put(out, "callee", normalizeVariantSorted("callee", s.callee));
-  put(out, "direct", normalizeVariantSorted("direct", s.direct));
-  put(out, "hidePhoneNumber", bool(s.hidePhoneNumber));
-  put(out, "inboundNumbers", stringSet(s.inboundNumbers));
-  put(out, "individual", normalizeVariantSorted("individual", s.individual));
-  put(out, "krispEnabled", bool(s.krispEnabled));
-  put(out, "media", sortedForm(normalizeMedia(s.media, s.mediaEncryption)));
-  put(out, "metadata", sortedForm(normalizeMetadata(s.metadata)));
-  out.name = typeof s.name === "string" ? s.name : "";
-  put(out, "numbers", stringSet(s.numbers));
-  put(out, "roomConfig", sortedForm(normalizeRoomConfig(s.roomConfig)));
-  put(out, "roomPreset", str(s.roomPreset));
-  put(out, "trunkIds", stringSet(s.trunkIds));
-  return out as unknown as RuleSpec;
+function isNormalCodec(c: unknown): boolean {
+  return hasCanonicalKeys(c, CODEC_KEYS, false, isNormalCodecField);
+}
+
+function isNormalMediaField(key: string, v: unknown): boolean {
+  switch (key) {
+    case "onlyListedCodecs":
+      return v === true;
+    case "codecs":
+      return isNormalObjectArray(v, isNormalCodec);
+    case "encryption":
+      return v === "allow" || v === "require";
+    default:
+      return typeof v === "string" && duration(v) === v;
+  }
+}
+
+function isNormalRuleField(key: string, v: unknown): boolean {
+  switch (key) {
+    case "name":
+      return typeof v === "string";
+    case "direct":
+      return isNormalVariant(v, DIRECT_KEYS);
+    case "individual":
+      return isNormalVariant(v, INDIVIDUAL_KEYS);
+    case "callee":
+      return isNormalVariant(v, CALLEE_KEYS);
+    case "trunkIds":
+    case "inboundNumbers":
+    case "numbers":
+      return isNormalSet(v);
+    case "hidePhoneNumber":
+    case "krispEnabled":
+      return v === true;
+    case "metadata":
+    case "roomPreset":
+      return isText(v);
+    case "attributes":
+      return isNormalStringMap(v);
+    case "roomConfig":
+      return hasCanonicalKeys(v, ROOM_CONFIG_KEYS, true, isNormalRoomConfigField);
+    default:
+      return hasCanonicalKeys(v, MEDIA_KEYS, true, isNormalMediaField);
+  }
+}
+
+/** True when normalizeRule(spec) would be a copy of `spec`: the same keys, order and values. */
+function isNormalRule(spec: RuleSpec): boolean {
+  if (!canonicalFormUsable()) return false;
+  const s: unknown = spec;
+  // `name` is always written, and first.
+  if (!isPlainRecord(s) || typeof s.name !== "string") return false;
+  let at = 0;
+  for (const key in s) {
+    const i = keyIndex(RULE_KEYS, key, at);
+    if (i < 0 || !isNormalRuleField(key, s[key])) return false;
+    at = i + 1;
+  }
+  return true;
 }

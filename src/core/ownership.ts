@@ -29,6 +29,17 @@ export function matchesManage(name: string, globs: readonly string[]): boolean {
   return false;
 }
 
+/**
+ * matchesManage(name, globs) as a function of the name, for testing many names against one list:
+ * a lone `*` (the default, SPEC §2) matches every non-empty name without running a regex.
+ */
+export function manageMatcher(globs: readonly string[]): (name: string) => boolean {
+  for (let i = 0; i < globs.length; i++) {
+    if (i in globs && globs[i] === "*") return (name) => name !== "";
+  }
+  return (name) => matchesManage(name, globs);
+}
+
 /** Sorts remote rules by ID (the server's own list order). */
 export function byId(a: RemoteRule, b: RemoteRule): number {
   return compareStrings(a.id, b.id);

@@ -1,14 +1,15 @@
 // Pure. planChanges(desired, remote, options) -> Plan: matches rules by name, diffs them field by
 // field, picks update methods, and decides safety as values (SPEC §4, §5). No I/O.
 import type { Change, DeleteChange, DesiredRule, DesiredState, Plan, RemoteRule, RuleSpec, UpdateChange } from "../model/index.js";
-import { canonicalFormUsable, compareStrings, isUnusual } from "./canonical-json.js";
+import { compareStrings } from "./canonical-json.js";
 import { checkSafety } from "./check-safety.js";
-import { checkUnmanagedConflicts, preExistingConflictWarnings, type UntouchedRule, type WrittenRule } from "./check-conflicts.js";
+import { checkBlockingConflicts, preExistingConflicts, type UntouchedRule, type WrittenRule } from "./check-conflicts.js";
 import { diffNormalized, equalNormalized } from "./diff-fields.js";
-import { fingerprintNormalized, fingerprintSortedForms } from "./fingerprint.js";
-import { normalizeRule, normalizeRuleSorted } from "./normalize.js";
+import { fingerprintNormalized } from "./fingerprint.js";
+import { normalizeRule } from "./normalize.js";
 import { keyCycleRecreates } from "./order-changes.js";
-import { byId, matchesManage, pickSurvivorNormalized, type NormalizedRemote } from "./ownership.js";
+import { StringIndex } from "./string-index.js";
+import { byId, manageMatcher, pickSurvivorNormalized, type NormalizedRemote } from "./ownership.js";
 
 export interface PlanOptions {
   /** Whether the server has UpdateSIPDispatchRule (livekit-server >= v1.9.0); else updates are delete + create. */
@@ -37,62 +38,62 @@ interface Slot {
   planned: DesiredRule | undefined;
 }
 
+/** A rule's name; names are strings (the loader's schema and the wire decoder make sure). */
+function nameOf(spec: RuleSpec): string {
+  const name: unknown = spec.name;
+  if (typeof name !== "string") throw new TypeError(`a rule name must be a string, not ${typeof name}`);
+  return name;
+}
+
 function groupOf(slot: Slot): readonly NormalizedRemote[] {
   return slot.all ?? (slot.first === undefined ? [] : [slot.first]);
 }
 
-/**
- * The remote rules sorted by ID, each with normalizeRuleSorted(spec) (`sortedForms`), or with
- * normalizeRule(spec) when some value is not plain data. Both compare alike (equalNormalized,
- * pickSurvivorNormalized); the sorted forms also make the fingerprint without sorting again.
- */
-function normaliseRemote(remote: readonly RemoteRule[]): { entries: NormalizedRemote[]; sortedForms: boolean } {
-  const byIdOrder = [...remote].sort(byId);
-  if (canonicalFormUsable()) {
-    try {
-      return { entries: byIdOrder.map((rule) => ({ rule, spec: normalizeRuleSorted(rule.spec) })), sortedForms: true };
-    } catch (e) {
-      if (!isUnusual(e)) throw e;
-    }
-  }
-  return { entries: byIdOrder.map((rule) => ({ rule, spec: normalizeRule(rule.spec) })), sortedForms: false };
-}
-
 export function planChanges(desired: DesiredState, remote: readonly RemoteRule[], options: PlanOptions): Plan {
   const warnings: string[] = [];
-  const untouched: UntouchedRule[] = [];
-  // Every remote rule is normalised once, here; the survivor, the diff and the fingerprint reuse it.
-  const { entries, sortedForms } = normaliseRemote(remote);
-  /** normalizeRule of a remote rule, in the key order plans show. */
-  const shown = (e: NormalizedRemote): RuleSpec => (sortedForms ? normalizeRule(e.rule.spec) : e.spec);
-  const slots = new Map<string, Slot>();
+  const managed = manageMatcher(desired.manage);
+  // The server rules the plan leaves alone: all of them (for conflicts already on the server),
+  // and those not the file's own (unmanaged, kept), which block a conflicting write.
+  const untouched: RemoteRule[] = [];
+  const blockers: UntouchedRule[] = [];
+  // Every remote rule is normalised once, here, in ID order; the survivor, the diff, the plan's
+  // `current` and the fingerprint reuse it.
+  const entries: NormalizedRemote[] = [...remote].sort(byId).map((rule) => ({ rule, spec: normalizeRule(rule.spec) }));
+  // One slot per name, in order of appearance (remote names by ID, then names only the file has).
+  const slots: Slot[] = [];
+  const slotIndex = new StringIndex(entries.length + desired.rules.length);
   for (const entry of entries) {
     const rule = entry.rule;
-    const name = rule.spec.name;
-    if (!matchesManage(name, desired.manage)) untouched.push({ rule, why: "unmanaged" });
-    else {
-      const slot = slots.get(name);
-      if (slot === undefined) slots.set(name, { first: entry, all: undefined, planned: undefined });
+    const name = nameOf(rule.spec);
+    if (!managed(name)) {
+      untouched.push(rule);
+      blockers.push({ rule, why: "unmanaged" });
+    } else {
+      const at = slotIndex.add(name, slots.length);
+      const slot = at < 0 ? undefined : slots[at];
+      if (slot === undefined) slots.push({ first: entry, all: undefined, planned: undefined });
       else if (slot.all === undefined) slot.all = [slot.first as NormalizedRemote, entry];
       else slot.all.push(entry);
     }
   }
-  const unmanaged = untouched.length;
+  const unmanaged = blockers.length;
   const managedRemote = remote.length - unmanaged;
 
   // The file's rules to plan, in file order: the first of each name inside `manage`.
   const wanted: Slot[] = [];
   for (const rule of desired.rules) {
-    const name = rule.spec.name;
-    let slot = slots.get(name);
+    const name = nameOf(rule.spec);
+    const at = slotIndex.get(name);
+    let slot = at < 0 ? undefined : slots[at];
     if (slot?.planned !== undefined) {
       warnings.push(`rule ${JSON.stringify(name)} appears more than once in the file; only the first is planned`);
-    } else if (!matchesManage(name, desired.manage)) {
+    } else if (!managed(name)) {
       warnings.push(`rule ${JSON.stringify(name)} in the file is outside manage ${JSON.stringify(desired.manage)} and is not planned; add a matching glob to \`manage\``);
     } else {
       if (slot === undefined) {
         slot = { first: undefined, all: undefined, planned: rule };
-        slots.set(name, slot);
+        slotIndex.add(name, slots.length);
+        slots.push(slot);
       } else slot.planned = rule;
       wanted.push(slot);
     }
@@ -114,24 +115,26 @@ export function planChanges(desired: DesiredState, remote: readonly RemoteRule[]
     // (equalNormalized is true exactly when diffNormalized is empty).
     if (equalNormalized(survivor.spec, spec)) {
       unchanged += 1;
-      untouched.push({ rule: survivor.rule, why: "unchanged" });
+      untouched.push(survivor.rule);
     } else {
-      const current = shown(survivor);
+      const current = survivor.spec;
       const fields = diffNormalized(current, spec, survivor.rule.spec, spec);
       const change: UpdateChange = { action: "update", name, id: survivor.rule.id, current, desired: spec, fields, method: "replace" };
       changes.push(rule.loc === undefined ? change : { ...change, loc: rule.loc });
     }
     for (const dup of slot.all ?? []) {
-      if (dup !== survivor) changes.push({ action: "delete", name, id: dup.rule.id, current: shown(dup), reason: "duplicate" });
+      if (dup !== survivor) changes.push({ action: "delete", name, id: dup.rule.id, current: dup.spec, reason: "duplicate" });
     }
   }
-  for (const [name, slot] of slots) {
+  for (const slot of slots) {
     if (slot.planned !== undefined) continue;
     for (const entry of groupOf(slot)) {
-      if (desired.prune) changes.push({ action: "delete", name, id: entry.rule.id, current: shown(entry), reason: "not-in-file" });
+      const name = entry.rule.spec.name;
+      if (desired.prune) changes.push({ action: "delete", name, id: entry.rule.id, current: entry.spec, reason: "not-in-file" });
       else {
         unchanged += 1;
-        untouched.push({ rule: entry.rule, why: "kept" });
+        untouched.push(entry.rule);
+        blockers.push({ rule: entry.rule, why: "kept" });
       }
     }
   }
@@ -144,10 +147,10 @@ export function planChanges(desired: DesiredState, remote: readonly RemoteRule[]
     warnings.push(`${plural(duplicates.length, "duplicate rule")} on the server (${names.map((n) => JSON.stringify(n)).join(", ")}): one per name is kept, the others are deleted`);
   }
 
-  const written: WrittenRule[] = changes.flatMap((c) => (c.action === "delete" ? [] : [{ name: c.name, spec: c.desired }]));
-  warnings.push(...preExistingConflictWarnings(untouched));
+  warnings.push(...preExistingConflicts(untouched));
   const deletes = changes.filter((c) => c.action === "delete").length;
-  const refusal = checkUnmanagedConflicts(written, untouched) ?? checkSafety({ desired, deletes, managedRemote });
+  // With no blockers nothing can conflict (the written specs are normalised: plain string keys).
+  const refusal = (blockers.length === 0 ? null : checkBlockingConflicts(writtenRules(changes), blockers)) ?? checkSafety({ desired, deletes, managedRemote });
 
   const count = (action: Change["action"]) => changes.filter((c) => c.action === action).length;
   // The fingerprint hashes every remote rule; only a saved or JSON plan and the stale-plan check
@@ -158,11 +161,16 @@ export function planChanges(desired: DesiredState, remote: readonly RemoteRule[]
     changes,
     summary: { create: count("create"), update: count("update"), delete: deletes, unchanged, unmanaged },
     get fingerprint(): string {
-      return (fingerprint ??= sortedForms ? fingerprintSortedForms(entries, remote) : fingerprintNormalized(entries));
+      return (fingerprint ??= fingerprintNormalized(entries));
     },
     refusal,
     warnings,
   };
+}
+
+/** The rules a plan creates or updates, with their desired specs. */
+function writtenRules(changes: readonly Change[]): WrittenRule[] {
+  return changes.flatMap((c) => (c.action === "delete" ? [] : [{ name: c.name, spec: c.desired }]));
 }
 
 /**
