@@ -22,10 +22,11 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 # No dependency needs an install script; skipping them keeps the runtime install inert.
 RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean --force
-# All of dist/: the entry is dist/src/main.js; JSON the build emits beside it lives under dist/ too.
+# All of dist/: the entry is dist/src/bin.cjs (one-shot commands run its bundle, chunks/cli.cjs; watch
+# runs main.js); JSON the build emits beside it lives under dist/ too.
 COPY --from=build /app/dist ./dist
 COPY schemas ./schemas
-RUN ln -s /app/dist/src/main.js /usr/local/bin/sip-dispatch-sync
+RUN ln -s /app/dist/src/bin.cjs /usr/local/bin/sip-dispatch-sync
 # V8 heap sizing for a small, mostly idle daemon; bench/watch.bench.mjs starts the daemon with
 # this same ENV. A 1 MB semi-space instead of Node's up to 16 MB (a grown young generation alone
 # holds 32 MB), and an old-space cap of 256 MB, which keeps V8's heap growing factor at its
@@ -42,5 +43,5 @@ EXPOSE 9464
 HEALTHCHECK --interval=30s --timeout=5s --start-period=15s --retries=3 \
   CMD ["node", "-e", "fetch(process.env.HEALTHCHECK_URL||'http://127.0.0.1:9464/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
 # Node runs as PID 1 without an init: `watch` handles SIGTERM/SIGINT itself and spawns no children.
-ENTRYPOINT ["node", "/app/dist/src/main.js"]
+ENTRYPOINT ["node", "/app/dist/src/bin.cjs"]
 CMD ["watch", "-c", "/config/dispatch-rules.yaml"]

@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { performance } from "node:perf_hooks";
 
-export const CLI = fileURLToPath(new URL("../dist/src/main.js", import.meta.url));
+export const CLI = fileURLToPath(new URL("../dist/src/bin.cjs", import.meta.url));
 export const DIST = fileURLToPath(new URL("../dist/src/", import.meta.url));
 export const API_KEY = "benchkey";
 export const API_SECRET = "bench-secret-0123456789abcdef0123456789";

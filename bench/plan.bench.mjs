@@ -5,6 +5,7 @@
 // Run after `npm run build`. Asserts nothing.
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { setImmediate } from "node:timers";
 import { SipClient as SdkSipClient } from "livekit-server-sdk";
 import {
   API_KEY,
@@ -76,7 +77,6 @@ const ruleId = (i) => `SDR_${String(i).padStart(12, "0")}`;
     plan = planChanges(loaded.state, remote, options).fingerprint;
     await yieldToLoop();
   }
-  plan = undefined;
   const times = [];
   const orderTimes = [];
   for (let i = 0; i < PLAN_RUNS; i++) {

@@ -10,7 +10,7 @@ import { fileURLToPath } from "node:url";
 const RULES = 1000;
 const RUNS = Number(process.env.BENCH_RUNS ?? 15);
 const TARGET = 2.0;
-const cli = fileURLToPath(new URL("../dist/src/main.js", import.meta.url));
+const cli = fileURLToPath(new URL("../dist/src/bin.cjs", import.meta.url));
 
 function generate(n) {
   const lines = ["# yaml-language-server: $schema=../schemas/dispatch-rules.schema.json", "version: 1", "rules:"];

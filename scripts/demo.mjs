@@ -8,7 +8,7 @@ import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
-const cli = fileURLToPath(new URL("../dist/src/main.js", import.meta.url));
+const cli = fileURLToPath(new URL("../dist/src/bin.cjs", import.meta.url));
 const config = process.env.DEMO_CONFIG ?? "config/dispatch-rules.yaml";
 const listen = process.env.DEMO_LISTEN ?? "127.0.0.1:9464";
 const apiKey = "devkey";

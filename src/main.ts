@@ -1,6 +1,5 @@
-#!/usr/bin/env node
-// Process entry: runs the CLI with the real process streams and turns every outcome into an
-// exit code. The only process.exit in the program; never prints a stack trace.
+// The ES module entry (bin.cts runs it for watch, emulator, help and version; one-shot commands
+// run from the CommonJS bundle, see bin.cts). Runs the CLI with the real process streams.
 //
 // One-shot commands start with V8's on-disk compile cache where Node has one (22.1+; Node 20
 // lacks module.enableCompileCache): the next run skips compiling the modules it loads. The CLI
@@ -17,13 +16,5 @@ if (typeof nodeModule?.enableCompileCache === "function" && process.argv[2] !== 
   }
 }
 
-const { runCli, processIo, formatFatal } = await import("./cli/index.js");
-
-try {
-  const code = await runCli(process.argv.slice(2), processIo());
-  process.exitCode = code;
-} catch (err) {
-  const { text, exitCode } = formatFatal(err, process.env);
-  process.stderr.write(text);
-  process.exitCode = exitCode;
-}
+const { runMain } = await import("./cli/run-main.js");
+await runMain();

@@ -7,6 +7,7 @@
 // (`code` ECONNREFUSED, ENOTFOUND, ECONNRESET, ERR_TLS_*...), which is what the client classifies.
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from "node:http";
 import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
+import type * as Zlib from "node:zlib";
 
 /** What the SipClient reads from an answer. */
 export interface TransportResponse {
@@ -47,8 +48,9 @@ async function readBody(res: IncomingMessage): Promise<string> {
   const encoding = (res.headers["content-encoding"] ?? "identity").trim().toLowerCase();
   let stream: NodeJS.ReadableStream = res;
   if (encoding === "gzip" || encoding === "x-gzip" || encoding === "deflate" || encoding === "br") {
-    // Only sent by a server that ignores the absent Accept-Encoding; zlib is loaded only then.
-    const zlib = await import("node:zlib");
+    // Only sent by a server that ignores the absent Accept-Encoding; zlib is loaded only then
+    // (getBuiltinModule, not import(): the executable runs this code in a script, see bin.cts).
+    const zlib = process.getBuiltinModule("node:zlib") as typeof Zlib;
     const decoder = encoding === "br" ? zlib.createBrotliDecompress() : encoding === "deflate" ? zlib.createInflate() : zlib.createGunzip();
     res.on("error", (err) => decoder.destroy(err));
     stream = res.pipe(decoder);

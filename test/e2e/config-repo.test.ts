@@ -133,7 +133,7 @@ describe(".pre-commit-hooks.yaml", () => {
     expect(validateHook?.pass_filenames).not.toBe(false);
     // One run for all files: every error of every file at once.
     expect(validateHook?.require_serial).toBe(true);
-    expect(PACKAGE.bin[PACKAGE.name]).toBe("dist/src/main.js");
+    expect(PACKAGE.bin[PACKAGE.name]).toBe("dist/src/bin.cjs");
     expect(PACKAGE.files).toContain("dist/src");
   });
 

@@ -4,7 +4,7 @@ import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 
-export const CLI_PATH = fileURLToPath(new URL("../../dist/src/main.js", import.meta.url));
+export const CLI_PATH = fileURLToPath(new URL("../../dist/src/bin.cjs", import.meta.url));
 
 export interface CliResult {
   readonly code: number | null;

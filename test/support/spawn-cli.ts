@@ -28,7 +28,7 @@ export interface SpawnCliOptions {
   /** Added to cleanEnv(): the caller's LIVEKIT_*, LOG_LEVEL, ... are never inherited. */
   readonly env?: Record<string, string | undefined>;
   readonly cwd?: string;
-  /** Instead of `node dist/src/main.js`: the full argv after `node` (e.g. a Dockerfile's ENTRYPOINT). */
+  /** Instead of `node dist/src/bin.cjs`: the full argv after `node` (e.g. a Dockerfile's ENTRYPOINT). */
   readonly argv?: readonly string[];
 }
 
