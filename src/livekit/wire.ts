@@ -190,9 +190,12 @@ function putObject(out: WireObject, key: string, v: WireObject): void {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Decode: snake_case or camelCase keys, `null` = unset, unknown fields ignored (§3.1). Default
-// values are kept (core's normaliser removes them); only the legacy `media_encryption` is folded
-// and enums are mapped to the file's names. Every shape error is a WireShapeError with a path.
+// Decode: snake_case or camelCase keys, `null` = unset, unknown fields ignored (§3.1). The zero
+// values a server emits for unset fields ("", false, [], {}; protojson writes them all, §3.3)
+// are dropped, as SPEC §4 reads them as unset: a rule as servers list it then decodes to core's
+// canonical form, which the normaliser takes as it is. Enums are mapped to the file's names and
+// the legacy `media_encryption` is folded; `media` keeps what was sent (its `encryption` is
+// proto3 optional: presence matters, §2.7). Every shape error is a WireShapeError with a path.
 // ---------------------------------------------------------------------------------------------
 
 /** One SIPDispatchRuleInfo as a server emits it -> RemoteRule. */
@@ -201,26 +204,19 @@ export function decodeRuleInfoAt(json: unknown, path: string): RemoteRule {
   const id = str(obj, "sip_dispatch_rule_id", path);
   if (id === undefined || id === "") throw new WireShapeError(path, "rule has no sip_dispatch_rule_id");
   const at = `${path}(${id})`;
+  // Keys in the order core's normaliser writes them (name, rule kind, lists, flags, ...).
   const spec: Mutable<RuleSpec> = { name: str(obj, "name", at) ?? "" };
-  Object.assign(spec, decodeRule(get(obj, "rule"), `${at}.rule`));
-  const trunkIds = strList(obj, "trunk_ids", at);
-  if (trunkIds !== undefined) spec.trunkIds = trunkIds;
-  const inboundNumbers = strList(obj, "inbound_numbers", at);
-  if (inboundNumbers !== undefined) spec.inboundNumbers = inboundNumbers;
-  const numbers = strList(obj, "numbers", at);
-  if (numbers !== undefined) spec.numbers = numbers;
-  const hidePhoneNumber = bool(obj, "hide_phone_number", at);
-  if (hidePhoneNumber !== undefined) spec.hidePhoneNumber = hidePhoneNumber;
-  const metadata = str(obj, "metadata", at);
-  if (metadata !== undefined) spec.metadata = metadata;
-  const attributes = strMap(obj, "attributes", at);
-  if (attributes !== undefined) spec.attributes = attributes;
-  const roomPreset = str(obj, "room_preset", at);
-  if (roomPreset !== undefined) spec.roomPreset = roomPreset;
+  Object.assign(spec, decodeRule(get(obj, "rule"), at));
+  putSome(spec, "trunkIds", strList(obj, "trunk_ids", at));
+  putSome(spec, "inboundNumbers", strList(obj, "inbound_numbers", at));
+  putSome(spec, "numbers", strList(obj, "numbers", at));
+  putSome(spec, "hidePhoneNumber", bool(obj, "hide_phone_number", at));
+  putSome(spec, "metadata", str(obj, "metadata", at));
+  putSome(spec, "attributes", strMap(obj, "attributes", at));
+  putSome(spec, "roomPreset", str(obj, "room_preset", at));
   const roomConfig = get(obj, "room_config");
-  if (roomConfig !== undefined) spec.roomConfig = decodeRoomConfig(roomConfig, `${at}.room_config`);
-  const krispEnabled = bool(obj, "krisp_enabled", at);
-  if (krispEnabled !== undefined) spec.krispEnabled = krispEnabled;
+  if (roomConfig !== undefined) putSome(spec, "roomConfig", decodeRoomConfig(roomConfig, `${at}.room_config`));
+  putSome(spec, "krispEnabled", bool(obj, "krisp_enabled", at));
   const mediaJson = get(obj, "media");
   let media = mediaJson === undefined ? undefined : decodeMedia(mediaJson, `${at}.media`);
   // §2.7: the deprecated media_encryption counts only when media.encryption is unset and it is
@@ -234,6 +230,22 @@ export function decodeRuleInfoAt(json: unknown, path: string): RemoteRule {
   return { id, spec };
 }
 
+/** Sets `key` unless `v` is unset or a zero value: "", false, 0, an empty list or object. */
+function putSome<T extends object, K extends keyof T>(out: T, key: K, v: T[K] | undefined): void {
+  if (v === undefined || v === "" || v === false || v === 0) return;
+  if (typeof v === "object" && v !== null) {
+    if (Array.isArray(v)) {
+      if (v.length === 0) return;
+    } else if (isEmptyObject(v)) return;
+  }
+  out[key] = v;
+}
+
+function isEmptyObject(v: object): boolean {
+  for (const key in v) if (Object.hasOwn(v, key)) return false;
+  return true;
+}
+
 /** The `items` of a ListSIPDispatchRuleResponse; a missing or non-list `items` is a shape error. */
 export function decodeListItems(json: unknown): readonly unknown[] {
   const obj = asObject(json, "", "a ListSIPDispatchRuleResponse object");
@@ -243,7 +255,8 @@ export function decodeListItems(json: unknown): readonly unknown[] {
   return items;
 }
 
-function decodeRule(json: unknown, path: string): Pick<RuleSpec, "direct" | "individual" | "callee"> {
+function decodeRule(json: unknown, at: string): Pick<RuleSpec, "direct" | "individual" | "callee"> {
+  const path = `${at}.rule`;
   if (json === undefined) throw new WireShapeError(path, "missing (a rule needs direct, individual or callee)");
   const obj = asObject(json, path, "a SIPDispatchRule object");
   const found = (Object.keys(VARIANTS) as (keyof typeof VARIANTS)[]).filter((k) => get(obj, VARIANTS[k][0]) !== undefined);
@@ -261,30 +274,22 @@ function decodeRule(json: unknown, path: string): Pick<RuleSpec, "direct" | "ind
   switch (kind) {
     case "direct": {
       const out: Mutable<DirectDispatch> = {};
-      const roomName = str(v, "room_name", vPath);
-      if (roomName !== undefined) out.roomName = roomName;
-      const pin = str(v, "pin", vPath);
-      if (pin !== undefined) out.pin = pin;
+      putSome(out, "roomName", str(v, "room_name", vPath));
+      putSome(out, "pin", str(v, "pin", vPath));
       return { direct: out };
     }
     case "individual": {
       const out: Mutable<IndividualDispatch> = {};
-      const roomPrefix = str(v, "room_prefix", vPath);
-      if (roomPrefix !== undefined) out.roomPrefix = roomPrefix;
-      const pin = str(v, "pin", vPath);
-      if (pin !== undefined) out.pin = pin;
-      const noRandomness = bool(v, "no_randomness", vPath);
-      if (noRandomness !== undefined) out.noRandomness = noRandomness;
+      putSome(out, "roomPrefix", str(v, "room_prefix", vPath));
+      putSome(out, "pin", str(v, "pin", vPath));
+      putSome(out, "noRandomness", bool(v, "no_randomness", vPath));
       return { individual: out };
     }
     case "callee": {
       const out: Mutable<CalleeDispatch> = {};
-      const roomPrefix = str(v, "room_prefix", vPath);
-      if (roomPrefix !== undefined) out.roomPrefix = roomPrefix;
-      const pin = str(v, "pin", vPath);
-      if (pin !== undefined) out.pin = pin;
-      const randomize = bool(v, "randomize", vPath);
-      if (randomize !== undefined) out.randomize = randomize;
+      putSome(out, "roomPrefix", str(v, "room_prefix", vPath));
+      putSome(out, "pin", str(v, "pin", vPath));
+      putSome(out, "randomize", bool(v, "randomize", vPath));
       return { callee: out };
     }
   }
@@ -293,47 +298,36 @@ function decodeRule(json: unknown, path: string): Pick<RuleSpec, "direct" | "ind
 function decodeRoomConfig(json: unknown, path: string): RoomConfig {
   const obj = asObject(json, path, "a RoomConfiguration object");
   const out: Mutable<RoomConfig> = {};
-  const name = str(obj, "name", path);
-  if (name !== undefined) out.name = name;
-  const emptyTimeout = uint(obj, "empty_timeout", path);
-  if (emptyTimeout !== undefined) out.emptyTimeout = emptyTimeout;
-  const departureTimeout = uint(obj, "departure_timeout", path);
-  if (departureTimeout !== undefined) out.departureTimeout = departureTimeout;
-  const maxParticipants = uint(obj, "max_participants", path);
-  if (maxParticipants !== undefined) out.maxParticipants = maxParticipants;
-  const metadata = str(obj, "metadata", path);
-  if (metadata !== undefined) out.metadata = metadata;
+  putSome(out, "name", str(obj, "name", path));
+  putSome(out, "emptyTimeout", uint(obj, "empty_timeout", path));
+  putSome(out, "departureTimeout", uint(obj, "departure_timeout", path));
+  putSome(out, "maxParticipants", uint(obj, "max_participants", path));
+  putSome(out, "metadata", str(obj, "metadata", path));
   const egress = get(obj, "egress");
   if (egress !== undefined) out.egress = canonicalEgress(asObject(egress, `${path}.egress`, "a RoomEgress object") as JsonObject);
-  const minPlayoutDelay = uint(obj, "min_playout_delay", path);
-  if (minPlayoutDelay !== undefined) out.minPlayoutDelay = minPlayoutDelay;
-  const maxPlayoutDelay = uint(obj, "max_playout_delay", path);
-  if (maxPlayoutDelay !== undefined) out.maxPlayoutDelay = maxPlayoutDelay;
-  const syncStreams = bool(obj, "sync_streams", path);
-  if (syncStreams !== undefined) out.syncStreams = syncStreams;
+  putSome(out, "minPlayoutDelay", uint(obj, "min_playout_delay", path));
+  putSome(out, "maxPlayoutDelay", uint(obj, "max_playout_delay", path));
+  putSome(out, "syncStreams", bool(obj, "sync_streams", path));
   const agents = get(obj, "agents");
   if (agents !== undefined) {
     if (!Array.isArray(agents)) throw new WireShapeError(`${path}.agents`, "not a list");
-    out.agents = agents.map((a, i) => decodeAgent(a, `${path}.agents[${i}]`));
+    // Agents keep their places (an empty one included): a diff path names an agent by index.
+    if (agents.length > 0) out.agents = agents.map((a, i) => decodeAgent(a, `${path}.agents[${i}]`));
   }
-  const tags = strMap(obj, "tags", path);
-  if (tags !== undefined) out.tags = tags;
+  putSome(out, "tags", strMap(obj, "tags", path));
   return out;
 }
 
 function decodeAgent(json: unknown, path: string): RoomAgentDispatch {
   const obj = asObject(json, path, "a RoomAgentDispatch object");
   const out: Mutable<RoomAgentDispatch> = {};
-  const agentName = str(obj, "agent_name", path);
-  if (agentName !== undefined) out.agentName = agentName;
-  const metadata = str(obj, "metadata", path);
-  if (metadata !== undefined) out.metadata = metadata;
+  putSome(out, "agentName", str(obj, "agent_name", path));
+  putSome(out, "metadata", str(obj, "metadata", path));
   const restartPolicy = enumValue(obj, "restart_policy", path, decodeRestartPolicy);
-  if (restartPolicy !== undefined) out.restartPolicy = restartPolicy;
-  const deployment = str(obj, "deployment", path);
-  if (deployment !== undefined) out.deployment = deployment;
-  const attributes = strMap(obj, "attributes", path);
-  if (attributes !== undefined) out.attributes = attributes;
+  // JRP_ON_FAILURE is the enum's zero value.
+  if (restartPolicy !== undefined && restartPolicy !== "JRP_ON_FAILURE") out.restartPolicy = restartPolicy;
+  putSome(out, "deployment", str(obj, "deployment", path));
+  putSome(out, "attributes", strMap(obj, "attributes", path));
   return out;
 }
 
@@ -435,9 +429,16 @@ function strMap(obj: Readonly<WireObject>, snake: string, path: string): Readonl
   const v = get(obj, snake);
   if (v === undefined) return undefined;
   const m = asObject(v, `${path}.${snake}`, "a map of strings");
-  const entries = Object.entries(m);
-  if (!entries.every(([, x]) => typeof x === "string")) throw new WireShapeError(`${path}.${snake}`, "expected a map of strings");
-  return Object.fromEntries(entries) as Record<string, string>;
+  let out: Record<string, string> | undefined;
+  for (const key of Object.keys(m)) {
+    const x = m[key];
+    if (typeof x !== "string") throw new WireShapeError(`${path}.${snake}`, "expected a map of strings");
+    out ??= {};
+    // "__proto__" is a key like any other here: an own property, not the prototype.
+    if (key === "__proto__") Object.defineProperty(out, key, { value: x, enumerable: true, writable: true, configurable: true });
+    else out[key] = x;
+  }
+  return out;
 }
 
 function enumValue<T>(obj: Readonly<WireObject>, snake: string, path: string, decode: (v: string | number) => T | undefined): T | undefined {

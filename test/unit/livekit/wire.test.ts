@@ -4,6 +4,7 @@ import { describe, expect, it } from "vitest";
 import { ApiError, AppError, type RemoteRule, type RuleSpec } from "../../../src/model/index.js";
 import { decodeRuleInfo, decodeServerState, encodeRuleInfo, encodeServerState } from "../../../src/livekit/index.js";
 import { encodeLegacyCreate } from "../../../src/livekit/wire.js";
+import { normalizeRule } from "../../../src/core/index.js";
 
 /** A fully populated rule exactly as the open-source server emits it (livekit-sip-api.md §3.1). */
 const GO_RULE = {
@@ -141,6 +142,41 @@ describe("decodeRuleInfo", () => {
         segmentOutputs: [{ protocol: "HLS_PROTOCOL", s3: { metadata: { a_b: "c" } } }],
       },
     });
+  });
+
+  it("drops the zero values a server emits for unset fields: a listed rule decodes to core's canonical form", () => {
+    // As livekit-server (protojson with EmitUnpopulated) lists a rule made with three fields.
+    const listed = {
+      sip_dispatch_rule_id: "SDR_x",
+      rule: { dispatch_rule_callee: { room_prefix: "line-", pin: "", randomize: true } },
+      trunk_ids: ["ST_1"],
+      hide_phone_number: false,
+      inbound_numbers: [],
+      numbers: ["+15550002"],
+      name: "n",
+      metadata: "",
+      attributes: {},
+      room_preset: "",
+      room_config: { name: "", empty_timeout: 0, agents: [{ agent_name: "", restart_policy: "JRP_ON_FAILURE" }, { agent_name: "a" }], tags: {} },
+      media: null,
+      krisp_enabled: false,
+      media_encryption: "SIP_MEDIA_ENCRYPT_DISABLE",
+      created_at: null,
+      updated_at: null,
+    };
+    const { spec } = decodeRuleInfo(listed);
+    expect(spec).toEqual({ name: "n", callee: { roomPrefix: "line-", randomize: true }, trunkIds: ["ST_1"], numbers: ["+15550002"], roomConfig: { agents: [{}, { agentName: "a" }] } });
+    expect(normalizeRule(spec)).toBe(spec);
+    // Without the room config, too: the usual rule.
+    const plain = decodeRuleInfo({ ...listed, room_config: null }).spec;
+    expect(normalizeRule(plain)).toBe(plain);
+    expect(Object.keys(plain)).toEqual(["name", "callee", "trunkIds", "numbers"]);
+  });
+
+  it("keeps a map key named __proto__ as data", () => {
+    const { spec } = decodeRuleInfo({ sip_dispatch_rule_id: "SDR_x", rule: { dispatch_rule_direct: {} }, attributes: JSON.parse('{"__proto__":"x","a":"b"}') as object });
+    expect(Object.keys(spec.attributes ?? {})).toEqual(["__proto__", "a"]);
+    expect(Object.getPrototypeOf(spec.attributes)).toBe(Object.prototype);
   });
 
   it("ignores unknown fields, timestamps and nulls", () => {
