@@ -33,7 +33,7 @@ const PLAN_WARMUP = 10;
 const PLAN_RUNS = 40;
 const PLAN_TARGET_MS = 50;
 const CLI_RULES = 2000;
-const CLI_RUNS = 5;
+const CLI_RUNS = 11;
 const CLI_RATIO_TARGET = 3;
 const CREATES = Number(process.env.BENCH_CREATES ?? 1000);
 const LATENCY_MS = 20;
@@ -125,7 +125,10 @@ try {
     const p = median(planMs);
     const b = median(bareMs);
     console.log(`plan (CLI) on ${CLI_RULES} in-sync rules: median ${fmt(p)} ms [${planMs.map((t) => fmt(t)).join(", ")}]; node -e 0: median ${fmt(b)} ms`);
-    report("  plan / node -e 0", p / b, "x", { op: "<=", value: CLI_RATIO_TARGET }, 2);
+    console.log(`  ratio of medians ${fmt(p / b, 2)} x, fastest/fastest ${fmt(Math.min(...planMs) / Math.min(...bareMs), 2)} x`);
+    // Each plan run is paired with the `node -e 0` just before it (a burst of load on a shared VM
+    // then hits both sides of a pair); the median of the pairs' ratios is the figure.
+    report(`  plan / node -e 0, median of ${CLI_RUNS} paired runs`, median(planMs.map((t, i) => t / bareMs[i])), "x", { op: "<=", value: CLI_RATIO_TARGET }, 2);
 
     // --- `apply --auto-approve` of 1,000 creates at 20 ms latency ----------------------------
     em.control.reset();

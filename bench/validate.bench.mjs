@@ -1,5 +1,5 @@
 // Benchmark (I/O): `validate` wall time on a generated 1,000-rule file next to bare Node start-up
-// (`node -e 0`), run alternately in the same process so machine load affects both alike.
+// (`node -e 0`), run alternately in pairs so that machine load affects both alike.
 // Target: validate <= 2.0x bare Node. Run after `npm run build`.
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const RULES = 1000;
-const RUNS = Number(process.env.BENCH_RUNS ?? 15);
+const RUNS = Number(process.env.BENCH_RUNS ?? 21);
 const TARGET = 2.0;
 const cli = fileURLToPath(new URL("../dist/src/bin.cjs", import.meta.url));
 
@@ -55,8 +55,13 @@ try {
     }
     const v = median(validate);
     const b = median(bare);
-    const ratio = v / b;
-    console.log(`validate ${RULES} rules: median ${v.toFixed(1)} ms; node -e 0: median ${b.toFixed(1)} ms; ratio ${ratio.toFixed(2)}x (target <= ${TARGET.toFixed(1)}x)${ratio <= TARGET ? "" : " OVER TARGET"}`);
+    // Each validate run is paired with the `node -e 0` just before it; the median of the pairs'
+    // ratios is the figure (a burst of load on a shared VM then hits both sides of a pair).
+    const ratio = median(validate.map((ms, i) => ms / bare[i]));
+    console.log(
+      `validate ${RULES} rules: median ${v.toFixed(1)} ms; node -e 0: median ${b.toFixed(1)} ms; ratio of medians ${(v / b).toFixed(2)}x, fastest/fastest ${(Math.min(...validate) / Math.min(...bare)).toFixed(2)}x`,
+    );
+    console.log(`  validate / node -e 0, median of ${RUNS} paired runs: ${ratio.toFixed(2)}x (target <= ${TARGET.toFixed(1)}x) ${ratio <= TARGET ? "met" : "MISSED"}`);
   }
 } finally {
   rmSync(dir, { recursive: true, force: true });
