@@ -126,22 +126,23 @@ function toDiagnostic(err: SchemaError, root: unknown, index: SourceIndex): Diag
       return make(at(keyPath, true), keyPath, "unknown-key", `unknown key \`${short(key)}\``, hint);
     }
     case "required": {
-      // The oneOf over rule types reports its own error below.
-      if (err.schemaPath.includes("/oneOf/")) return undefined;
+      // The end of the rule-type chain (schema: `else: { required: [callee] }`): no rule type.
+      if (err.schemaPath.includes("/else/")) return ruleTypeDiagnostic(path, err.data, index);
       const missing = String(err.params.missingProperty);
       const isRule = path.length === 2 && path[0] === "rules";
       const hint = missing === "name" && !isRule ? "add `name`, e.g. `name: PCMU`" : (REQUIRED_HINTS[missing] ?? `add \`${missing}\``);
       return make(at(path, true), path, "missing-key", `missing required key \`${missing}\`${path.length > 0 ? ` in ${label}` : ""}`, hint);
     }
-    case "oneOf": {
-      const data = err.data !== null && typeof err.data === "object" ? (err.data as Record<string, unknown>) : {};
-      const kinds = RULE_KINDS.filter((k) => Object.prototype.hasOwnProperty.call(data, k));
-      const what = typeof data.name === "string" && data.name !== "" ? `rule \`${short(data.name)}\`` : label;
-      if (kinds.length === 0)
-        return make(at(path, true), path, "missing-rule-type", `${what} has no rule type`, "add exactly one of `direct: {roomName: ...}`, `individual: {}` or `callee: {}`");
-      const second = [...path, kinds[1] as string];
-      return make(at(second, true), second, "multiple-rule-types", `${what} has more than one rule type: ${kinds.map((k) => `\`${k}\``).join(" and ")}`, "a rule has exactly one type: keep one of direct, individual, callee and make separate rules for the others");
-    }
+    case "if":
+      // The rule-type chain's own failures: its last `required` (above) says what is wrong.
+      return undefined;
+    case "not":
+      // dependentSchemas: a second rule type next to the first (for three, two errors with the
+      // same diagnostic; the loader keeps one).
+      if (err.schemaPath.includes("/dependentSchemas/")) return ruleTypeDiagnostic(path, err.data, index);
+      return make(at(path), path, "schema", `\`${label}\` ${err.message ?? "is invalid"}`, "see schemas/dispatch-rules.schema.json for the allowed values");
+    case "dependentSchemas":
+      return undefined;
     case "type": {
       const expected = Array.isArray(err.params.type) ? (err.params.type as string[]) : [String(err.params.type)];
       const want = expected.map((t) => TYPE_NAMES[t] ?? t).join(" or ");
@@ -169,6 +170,26 @@ function toDiagnostic(err: SchemaError, root: unknown, index: SourceIndex): Diag
     default:
       return make(at(path), path, "schema", `\`${label}\` ${err.message ?? "is invalid"}`, "see schemas/dispatch-rules.schema.json for the allowed values");
   }
+}
+
+/** A rule with no rule type, or with more than one (at the second one's key). */
+function ruleTypeDiagnostic(path: readonly PathSegment[], rule: unknown, index: SourceIndex): Diagnostic {
+  const data = rule !== null && typeof rule === "object" ? (rule as Record<string, unknown>) : {};
+  const kinds = RULE_KINDS.filter((k) => Object.prototype.hasOwnProperty.call(data, k));
+  const what = typeof data.name === "string" && data.name !== "" ? `rule \`${short(data.name)}\`` : labelOf(path);
+  if (kinds.length === 0) {
+    return diagnosticAt(index, keyOrValueOffset(index, path) ?? valueOffset(index, path), path, {
+      code: "missing-rule-type",
+      message: `${what} has no rule type`,
+      hint: "add exactly one of `direct: {roomName: ...}`, `individual: {}` or `callee: {}`",
+    });
+  }
+  const second = [...path, kinds[1] as string];
+  return diagnosticAt(index, keyOrValueOffset(index, second) ?? valueOffset(index, second), second, {
+    code: "multiple-rule-types",
+    message: `${what} has more than one rule type: ${kinds.map((k) => `\`${k}\``).join(" and ")}`,
+    hint: "a rule has exactly one type: keep one of direct, individual, callee and make separate rules for the others",
+  });
 }
 
 function patternDiagnostic(err: SchemaError, path: readonly PathSegment[], label: string, offset: number | undefined, index: SourceIndex): Diagnostic {
