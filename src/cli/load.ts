@@ -5,7 +5,7 @@ import { readFile } from "node:fs/promises";
 import { createNodeTransport } from "../livekit/http-transport.js";
 import { createSipClient, decodeServerState, type ApiCallEvent } from "../livekit/index.js";
 import { readRulesFile } from "../rules-file/index.js";
-import { AppError, ConfigError, type DesiredState, type SipClient } from "../model/index.js";
+import { AppError, ConfigError, type DesiredState, type RemoteRule, type SipClient } from "../model/index.js";
 import type { ParsedFlags } from "./flags.js";
 import type { CliIo } from "./io.js";
 import { resolveServerOptions } from "./server-options.js";
@@ -26,6 +26,43 @@ export function makeClient(values: ParsedFlags["values"], io: CliIo, onApiCall?:
   const opts = resolveServerOptions(values, io);
   const transport = createNodeTransport();
   return createSipClient({ ...opts, fetch: transport.fetch, ...(onApiCall ? { onApiCall } : {}) });
+}
+
+/**
+ * The rules file and the server's rules, read together: the List request goes out first and its
+ * round trip overlaps the file's checks (it is read-only: starting it early changes nothing).
+ * What is reported stays in the old order: a problem with the file (ConfigError) first, and the
+ * listing is then aborted; a server that cannot be configured (no URL, key, secret) only for a
+ * valid file; then a failed listing.
+ */
+export async function loadDesiredAndList(
+  config: string,
+  values: ParsedFlags["values"],
+  io: CliIo,
+  onApiCall?: (e: ApiCallEvent) => void,
+): Promise<{ readonly desired: DesiredState; readonly client: SipClient; readonly remote: readonly RemoteRule[] }> {
+  let client: SipClient | undefined;
+  let clientError: unknown;
+  try {
+    client = makeClient(values, io, onApiCall);
+  } catch (err) {
+    clientError = err;
+  }
+  const abort = new AbortController();
+  const listing = client?.listRules({ signal: abort.signal });
+  // Settled here or awaited below; never an unhandled rejection when the file fails first.
+  listing?.catch(() => undefined);
+  // One turn of the event loop, so that the request is written before the (synchronous) checks.
+  if (listing !== undefined) await new Promise<void>((resolve) => setImmediate(resolve));
+  let desired: DesiredState;
+  try {
+    desired = await loadDesired(config, io);
+  } catch (err) {
+    abort.abort();
+    throw err;
+  }
+  if (client === undefined || listing === undefined) throw clientError;
+  return { desired, client, remote: await listing };
 }
 
 /** A saved server state (`export --format json` or the emulator's --state file). */

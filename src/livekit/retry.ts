@@ -40,8 +40,10 @@ export function parseRetryAfter(value: string | null, nowMs: number): number | u
 
 export interface RetryDeps {
   readonly policy: RetryPolicy;
-  readonly sleep: (ms: number) => Promise<void>;
+  readonly sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
   readonly random: () => number;
+  /** Aborting it stops the retries: the call rejects with the signal's reason. */
+  readonly signal?: AbortSignal;
 }
 
 /**
@@ -51,13 +53,15 @@ export interface RetryDeps {
 export async function withRetry<T>(attempt: (n: number) => Promise<T>, deps: RetryDeps): Promise<T> {
   const maxAttempts = Math.max(1, Math.floor(deps.policy.maxAttempts));
   for (let n = 1; ; n += 1) {
+    deps.signal?.throwIfAborted();
     try {
       return await attempt(n);
     } catch (err) {
+      deps.signal?.throwIfAborted();
       if (!(err instanceof ApiError) || !err.retryable || n >= maxAttempts) throw err;
       const retryAfter = err.retryAfterMs;
       if (retryAfter !== undefined && retryAfter > MAX_RETRY_AFTER_MS) throw err;
-      await deps.sleep(Math.max(backoffDelay(deps.policy, n, deps.random), retryAfter ?? 0));
+      await deps.sleep(Math.max(backoffDelay(deps.policy, n, deps.random), retryAfter ?? 0), deps.signal);
     }
   }
 }

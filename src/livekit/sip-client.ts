@@ -36,7 +36,8 @@ export interface SipClientOptions {
   /** The HTTP transport: the global fetch by default; the CLI passes createNodeTransport's (http-transport.ts). */
   readonly fetch?: Transport;
   readonly now?: () => number;
-  readonly sleep?: (ms: number) => Promise<void>;
+  /** Waits between retries; should end early when `signal` aborts (the default does). */
+  readonly sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
   readonly random?: () => number;
   readonly retry?: RetryPolicy;
   /** page.limit sent with every List call; default 500. */
@@ -57,7 +58,7 @@ export function createSipClient(options: SipClientOptions): SipClient {
   if (!(options.timeoutMs > 0)) throw new UsageError(`the request timeout must be positive, got ${options.timeoutMs} ms`, "pass e.g. --timeout 10s");
   const doFetch: Transport = options.fetch ?? globalThis.fetch;
   const now = options.now ?? Date.now;
-  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+  const sleep = options.sleep ?? abortableSleep;
   const random = options.random ?? Math.random;
   const policy = options.retry ?? DEFAULT_RETRY;
   const pageLimit = Math.max(1, Math.floor(options.pageLimit ?? DEFAULT_PAGE_LIMIT));
@@ -71,7 +72,7 @@ export function createSipClient(options: SipClientOptions): SipClient {
   });
 
   /** One HTTP attempt: resolves with the parsed JSON object of a 2xx answer, else throws ApiError. */
-  async function attemptOnce(method: SipMethod, body: unknown, attempt: number): Promise<Readonly<Record<string, unknown>>> {
+  async function attemptOnce(method: SipMethod, body: unknown, attempt: number, signal: AbortSignal | undefined): Promise<Readonly<Record<string, unknown>>> {
     const started = now();
     let status = 0;
     try {
@@ -83,6 +84,10 @@ export function createSipClient(options: SipClientOptions): SipClient {
         timedOut = true;
         controller.abort();
       }, options.timeoutMs);
+      // The caller's abort ends the request too; it is reported as the signal's reason, not as
+      // an API error (so never retried).
+      const onAbort = () => controller.abort();
+      signal?.addEventListener("abort", onAbort, { once: true });
       try {
         let res: TransportResponse;
         try {
@@ -102,6 +107,7 @@ export function createSipClient(options: SipClientOptions): SipClient {
             redirect: "manual",
           });
         } catch (err) {
+          signal?.throwIfAborted();
           throw errorFromFailure(ctx, err, timedOut);
         }
         status = res.status;
@@ -109,6 +115,7 @@ export function createSipClient(options: SipClientOptions): SipClient {
         try {
           text = await res.text();
         } catch (err) {
+          signal?.throwIfAborted();
           if (timedOut) throw errorFromFailure(ctx, err, true);
           throw badResponse(ctx, res.status, `the answer was cut off (HTTP ${res.status}, connection closed mid-body)`, { transient: true, cause: err });
         }
@@ -136,6 +143,7 @@ export function createSipClient(options: SipClientOptions): SipClient {
         return parsed as Record<string, unknown>;
       } finally {
         clearTimeout(timer);
+        signal?.removeEventListener("abort", onAbort);
       }
     } catch (err) {
       const code = err instanceof ApiError ? err.twirpCode : "unexpected";
@@ -144,8 +152,8 @@ export function createSipClient(options: SipClientOptions): SipClient {
     }
   }
 
-  function call(method: SipMethod, body: unknown): Promise<Readonly<Record<string, unknown>>> {
-    return withRetry((attempt) => attemptOnce(method, body, attempt), { policy, sleep, random });
+  function call(method: SipMethod, body: unknown, signal?: AbortSignal): Promise<Readonly<Record<string, unknown>>> {
+    return withRetry((attempt) => attemptOnce(method, body, attempt, signal), { policy, sleep, random, ...(signal === undefined ? {} : { signal }) });
   }
 
   /** A shape error in a 2xx body, as the typed bad_response of this call. */
@@ -188,7 +196,8 @@ export function createSipClient(options: SipClientOptions): SipClient {
   return {
     server,
 
-    async listRules(): Promise<readonly RemoteRule[]> {
+    async listRules(listOptions?: { readonly signal?: AbortSignal }): Promise<readonly RemoteRule[]> {
+      const signal = listOptions?.signal;
       // §5.4: the open-source server returns everything after after_id in one answer; a paging
       // server (Cloud: UNCONFIRMED) caps at limit. Loop until an empty page, or a page with no
       // new IDs (servers before v1.8.4 ignore `page` and repeat everything, §6).
@@ -196,7 +205,7 @@ export function createSipClient(options: SipClientOptions): SipClient {
       let afterId = "";
       for (let page = 0; page < MAX_PAGES; page += 1) {
         const request = { page: afterId === "" ? { limit: pageLimit } : { afterId, limit: pageLimit } };
-        const json = await call("ListSIPDispatchRule", request);
+        const json = await call("ListSIPDispatchRule", request, signal);
         const rules = decodeOr("ListSIPDispatchRule", () => decodeListItems(json).map((item, i) => decodeRuleInfoAt(item, `items[${i}]`)));
         const fresh = rules.filter((r) => !byId.has(r.id));
         for (const r of fresh) byId.set(r.id, r);
@@ -233,7 +242,7 @@ export function createSipClient(options: SipClientOptions): SipClient {
       if (updateSupport === undefined) {
         const probe = withRetry(async (attempt) => {
           try {
-            await attemptOnce("UpdateSIPDispatchRule", {}, attempt);
+            await attemptOnce("UpdateSIPDispatchRule", {}, attempt, undefined);
             return true;
           } catch (err) {
             const answer = updateProbeAnswer(err);
@@ -277,4 +286,18 @@ function isMissingRule(err: unknown): boolean {
     (err.twirpCode === "invalid_argument" || err.twirpCode === "unknown" || err.twirpCode === "internal") &&
     /(^|: )missing rule \(HTTP/.test(err.message.replace(/^CreateSIPDispatchRule: /, ""))
   );
+}
+
+/** setTimeout as a promise that resolves at once when `signal` aborts (no timer is left behind). */
+function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise<void>((resolve) => {
+    if (signal?.aborted) return resolve();
+    const done = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener("abort", done, { once: true });
+  });
 }

@@ -6,9 +6,10 @@ export interface SipClient {
   readonly server: string;
   /**
    * Every dispatch rule on the server. Complete or throws ApiError: a partial list is never
-   * returned (SPEC §5 fail closed).
+   * returned (SPEC §5 fail closed). Aborting `signal` ends the request and its retries: the
+   * promise rejects with the signal's reason.
    */
-  listRules(): Promise<readonly RemoteRule[]>;
+  listRules(options?: { readonly signal?: AbortSignal }): Promise<readonly RemoteRule[]>;
   /** CreateSIPDispatchRule; never blindly retried after an ambiguous failure. */
   createRule(spec: RuleSpec): Promise<RemoteRule>;
   /** UpdateSIPDispatchRule with `replace` (full rule, ID kept). bad_route means "no Update here". */

@@ -149,6 +149,35 @@ describe("client against injected faults", () => {
     expect(em.control.requests().filter((r) => r.rpc === "CreateSIPDispatchRule")).toHaveLength(1);
   });
 
+  it("an aborted List rejects with the abort, mid-request or between retries, and tries no more", async () => {
+    const em = await startEmulator();
+    const calls: string[] = [];
+    // Mid-request: the answer would take 30 s; the abort ends the request at once.
+    const slow = clientFor(em, { timeoutMs: 60_000, onApiCall: (e) => calls.push(`${e.attempt}:${e.code}`) });
+    em.control.setLatency(30_000, "ListSIPDispatchRule");
+    const abort = new AbortController();
+    const listing = slow.listRules({ signal: abort.signal });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    abort.abort();
+    await expect(listing).rejects.toMatchObject({ name: "AbortError" });
+    expect(calls).toEqual(["1:unexpected"]);
+    em.control.setLatency(0, "ListSIPDispatchRule");
+
+    // Between retries: a 503, then the real (abortable) backoff of 30 s, aborted during it.
+    const retrying = createSipClient({ url: em.url, apiKey: em.apiKey, apiSecret: em.apiSecret, timeoutMs: 2_000, retry: { maxAttempts: 5, baseDelayMs: 30_000, maxDelayMs: 30_000 } });
+    em.control.failNext("ListSIPDispatchRule", 1, { status: 503, code: "unavailable", msg: "busy" });
+    const before = em.control.requests().length;
+    const again = new AbortController();
+    const second = retrying.listRules({ signal: again.signal });
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    again.abort();
+    await expect(second).rejects.toMatchObject({ name: "AbortError" });
+    expect(em.control.requests().length - before).toBe(1);
+    // An abort before the first attempt sends nothing.
+    await expect(retrying.listRules({ signal: AbortSignal.abort() })).rejects.toMatchObject({ name: "AbortError" });
+    expect(em.control.requests().length - before).toBe(1);
+  });
+
   it("times out a slow server per request and retries idempotent calls", async () => {
     const em = await startEmulator();
     const codes: string[] = [];

@@ -8,7 +8,7 @@ import { AppError, EXIT, StalePlanError, UsageError, type ExitCode, type Plan } 
 import { parsePlanJson, planChangesDigest, renderPlan, savedPlanChangesDigest, type SavedPlan } from "../../render/index.js";
 import { COMMON_FLAGS, SERVER_FLAGS, concurrencyFlag, configPath, parseFlags, stringFlag } from "../flags.js";
 import { useColor, type CliIo } from "../io.js";
-import { loadDesired, makeClient } from "../load.js";
+import { loadDesiredAndList } from "../load.js";
 import { oneShotLogger } from "../logger.js";
 import { savePlanOutputs } from "./plan.js";
 
@@ -48,9 +48,7 @@ export async function run(args: readonly string[], io: CliIo): Promise<ExitCode>
   const saved = savedPath === undefined ? undefined : await readSavedPlan(savedPath);
   const log = oneShotLogger(values, io, Boolean((io.stderr as { isTTY?: boolean }).isTTY));
 
-  const desired = await loadDesired(config, io);
-  const client = makeClient(values, io);
-  const remote = await client.listRules();
+  const { desired, client, remote } = await loadDesiredAndList(config, values, io);
   const plan = await planWithProbe(desired, remote, () => client.supportsUpdate());
   const ctx = { config, server: client.server };
 

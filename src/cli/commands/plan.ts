@@ -3,12 +3,12 @@
 // 1 error, 3 refused by a safety limit (SPEC §3).
 import { appendFile, writeFile } from "node:fs/promises";
 import { planWithProbe } from "../../apply/index.js";
-import { ConfigError, EXIT, type DesiredState, type ExitCode, type Plan } from "../../model/index.js";
+import { ConfigError, EXIT, type ExitCode, type Plan } from "../../model/index.js";
 import { renderDiagnostics } from "../../render/diagnostics.js";
 import { renderPlan, renderPlanJson, renderPlanMarkdown, type PlanFormat } from "../../render/index.js";
 import { COMMON_FLAGS, SERVER_FLAGS, choiceFlag, configPath, parseFlags, stringFlag } from "../flags.js";
 import { useColor, type CliIo } from "../io.js";
-import { loadDesired, makeClient, readServerState } from "../load.js";
+import { loadDesired, loadDesiredAndList, readServerState } from "../load.js";
 
 export const help = `Usage: sip-dispatch-sync plan [flags]
 
@@ -50,26 +50,24 @@ export async function run(args: readonly string[], io: CliIo): Promise<ExitCode>
   const config = configPath(values, io);
   const against = stringFlag(values, "against");
 
-  let desired: DesiredState;
+  let plan: Plan;
+  let server: string;
   try {
-    desired = await loadDesired(config, io);
+    if (against !== undefined) {
+      const desired = await loadDesired(config, io);
+      const remote = await readServerState(against);
+      plan = await planWithProbe(desired, remote, async () => true);
+      server = `file:${against}`;
+    } else {
+      const { desired, client, remote } = await loadDesiredAndList(config, values, io);
+      plan = await planWithProbe(desired, remote, () => client.supportsUpdate());
+      server = client.server;
+    }
   } catch (err) {
     // In a workflow the problems belong on the file's lines, like `validate --format github`.
     if (!(format === "github" && err instanceof ConfigError)) throw err;
     io.stdout.write(renderDiagnostics([{ file: config, rules: undefined, diagnostics: err.diagnostics }], "github"));
     return EXIT.error;
-  }
-  let plan: Plan;
-  let server: string;
-  if (against !== undefined) {
-    const remote = await readServerState(against);
-    plan = await planWithProbe(desired, remote, async () => true);
-    server = `file:${against}`;
-  } else {
-    const client = makeClient(values, io);
-    const remote = await client.listRules();
-    plan = await planWithProbe(desired, remote, () => client.supportsUpdate());
-    server = client.server;
   }
 
   const ctx = { config, server };
