@@ -50,7 +50,7 @@ function assign(out: Record<string, unknown>, key: string, value: unknown): void
  * (sharing the parts already in order). Only plain data: an object of another prototype, or with
  * an own toJSON, throws UNUSUAL.
  */
-export function canonicalForm(value: unknown): unknown {
+function canonicalForm(value: unknown): unknown {
   if (typeof value !== "object" || value === null) return value;
   if (Array.isArray(value)) {
     if (Object.getPrototypeOf(value) !== Array.prototype || Object.hasOwn(value, "toJSON")) throw UNUSUAL;
@@ -111,11 +111,6 @@ function prototypeHasEnumerableKeys(): boolean {
 /** Whether canonicalForm may be used now (it reads keys with for-in: Object.prototype must have no enumerable key). */
 export function canonicalFormUsable(): boolean {
   return !prototypeHasEnumerableKeys();
-}
-
-/** True for what canonicalForm throws on a value outside plain data (the caller takes the general path). */
-export function isUnusual(e: unknown): boolean {
-  return e === UNUSUAL;
 }
 
 /** JSON with sorted keys: equal values give equal strings whatever their key order. */
