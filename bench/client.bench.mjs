@@ -16,14 +16,17 @@ const LIST_TARGET_MS_PER_RULE = 0.1;
 const CREATE_TARGET_RPS = 150;
 const RATIO_TARGET = 3;
 
-const { createSipClient } = await importDist("livekit/index.js");
+const { createSipClient, createNodeTransport } = await importDist("livekit/index.js");
 const { planChanges, orderChanges } = await importDist("core/index.js");
 const { applyPlan } = await importDist("apply/index.js");
 const { DEFAULT_LIMITS } = await importDist("model/index.js");
 
 const em = await startEmulator();
 try {
-  const client = createSipClient({ url: em.url, apiKey: API_KEY, apiSecret: API_SECRET, timeoutMs: 30_000 });
+  // Configured as the CLI and the daemon configure it: over node:http (src/livekit/http-transport.ts),
+  // not the global fetch.
+  const transport = createNodeTransport();
+  const client = createSipClient({ url: em.url, apiKey: API_KEY, apiSecret: API_SECRET, timeoutMs: 30_000, fetch: transport.fetch });
 
   // --- list 2,000 ---------------------------------------------------------------------------
   em.control.seed(benchRules(LIST_RULES).map((r) => wireRule(r)));
@@ -75,6 +78,7 @@ try {
   console.log(`${CREATES} creates at ${LATENCY_MS} ms latency, livekit-server-sdk createSipDispatchRule sequential loop: ${fmt(sdkMs)} ms`);
   report(`  sdk loop: rules/s`, sdkRps, "rules/s");
   report(`  ratio ours / sdk loop`, oursRps / sdkRps, "x", { op: ">=", value: RATIO_TARGET }, 2);
+  transport.close();
 } finally {
   await em.close();
 }
