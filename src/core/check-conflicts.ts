@@ -1,7 +1,7 @@
 // Pure. Conflicts the plan cannot order away (livekit-sip-api.md §5.2): a rule the plan writes
 // that shares a conflict key with a server rule the plan leaves alone (refused), and conflicts
 // already on the server between untouched rules (warned: they make every create fail).
-import { conflictKeysOf, conflictKeyId, describeConflictKey, normalizeNumber, pinOf, type Refusal, type RemoteRule, type RuleSpec } from "../model/index.js";
+import { conflictKeysOf, conflictKeyId, describeConflictKey, isSingleKey, keyListOf, normalizeNumber, pinOf, type ConflictKey, type Refusal, type RemoteRule, type RuleSpec } from "../model/index.js";
 import { StringIndex } from "./string-index.js";
 
 /** A server rule the plan leaves alone, and why. */
@@ -59,12 +59,6 @@ export function checkBlockingConflicts(written: readonly WrittenRule[], blockers
   };
 }
 
-const NO_ENTRY: readonly string[] = [""];
-
-function orEmpty(list: readonly string[] | undefined): readonly string[] {
-  return list && list.length > 0 ? list : NO_ENTRY;
-}
-
 /** One conflict key of rule `owner`, in a bucket's list. */
 interface KeyEntry {
   readonly owner: number;
@@ -78,17 +72,10 @@ interface KeyEntry {
 /** Longer bucket lists are left to the full check, so that this one stays linear. */
 const MAX_BUCKET = 8;
 
-/** The single conflict key of a rule with at most one trunk, inbound number and number. */
+/** The one conflict key of a rule with a single key (isSingleKey), as a bucket entry. */
 function singleKeyEntry(rules: readonly RemoteRule[], owner: number): KeyEntry {
-  const spec = (rules[owner] as RemoteRule).spec;
-  return {
-    owner,
-    pin: pinOf(spec),
-    trunk: orEmpty(spec.trunkIds)[0] as string,
-    inbound: normalizeNumber(orEmpty(spec.inboundNumbers)[0] as string),
-    number: normalizeNumber(orEmpty(spec.numbers)[0] as string),
-    next: undefined,
-  };
+  const key = conflictKeysOf((rules[owner] as RemoteRule).spec)[0] as ConflictKey;
+  return { owner, pin: key.pin, trunk: key.trunk, inbound: key.inboundNumber, number: key.number, next: undefined };
 }
 
 /**
@@ -108,10 +95,10 @@ function mayShareKey(rules: readonly RemoteRule[]): boolean {
     const spec = (rules[owner] as RemoteRule).spec;
     const pin: unknown = pinOf(spec);
     if (typeof pin !== "string") return true;
-    const trunks = orEmpty(spec.trunkIds);
-    const inbounds = orEmpty(spec.inboundNumbers);
-    const numbers = orEmpty(spec.numbers);
-    const single = trunks.length === 1 && inbounds.length === 1 && numbers.length === 1 && Array.isArray(trunks) && Array.isArray(inbounds) && Array.isArray(numbers);
+    const trunks = keyListOf(spec.trunkIds);
+    const inbounds = keyListOf(spec.inboundNumbers);
+    const numbers = keyListOf(spec.numbers);
+    const single = isSingleKey(trunks, inbounds, numbers);
     for (const trunk of trunks) {
       if (typeof trunk !== "string") return true;
       for (const inboundRaw of inbounds) {

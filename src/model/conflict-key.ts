@@ -24,19 +24,27 @@ export interface ConflictKey {
 
 const NO_ENTRY: readonly string[] = [""];
 
-function orEmpty(list: readonly string[] | undefined): readonly string[] {
+/** A key list as the server reads it: an absent or empty list counts as the one value "". */
+export function keyListOf(list: readonly string[] | undefined): readonly string[] {
   return list && list.length > 0 ? list : NO_ENTRY;
+}
+
+/**
+ * Whether three lists from keyListOf give exactly one key: one entry each. (Arrays only: the
+ * key loops also take whatever else a malformed rule holds, and so must a one-key fast path.)
+ */
+export function isSingleKey(trunks: readonly string[], inbounds: readonly string[], numbers: readonly string[]): boolean {
+  return trunks.length === 1 && inbounds.length === 1 && numbers.length === 1 && Array.isArray(trunks) && Array.isArray(inbounds) && Array.isArray(numbers);
 }
 
 /** Every conflict tuple of a rule, deduplicated, as structured keys. */
 export function conflictKeysOf(spec: RuleSpec): ConflictKey[] {
   const pin = pinOf(spec);
-  const trunks = orEmpty(spec.trunkIds);
-  const inbounds = orEmpty(spec.inboundNumbers);
-  const numbers = orEmpty(spec.numbers);
-  // The usual rule has at most one of each: one key, nothing to deduplicate. (Arrays only: the
-  // loops below also take whatever else a malformed rule holds, and so must this.)
-  if (trunks.length === 1 && inbounds.length === 1 && numbers.length === 1 && Array.isArray(trunks) && Array.isArray(inbounds) && Array.isArray(numbers)) {
+  const trunks = keyListOf(spec.trunkIds);
+  const inbounds = keyListOf(spec.inboundNumbers);
+  const numbers = keyListOf(spec.numbers);
+  // The usual rule has at most one of each: one key, nothing to deduplicate.
+  if (isSingleKey(trunks, inbounds, numbers)) {
     return [{ pin, trunk: trunks[0] as string, inboundNumber: normalizeNumber(inbounds[0] as string), number: normalizeNumber(numbers[0] as string) }];
   }
   const seen = new Set<string>();
