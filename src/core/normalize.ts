@@ -1,7 +1,7 @@
 // Pure. The canonical form of a rule (SPEC §4), so that a just-applied plan plans nothing: empty
 // values (null, "", 0, false, [], {}) are dropped, sets are sorted, enum numbers and protobuf
 // names become the file's names, durations compare by value. Idempotent.
-import type { JsonValue, RuleKind, RuleSpec } from "../model/index.js";
+import { FIELD_ORDER, type JsonValue, type RuleKind, type RuleSpec } from "../model/index.js";
 import { canonicalFormUsable, isPlainObject, setOwn, sortKeysDeep, sortedKeys } from "./canonical-json.js";
 
 type Loose = Record<string, unknown>;
@@ -323,14 +323,7 @@ export function normalizeRule(spec: RuleSpec): RuleSpec {
 // read with for-in, so Object.prototype must have no enumerable key (else: false).
 
 /** The keys each object of a normalised rule may have, in the order normalizeRule writes them. */
-const RULE_KEYS = ["name", "direct", "individual", "callee", "trunkIds", "inboundNumbers", "numbers", "hidePhoneNumber", "metadata", "attributes", "roomPreset", "roomConfig", "krispEnabled", "media"];
-const DIRECT_KEYS = ["roomName", "pin"];
-const INDIVIDUAL_KEYS = ["roomPrefix", "pin", "noRandomness"];
-const CALLEE_KEYS = ["roomPrefix", "pin", "randomize"];
-const ROOM_CONFIG_KEYS = ["name", "emptyTimeout", "departureTimeout", "maxParticipants", "metadata", "egress", "minPlayoutDelay", "maxPlayoutDelay", "syncStreams", "agents", "tags"];
-const AGENT_KEYS = ["agentName", "metadata", "restartPolicy", "deployment", "attributes"];
-const MEDIA_KEYS = ["onlyListedCodecs", "codecs", "encryption", "mediaTimeout"];
-const CODEC_KEYS = ["name", "rate"];
+const { rule: RULE_KEYS, direct: DIRECT_KEYS, individual: INDIVIDUAL_KEYS, callee: CALLEE_KEYS, roomConfig: ROOM_CONFIG_KEYS, agent: AGENT_KEYS, media: MEDIA_KEYS, codec: CODEC_KEYS } = FIELD_ORDER;
 
 /** The position of `key` in `keys` at or after `from`, or -1: keys must come in that order. */
 function keyIndex(keys: readonly string[], key: string, from: number): number {

@@ -134,6 +134,21 @@ export interface DesiredState {
   readonly rules: readonly DesiredRule[];
 }
 
+/**
+ * The canonical order of each object's fields: core's normaliser writes them so, and the loader
+ * and the wire decoder emit them so, which lets the normaliser take their specs as they are.
+ */
+export const FIELD_ORDER = {
+  rule: ["name", "direct", "individual", "callee", "trunkIds", "inboundNumbers", "numbers", "hidePhoneNumber", "metadata", "attributes", "roomPreset", "roomConfig", "krispEnabled", "media"],
+  direct: ["roomName", "pin"],
+  individual: ["roomPrefix", "pin", "noRandomness"],
+  callee: ["roomPrefix", "pin", "randomize"],
+  roomConfig: ["name", "emptyTimeout", "departureTimeout", "maxParticipants", "metadata", "egress", "minPlayoutDelay", "maxPlayoutDelay", "syncStreams", "agents", "tags"],
+  agent: ["agentName", "metadata", "restartPolicy", "deployment", "attributes"],
+  media: ["onlyListedCodecs", "codecs", "encryption", "mediaTimeout"],
+  codec: ["name", "rate"],
+} as const satisfies Readonly<Record<string, readonly string[]>>;
+
 /** Returns the rule kind that is set on a spec, or undefined when none is. */
 export function ruleKindOf(spec: RuleSpec): RuleKind | undefined {
   for (const kind of RULE_KINDS) if (spec[kind] !== undefined) return kind;

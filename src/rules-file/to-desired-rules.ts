@@ -3,6 +3,7 @@
 // `media.encryption` (livekit-sip-api.md §2.7), top-level defaults applied.
 import {
   DEFAULT_LIMITS,
+  FIELD_ORDER,
   type DesiredRule,
   type DesiredState,
   type Diagnostic,
@@ -56,11 +57,10 @@ function pick(src: Loose, keys: readonly string[], map?: (key: string, value: un
 }
 
 // Field lists and mappers at module level: one array and closure for the file, not per rule.
-const RULE_KEYS = ["name", "direct", "individual", "callee", "trunkIds", "inboundNumbers", "numbers", "hidePhoneNumber", "metadata", "attributes", "roomPreset"];
-const ROOM_CONFIG_KEYS = ["name", "emptyTimeout", "departureTimeout", "maxParticipants", "metadata", "egress", "minPlayoutDelay", "maxPlayoutDelay", "syncStreams", "agents", "tags"];
-const AGENT_KEYS = ["agentName", "metadata", "restartPolicy", "deployment", "attributes"];
-const MEDIA_KEYS = ["onlyListedCodecs", "codecs", "encryption", "mediaTimeout"];
-const CODEC_KEYS = ["name", "rate"];
+// In FIELD_ORDER, the normaliser's order. The rule's fields up to roomPreset are copied as they
+// are; roomConfig, krispEnabled and media (converted) follow, in that order.
+const PLAIN_RULE_KEYS = FIELD_ORDER.rule.slice(0, FIELD_ORDER.rule.indexOf("roomConfig"));
+const { roomConfig: ROOM_CONFIG_KEYS, agent: AGENT_KEYS, media: MEDIA_KEYS, codec: CODEC_KEYS } = FIELD_ORDER;
 
 const agentField = (k: string, v: unknown): unknown => (k === "restartPolicy" ? canonicalRestartPolicy(v) : v);
 const agentOf = (a: Loose): Record<string, unknown> => pick(a, AGENT_KEYS, agentField);
@@ -98,7 +98,7 @@ export function toRuleSpec(raw: Loose, ruleIndex: number, index: SourceIndex): {
     );
   }
   // Built in place rather than spread together: the same keys in the same order.
-  const spec = pick(raw, RULE_KEYS);
+  const spec = pick(raw, PLAIN_RULE_KEYS);
   if (raw.roomConfig !== undefined) spec.roomConfig = roomConfigOf(raw.roomConfig as Loose);
   if (raw.krispEnabled !== undefined) spec.krispEnabled = raw.krispEnabled;
   const media = mediaOf(raw.media as Loose | undefined, legacy);

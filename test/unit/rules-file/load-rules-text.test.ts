@@ -1,7 +1,8 @@
 // The loader end to end on small texts: interpolation, anchors and merges, enum spellings,
 // legacy folding, defaults, positions, conflicts, pins kept out of messages, and hostile input.
 import { describe, expect, it } from "vitest";
-import { DEFAULT_LIMITS } from "../../../src/model/index.js";
+import { normalizeRule } from "../../../src/core/index.js";
+import { DEFAULT_LIMITS, FIELD_ORDER } from "../../../src/model/index.js";
 import { loadRulesText, type LoadResult } from "../../../src/rules-file/index.js";
 
 const load = (text: string | Uint8Array, env: Record<string, string> = {}) => loadRulesText(text, "r.yaml", { env });
@@ -15,6 +16,34 @@ function problems(r: LoadResult) {
 }
 
 describe("loadRulesText", () => {
+  it("writes each object's fields in FIELD_ORDER, whatever the file's order: the normaliser takes the spec as it is", () => {
+    const text = [
+      "version: 1",
+      "rules:",
+      "  - media: { mediaTimeout: 30s, encryption: allow, codecs: [{ rate: 8000, name: PCMU }], onlyListedCodecs: true }",
+      "    krispEnabled: true",
+      "    roomConfig: { tags: { b: x }, agents: [{ attributes: { k: v }, deployment: d, restartPolicy: JRP_NEVER, metadata: m, agentName: a }], syncStreams: true, emptyTimeout: 30, name: cfg }",
+      "    roomPreset: p",
+      "    attributes: { team: a }",
+      "    metadata: plain",
+      "    hidePhoneNumber: true",
+      "    numbers: [\"+15550002\"]",
+      "    inboundNumbers: [\"+15550001\"]",
+      "    trunkIds: [ST_1]",
+      "    callee: { roomPrefix: line-, randomize: true }",
+      "    name: everything",
+    ].join("\n");
+    const spec = ok(loadRulesText(text, "f.yaml", { env: {} })).rules[0]?.spec;
+    expect(spec).toBeDefined();
+    if (spec === undefined) return;
+    expect(Object.keys(spec)).toEqual(FIELD_ORDER.rule.filter((k) => k !== "direct" && k !== "individual"));
+    expect(Object.keys(spec.roomConfig ?? {})).toEqual(["name", "emptyTimeout", "syncStreams", "agents", "tags"]);
+    expect(Object.keys(spec.roomConfig?.agents?.[0] ?? {})).toEqual(FIELD_ORDER.agent);
+    expect(Object.keys(spec.media ?? {})).toEqual(FIELD_ORDER.media);
+    expect(Object.keys(spec.media?.codecs?.[0] ?? {})).toEqual(FIELD_ORDER.codec);
+    expect(normalizeRule(spec)).toBe(spec);
+  });
+
   it("applies defaults and points each rule at its name key", () => {
     const s = ok(load("version: 1\nrules:\n  - individual: {}\n    name: a\n"));
     expect(s).toMatchObject({ file: "r.yaml", version: 1, prune: true, allowEmpty: false, manage: ["*"], limits: DEFAULT_LIMITS });
