@@ -109,10 +109,15 @@ const REQUIRED_HINTS: Readonly<Record<string, string>> = {
   roomName: "set `roomName` to the room every call joins",
 };
 
+/** Where a diagnostic about `path` points: its key when `key` (and it has one), else its value. */
+function offsetOf(index: SourceIndex, path: readonly PathSegment[], key: boolean): number | undefined {
+  return (key ? keyOrValueOffset(index, path) : undefined) ?? valueOffset(index, path);
+}
+
 function toDiagnostic(err: SchemaError, root: unknown, index: SourceIndex): Diagnostic | undefined {
   const path = segmentsOf(err.instancePath, root);
   const label = labelOf(path);
-  const at = (p: readonly PathSegment[], key = false) => (key ? keyOrValueOffset(index, p) : undefined) ?? valueOffset(index, p);
+  const at = (p: readonly PathSegment[], key = false) => offsetOf(index, p, key);
   const make = (offset: number | undefined, p: readonly PathSegment[], code: string, message: string, hint: string) => diagnosticAt(index, offset, p, { code, message, hint });
   switch (err.keyword) {
     case "additionalProperties": {
@@ -178,14 +183,14 @@ function ruleTypeDiagnostic(path: readonly PathSegment[], rule: unknown, index: 
   const kinds = RULE_KINDS.filter((k) => Object.prototype.hasOwnProperty.call(data, k));
   const what = typeof data.name === "string" && data.name !== "" ? `rule \`${short(data.name)}\`` : labelOf(path);
   if (kinds.length === 0) {
-    return diagnosticAt(index, keyOrValueOffset(index, path) ?? valueOffset(index, path), path, {
+    return diagnosticAt(index, offsetOf(index, path, true), path, {
       code: "missing-rule-type",
       message: `${what} has no rule type`,
       hint: "add exactly one of `direct: {roomName: ...}`, `individual: {}` or `callee: {}`",
     });
   }
   const second = [...path, kinds[1] as string];
-  return diagnosticAt(index, keyOrValueOffset(index, second) ?? valueOffset(index, second), second, {
+  return diagnosticAt(index, offsetOf(index, second, true), second, {
     code: "multiple-rule-types",
     message: `${what} has more than one rule type: ${kinds.map((k) => `\`${k}\``).join(" and ")}`,
     hint: "a rule has exactly one type: keep one of direct, individual, callee and make separate rules for the others",
