@@ -46,19 +46,14 @@ export interface TokenSource {
 
 export function createTokenSource(o: { apiKey: string; apiSecret: string; now: () => number; ttlSeconds?: number }): TokenSource {
   const ttl = Math.min(MAX_TOKEN_TTL_SECONDS, o.ttlSeconds ?? MAX_TOKEN_TTL_SECONDS);
-  let cached: { token: Promise<string>; expiresAtMs: number } | undefined;
+  let cached: { token: string; expiresAtMs: number } | undefined;
   return {
-    get(): Promise<string> {
+    async get(): Promise<string> {
       const nowMs = o.now();
       if (cached === undefined || cached.expiresAtMs - nowMs < TOKEN_REFRESH_MARGIN_SECONDS * 1000) {
-        const expiresAtMs = (Math.floor(nowMs / 1000) + ttl) * 1000;
-        const token = createAccessToken({ apiKey: o.apiKey, apiSecret: o.apiSecret, nowMs, ttlSeconds: ttl });
-        const entry = { token, expiresAtMs };
-        cached = entry;
-        // A failed signing must not stick: the next call signs again.
-        token.catch(() => {
-          if (cached === entry) cached = undefined;
-        });
+        // Signed synchronously: a failure rejects this call and caches nothing.
+        const token = signAccessToken({ apiKey: o.apiKey, apiSecret: o.apiSecret, nowMs, ttlSeconds: ttl });
+        cached = { token, expiresAtMs: (Math.floor(nowMs / 1000) + ttl) * 1000 };
       }
       return cached.token;
     },
