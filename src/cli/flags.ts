@@ -13,6 +13,7 @@ export const COMMON_FLAGS = {
 } as const satisfies FlagSpec;
 
 export const SERVER_FLAGS = {
+  env: { type: "string" },
   url: { type: "string" },
   "api-key": { type: "string" },
   "api-secret": { type: "string" },

@@ -8,11 +8,12 @@ import { readRulesFile } from "../rules-file/index.js";
 import { AppError, ConfigError, type DesiredState, type RemoteRule, type SipClient } from "../model/index.js";
 import type { ParsedFlags } from "./flags.js";
 import type { CliIo } from "./io.js";
+import { selectedEnvironment, type EnvironmentContext } from "./environment-options.js";
 import { resolveServerOptions } from "./server-options.js";
 
-/** Loads and validates the rules file; throws ConfigError with every diagnostic. */
-export async function loadDesired(path: string, io: CliIo): Promise<DesiredState> {
-  const result = await readRulesFile(path, { env: io.env });
+/** Loads and validates the rules file (for `environment`, SPEC §8); throws ConfigError with every diagnostic. */
+export async function loadDesired(path: string, io: CliIo, environment?: string): Promise<DesiredState> {
+  const result = await readRulesFile(path, { env: io.env, environment });
   if (!result.ok) throw new ConfigError(result.diagnostics);
   return result.state;
 }
@@ -22,8 +23,8 @@ export async function loadDesired(path: string, io: CliIo): Promise<DesiredState
  * (undici) loads its own HTTP stack on first use and costs several times more CPU per request,
  * which shows in both the start-up of `plan` and the rate of `apply`.
  */
-export function makeClient(values: ParsedFlags["values"], io: CliIo, onApiCall?: (e: ApiCallEvent) => void): SipClient {
-  const opts = resolveServerOptions(values, io);
+export function makeClient(values: ParsedFlags["values"], io: CliIo, onApiCall?: (e: ApiCallEvent) => void, environment?: EnvironmentContext): SipClient {
+  const opts = resolveServerOptions(values, io, environment);
   const transport = createNodeTransport();
   return createSipClient({ ...opts, fetch: transport.fetch, ...(onApiCall ? { onApiCall } : {}) });
 }
@@ -40,7 +41,15 @@ export async function loadDesiredAndList(
   values: ParsedFlags["values"],
   io: CliIo,
   onApiCall?: (e: ApiCallEvent) => void,
+  /** The environment to plan; default --env / $DISPATCH_ENV. */
+  environment: string | undefined = selectedEnvironment(values, io),
 ): Promise<{ readonly desired: DesiredState; readonly client: SipClient; readonly remote: readonly RemoteRule[] }> {
+  if (environment !== undefined) {
+    // The server is named by the file's environment: the file is read first (SPEC §8).
+    const desired = await loadDesired(config, io, environment);
+    const client = makeClient(values, io, onApiCall, environmentContext(desired, config));
+    return { desired, client, remote: await client.listRules() };
+  }
   let client: SipClient | undefined;
   let clientError: unknown;
   try {
@@ -63,6 +72,11 @@ export async function loadDesiredAndList(
   }
   if (client === undefined || listing === undefined) throw clientError;
   return { desired, client, remote: await listing };
+}
+
+/** The loaded environment with its file, for the server options; undefined when the file has none. */
+export function environmentContext(desired: DesiredState, configFile: string): EnvironmentContext | undefined {
+  return desired.environment === undefined ? undefined : { environment: desired.environment, configFile };
 }
 
 /** A saved server state (`export --format json` or the emulator's --state file). */

@@ -3,6 +3,7 @@
 import { readFileSync } from "node:fs";
 import { UsageError } from "../model/index.js";
 import { parseDuration } from "./duration.js";
+import { environmentServerOptions, type EnvironmentContext } from "./environment-options.js";
 import { stringFlag, type ParsedFlags } from "./flags.js";
 import type { CliIo } from "./io.js";
 
@@ -17,7 +18,8 @@ export function resolveTimeout(values: ParsedFlags["values"]): number {
   return parseDuration("timeout", stringFlag(values, "timeout") ?? "10s");
 }
 
-export function resolveServerOptions(values: ParsedFlags["values"], io: CliIo): ServerOptions {
+export function resolveServerOptions(values: ParsedFlags["values"], io: CliIo, environment?: EnvironmentContext): ServerOptions {
+  if (environment !== undefined) return environmentServerOptions(values, io, environment);
   const url = stringFlag(values, "url") ?? io.env.LIVEKIT_URL;
   if (!url) {
     throw new UsageError("no LiveKit server URL", "set LIVEKIT_URL or pass --url (for the built-in emulator: --url http://127.0.0.1:7880)");

@@ -25,6 +25,8 @@ export interface ReconcileLogger {
 export interface ReconcilerDeps {
   readonly file: string;
   readonly env: Env;
+  /** The file's environment this daemon keeps (SPEC §8: watch takes exactly one); absent without environments. */
+  readonly environment?: string;
   readonly client: SipClient;
   readonly log: ReconcileLogger;
   readonly metrics: DaemonMetrics;
@@ -130,7 +132,7 @@ export function createReconciler(deps: ReconcilerDeps): Reconcile {
   let memo: { readonly bytes: Uint8Array; readonly result: LoadResult } | undefined;
   const load = (bytes: Uint8Array): LoadResult => {
     if (memo !== undefined && Buffer.compare(memo.bytes, bytes) === 0) return memo.result;
-    const result = loadRulesText(bytes, deps.file, { env: deps.env });
+    const result = loadRulesText(bytes, deps.file, { env: deps.env, environment: deps.environment });
     memo = { bytes, result };
     return result;
   };

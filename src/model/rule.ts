@@ -107,6 +107,11 @@ export interface SourceLocation {
 export interface DesiredRule {
   readonly spec: RuleSpec;
   readonly loc?: SourceLocation;
+  /**
+   * `trunks:` names (SPEC §8), not yet resolved: `spec.trunkIds` holds only the IDs written as
+   * such until resolveTrunkNames (src/core/trunk-names.ts) adds the IDs the names resolve to.
+   */
+  readonly trunks?: readonly string[];
 }
 
 /** A rule as the server holds it. `spec.name` may be "" (unnamed rules are never managed). */
@@ -132,6 +137,22 @@ export interface DesiredState {
   readonly manage: readonly string[];
   readonly limits: SafetyLimits;
   readonly rules: readonly DesiredRule[];
+  /** The environment this state was loaded for (SPEC §8); absent when the file defines none. */
+  readonly environment?: FileEnvironment;
+}
+
+/**
+ * One entry of the file's `environments:` (SPEC §8), as selected with --env. `url` is
+ * interpolated; `apiKey` and `apiSecretFile` are interpolated when the credentials are read
+ * (a missing variable there fails the server command, never `validate`), so they stay raw here.
+ */
+export interface FileEnvironment {
+  readonly name: string;
+  readonly url: string;
+  readonly apiKey?: string;
+  readonly apiSecretFile?: string;
+  /** The variables ${...} is resolved from: the environment's `vars` under the process environment. */
+  readonly vars: Readonly<Record<string, string | undefined>>;
 }
 
 /**

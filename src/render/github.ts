@@ -35,18 +35,24 @@ function position(c: Change, ctx: PlanContext): Record<string, string | number |
   return loc === undefined ? { file: annotationPath(ctx.config), line: 1 } : { file: annotationPath(loc.file), line: loc.line, col: loc.column > 0 ? loc.column : undefined };
 }
 
+/** `staging: ` before titles and messages when the plan is one environment's (SPEC §8). */
+function envPrefix(ctx: PlanContext): string {
+  return ctx.environment === undefined ? "" : `${ctx.environment}: `;
+}
+
 function annotation(c: Change, ctx: PlanContext): string {
   const name = JSON.stringify(c.name);
+  const env = envPrefix(ctx);
   switch (c.action) {
     case "create":
-      return command("notice", { ...position(c, ctx), title: `create ${name}` }, [`create rule ${name}`, ...createFields(c.desired).map((f) => `  ${createLine(f)}`)].join("\n"));
+      return command("notice", { ...position(c, ctx), title: `${env}create ${name}` }, [`${env}create rule ${name}`, ...createFields(c.desired).map((f) => `  ${createLine(f)}`)].join("\n"));
     case "update": {
       const how = c.method === "recreate" ? " as delete + create (new ID)" : "";
-      return command("notice", { ...position(c, ctx), title: `update ${name}` }, [`update rule ${name} (${c.id})${how}`, ...c.fields.map((f) => `  ${fieldLine(f)}`)].join("\n"));
+      return command("notice", { ...position(c, ctx), title: `${env}update ${name}` }, [`${env}update rule ${name} (${c.id})${how}`, ...c.fields.map((f) => `  ${fieldLine(f)}`)].join("\n"));
     }
     case "delete": {
       const why = c.reason === "duplicate" ? "duplicate of a kept rule with this name" : "not in the file";
-      return command("warning", { ...position(c, ctx), title: `delete ${name}` }, `delete rule ${name} (${c.id}): ${why}`);
+      return command("warning", { ...position(c, ctx), title: `${env}delete ${name}` }, `${env}delete rule ${name} (${c.id}): ${why}`);
     }
     default:
       return assertNever(c, "change");
@@ -55,12 +61,13 @@ function annotation(c: Change, ctx: PlanContext): string {
 
 export function renderPlanGithub(plan: Plan, ctx: PlanContext): string {
   const lines = plan.changes.map((c) => annotation(c, ctx));
-  for (const w of plan.warnings) lines.push(command("warning", { title: "sip-dispatch-sync" }, w));
+  const env = envPrefix(ctx);
+  for (const w of plan.warnings) lines.push(command("warning", { title: `${env}sip-dispatch-sync` }, `${env}${w}`));
   if (plan.refusal !== null) {
     const r = plan.refusal;
     const force = r.forceable ? "" : " (--force does not override this)";
-    lines.push(command("error", { file: annotationPath(ctx.config), line: 1, title: `plan refused (${r.code})` }, `${r.message}\nhint: ${r.hint}${force}`));
+    lines.push(command("error", { file: annotationPath(ctx.config), line: 1, title: `${env}plan refused (${r.code})` }, `${env}${r.message}\nhint: ${r.hint}${force}`));
   }
-  lines.push(summaryLine(plan.summary));
+  lines.push(`${env}${summaryLine(plan.summary)}`);
   return `${lines.join("\n")}\n`;
 }

@@ -8,6 +8,8 @@ export interface PlanContext {
   readonly config: string;
   /** The server's HTTP base URL (or the --against file). */
   readonly server: string;
+  /** The environment planned (SPEC §8), when the file defines environments. */
+  readonly environment?: string;
 }
 
 export function planJsonValue(plan: Plan, ctx: PlanContext) {
@@ -17,6 +19,7 @@ export function planJsonValue(plan: Plan, ctx: PlanContext) {
     formatVersion: 1 as const,
     config: ctx.config,
     server: ctx.server,
+    ...(ctx.environment === undefined ? {} : { environment: ctx.environment }),
     fingerprint: plan.fingerprint,
     summary: { create: s.create, update: s.update, delete: s.delete, unchanged: s.unchanged, unmanaged: s.unmanaged },
     safe: r === null,

@@ -48,7 +48,8 @@ function changeBlock(c: Change): string[] {
 
 export function renderPlanMarkdown(plan: Plan, ctx: PlanContext): string {
   const s = plan.summary;
-  const lines: string[] = ["### sip-dispatch-sync plan", "", `Config ${code(ctx.config)} against ${code(ctx.server)}`, ""];
+  const heading = ctx.environment === undefined ? "### sip-dispatch-sync plan" : `### sip-dispatch-sync plan: environment ${code(ctx.environment)}`;
+  const lines: string[] = [heading, "", `Config ${code(ctx.config)} against ${code(ctx.server)}`, ""];
   if (plan.refusal !== null) {
     const r = plan.refusal;
     lines.push(

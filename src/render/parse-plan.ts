@@ -7,6 +7,8 @@ export interface SavedPlan {
   readonly formatVersion: 1;
   readonly config: string;
   readonly server: string;
+  /** The environment the plan was made for (SPEC §8); absent for a file without environments. */
+  readonly environment?: string;
   readonly fingerprint: string;
   readonly summary: PlanSummary;
   readonly safe: boolean;
@@ -39,6 +41,7 @@ export function parsePlanJson(text: string): SavedPlan {
   }
   if (!isObject(data)) throw bad("the top level must be an object");
   if (data.formatVersion !== 1) throw bad(`formatVersion must be 1, found ${JSON.stringify(data.formatVersion) ?? "nothing"}`);
+  if (data.environments !== undefined) throw bad("it holds several environments (plan --env all); save one environment's plan with plan --env NAME --out PLAN.json");
   for (const key of ["config", "server", "fingerprint"] as const) {
     if (typeof data[key] !== "string") throw bad(`${key} must be a string`);
   }
@@ -52,6 +55,7 @@ export function parsePlanJson(text: string): SavedPlan {
     unchanged: count(s, "unchanged"),
     unmanaged: count(s, "unmanaged"),
   };
+  if (data.environment !== undefined && typeof data.environment !== "string") throw bad("environment must be a string");
   if (typeof data.safe !== "boolean") throw bad("safe must be true or false");
   if (!Array.isArray(data.changes)) throw bad("changes must be a list");
   data.changes.forEach((c: unknown, i: number) => {
@@ -63,6 +67,7 @@ export function parsePlanJson(text: string): SavedPlan {
     formatVersion: 1,
     config: data.config as string,
     server: data.server as string,
+    ...(typeof data.environment === "string" ? { environment: data.environment } : {}),
     fingerprint: data.fingerprint as string,
     summary,
     safe: data.safe,

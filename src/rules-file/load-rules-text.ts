@@ -4,6 +4,7 @@
 import type { DesiredRule, DesiredState, Diagnostic, RuleSpec, SourceLocation } from "../model/index.js";
 import { checkRules, type RuleEntry } from "./check-rules.js";
 import { checkSchema } from "./check-schema.js";
+import { interpolationInput, restoreUninterpolated, selectEnvironment, trunkNamePlaceholder } from "./environments.js";
 import { interpolateValue, type Env } from "./interpolate.js";
 import { parseYaml } from "./parse-yaml.js";
 import { dedupeDiagnostics, diagnosticAt, makeLocator, sortDiagnostics, type SourceIndex } from "./positions.js";
@@ -11,6 +12,8 @@ import { nameLocation, toDesiredState, toRuleSpec } from "./to-desired-rules.js"
 
 export interface LoadOptions {
   readonly env: Env;
+  /** The environment to load the file for (SPEC §8: --env / $DISPATCH_ENV); needed when the file defines any. */
+  readonly environment?: string | undefined;
 }
 
 export type LoadResult =
@@ -109,10 +112,11 @@ function lazyNameLocations(index: SourceIndex): (ruleIndex: number) => SourceLoc
 }
 
 /** A DesiredRule whose `loc` is a plain, enumerable property computed when first read. */
-function desiredRule(spec: RuleSpec, ruleIndex: number, locations: (ruleIndex: number) => SourceLocation): DesiredRule {
+function desiredRule(spec: RuleSpec, ruleIndex: number, locations: (ruleIndex: number) => SourceLocation, trunks?: readonly string[]): DesiredRule {
   let loc: SourceLocation | undefined;
   return {
     spec,
+    ...(trunks === undefined ? {} : { trunks }),
     get loc(): SourceLocation {
       return (loc ??= locations(ruleIndex));
     },
@@ -141,17 +145,23 @@ export function loadRulesText(input: string | Uint8Array, file: string, options:
     return failure([atLine0(file, "empty-file", "the file has no content (only comments or `null`)", "write `version: 1` and `rules:`; an empty file is never taken as an empty rule set")]);
 
   const { index } = parsed;
-  const interpolated = interpolateValue(parsed.value, options.env, index);
-  const schemaProblems = checkSchema(interpolated.value, index);
-  const problems: Diagnostic[] = [...parsed.diagnostics, ...interpolated.diagnostics, ...schemaProblems];
+  // SPEC §8: the environment picks the variables and the rules; other environments' rules are
+  // neither interpolated nor checked (their variables need not be set).
+  const selection = selectEnvironment(parsed.value, options.environment, options.env, index);
+  if (selection.fatal) return failure([...parsed.diagnostics, ...selection.diagnostics]);
+  const { excluded } = selection;
+  const interpolated = interpolateValue(interpolationInput(parsed.value, excluded), selection.env, index);
+  const root = restoreUninterpolated(parsed.value, interpolated.value, excluded);
+  const schemaProblems = checkSchema(root, index).filter((d) => excluded.size === 0 || !excluded.has(Number(/^rules\[(\d+)\]/.exec(d.path)?.[1] ?? -1)));
+  const problems: Diagnostic[] = [...parsed.diagnostics, ...selection.diagnostics, ...interpolated.diagnostics, ...schemaProblems];
 
-  const root = interpolated.value;
   const rawRules = root !== null && typeof root === "object" && Array.isArray((root as Record<string, unknown>).rules) ? ((root as Record<string, unknown>).rules as unknown[]) : [];
   const badRules = new Set(problems.map((d) => /^rules\[(\d+)\]/.exec(d.path)?.[1]).filter((i): i is string => i !== undefined).map(Number));
   const entries: RuleEntry[] = [];
   const desired: DesiredRule[] = [];
   const locations = lazyNameLocations(index);
   rawRules.forEach((raw, i) => {
+    if (excluded.has(i)) return;
     const rule = raw !== null && typeof raw === "object" && !Array.isArray(raw) ? (raw as Record<string, unknown>) : {};
     const name = typeof rule.name === "string" && rule.name !== "" ? rule.name : undefined;
     if (badRules.has(i)) {
@@ -160,12 +170,17 @@ export function loadRulesText(input: string | Uint8Array, file: string, options:
     }
     const converted = toRuleSpec(rule, i, index);
     problems.push(...converted.diagnostics);
-    entries.push({ index: i, name, spec: converted.spec });
-    desired.push(desiredRule(converted.spec, i, locations));
+    const trunks = Array.isArray(rule.trunks) ? (rule.trunks as string[]) : undefined;
+    // Offline, a trunk name stands for one unknown trunk: two rules naming the same trunk
+    // conflict as if they named its ID; the check runs again on IDs once names are resolved.
+    const checked = trunks === undefined ? converted.spec : { ...converted.spec, trunkIds: [...(converted.spec.trunkIds ?? []), ...trunks.map(trunkNamePlaceholder)] };
+    entries.push({ index: i, name, spec: checked });
+    desired.push(desiredRule(converted.spec, i, locations, trunks));
   });
   problems.push(...checkRules({ rules: entries, source: index }));
 
   const errors = problems.filter((d) => d.severity === "error");
   if (errors.length > 0) return failure(problems);
-  return { ok: true, state: toDesiredState(root as Record<string, unknown>, file, desired), warnings: sortDiagnostics(problems) };
+  const state = toDesiredState(root as Record<string, unknown>, file, desired);
+  return { ok: true, state: selection.environment === undefined ? state : { ...state, environment: selection.environment }, warnings: sortDiagnostics(problems) };
 }

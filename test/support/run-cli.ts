@@ -24,7 +24,7 @@ export interface RunCliOptions {
 export function cleanEnv(extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(process.env)) {
-    if (/^(LIVEKIT_|DISPATCH_RULES_FILE|LOG_LEVEL|GITHUB_|NO_COLOR|SIP_DISPATCH_SYNC_)/.test(k)) continue;
+    if (/^(LIVEKIT_|DISPATCH_RULES_FILE|DISPATCH_ENV|LOG_LEVEL|GITHUB_|NO_COLOR|SIP_DISPATCH_SYNC_)/.test(k)) continue;
     env[k] = v;
   }
   for (const [k, v] of Object.entries(extra)) if (v !== undefined) env[k] = v;

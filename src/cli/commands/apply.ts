@@ -2,13 +2,15 @@
 // act. With a saved plan, applies it only if a fresh plan is identical to it (SPEC §3).
 import { readFile } from "node:fs/promises";
 import { createInterface } from "node:readline";
-import { applyPlan, planWithProbe, type ApplyReport, type OperationOutcome } from "../../apply/index.js";
+import { applyPlan, type ApplyReport, type OperationOutcome } from "../../apply/index.js";
 import { orderChanges } from "../../core/index.js";
 import { AppError, EXIT, StalePlanError, UsageError, type ExitCode, type Plan } from "../../model/index.js";
 import { parsePlanJson, planChangesDigest, renderPlan, savedPlanChangesDigest, type SavedPlan } from "../../render/index.js";
 import { COMMON_FLAGS, SERVER_FLAGS, concurrencyFlag, configPath, parseFlags, stringFlag } from "../flags.js";
 import { useColor, type CliIo } from "../io.js";
-import { loadDesiredAndList } from "../load.js";
+import { ALL_ENVIRONMENTS } from "../../rules-file/index.js";
+import { selectedEnvironment } from "../environment-options.js";
+import { readAndPlan } from "../read-and-plan.js";
 import { oneShotLogger } from "../logger.js";
 import { savePlanOutputs } from "./plan.js";
 
@@ -25,6 +27,8 @@ Flags:
       --concurrency N      operations in flight at once (default 4); operations whose conflict
                            keys meet never run together
       --out PLAN.json      also save the plan that is applied, as JSON
+      --env NAME           the environment to apply (default $DISPATCH_ENV), when the file
+                           defines \`environments:\`; exactly one (a saved plan must be its own)
       --url, --api-key, --api-secret, --timeout, --log-level   as for plan
 
 Exit codes: 0 applied or nothing to do, 1 error or partial failure, 3 refused by a safety limit.
@@ -48,11 +52,15 @@ export async function run(args: readonly string[], io: CliIo): Promise<ExitCode>
   const saved = savedPath === undefined ? undefined : await readSavedPlan(savedPath);
   const log = oneShotLogger(values, io, Boolean((io.stderr as { isTTY?: boolean }).isTTY));
 
-  const { desired, client, remote } = await loadDesiredAndList(config, values, io);
-  const plan = await planWithProbe(desired, remote, () => client.supportsUpdate());
-  const ctx = { config, server: client.server };
+  const asked = selectedEnvironment(values, io);
+  if (asked === ALL_ENVIRONMENTS) throw new UsageError("apply takes exactly one environment, not all", "run apply --env NAME once per environment (plan --env all shows them together)");
+  // Before any request: a plan made for one environment is never applied to another.
+  if (saved) checkSavedEnvironment(saved, asked);
+  const { client, plan, environment } = await readAndPlan(config, values, io);
+  const ctx = { config, server: client.server, ...(environment === undefined ? {} : { environment }) };
 
   if (saved) checkSavedPlan(saved, plan);
+  if (environment !== undefined) io.stdout.write(`Environment ${environment}: ${client.server}\n\n`);
   io.stdout.write(renderPlan(plan, "text", { ...ctx, color: useColor(io) }));
   await savePlanOutputs(plan, ctx, stringFlag(values, "out"), io);
 
@@ -92,6 +100,15 @@ async function readSavedPlan(path: string): Promise<SavedPlan> {
 }
 
 /** A saved plan is applied only when a fresh plan is the same plan against the same server state. */
+/** SPEC §8: a saved plan records its environment and is refused for another. */
+function checkSavedEnvironment(saved: SavedPlan, environment: string | undefined): void {
+  if (saved.environment !== environment) {
+    const made = saved.environment === undefined ? "no environment" : `environment ${saved.environment}`;
+    const now = environment === undefined ? "no environment" : `environment ${environment}`;
+    throw new UsageError(`the saved plan was made for ${made}, not ${now}; nothing was applied`, saved.environment === undefined ? "run plan --env NAME --out PLAN.json for this environment" : `pass --env ${saved.environment}, or make a plan for ${now}`);
+  }
+}
+
 function checkSavedPlan(saved: SavedPlan, fresh: Plan): void {
   if (saved.fingerprint !== fresh.fingerprint) {
     throw new StalePlanError("stale plan: the server's dispatch rules changed since the plan was saved; nothing was applied");

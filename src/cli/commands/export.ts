@@ -3,10 +3,12 @@
 import { stringify } from "yaml";
 import { exportSpecs, matchesManage, pinPlaceholderVar } from "../../core/index.js";
 import { encodeServerState } from "../../livekit/index.js";
-import { EXIT, RULE_KINDS, UsageError, pinOf, type ExitCode, type RuleSpec } from "../../model/index.js";
-import { COMMON_FLAGS, SERVER_FLAGS, choiceFlag, parseFlags, stringFlag } from "../flags.js";
+import { EXIT, RULE_KINDS, UsageError, pinOf, type ExitCode, type RuleSpec, type SipClient } from "../../model/index.js";
+import { ALL_ENVIRONMENTS } from "../../rules-file/index.js";
+import { selectedEnvironment } from "../environment-options.js";
+import { COMMON_FLAGS, SERVER_FLAGS, choiceFlag, configPath, parseFlags, stringFlag, type ParsedFlags } from "../flags.js";
 import type { CliIo } from "../io.js";
-import { makeClient, readServerState } from "../load.js";
+import { environmentContext, loadDesired, makeClient, readServerState } from "../load.js";
 
 export const help = `Usage: sip-dispatch-sync export [flags]
 
@@ -22,6 +24,8 @@ Flags:
                          --format json cannot hold placeholders: it refuses rules with a pin
                          unless --include-pins is given
       --from STATE.json  read a saved server state instead of a live server
+      --env NAME         read the server of this environment of the rules file (-c FILE;
+                         default $DISPATCH_ENV) instead of --url / LIVEKIT_URL
       --url, --api-key, --api-secret, --timeout, --log-level   as for plan
 `;
 
@@ -45,7 +49,7 @@ export async function run(args: readonly string[], io: CliIo): Promise<ExitCode>
     remote = await readServerState(from);
     server = `file:${from}`;
   } else {
-    const client = makeClient(values, io);
+    const client = await exportClient(values, io);
     remote = await client.listRules();
     server = client.server;
   }
@@ -72,6 +76,16 @@ export async function run(args: readonly string[], io: CliIo): Promise<ExitCode>
     io.stderr.write(`note: pins were written as placeholders; set ${vars.join(", ")} before plan/apply (or use --include-pins)\n`);
   }
   return EXIT.ok;
+}
+
+/** The server: the environment's (SPEC §8: --env / $DISPATCH_ENV, read from the rules file), else --url / LIVEKIT_URL. */
+async function exportClient(values: ParsedFlags["values"], io: CliIo): Promise<SipClient> {
+  const asked = selectedEnvironment(values, io);
+  if (asked === undefined) return makeClient(values, io);
+  if (asked === ALL_ENVIRONMENTS) throw new UsageError("export reads one server: --env all is not one", "pass --env NAME");
+  const config = configPath(values, io);
+  const desired = await loadDesired(config, io, asked);
+  return makeClient(values, io, undefined, environmentContext(desired, config));
 }
 
 function pinIsPlaceholder(spec: RuleSpec): boolean {

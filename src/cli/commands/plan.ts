@@ -5,10 +5,14 @@ import { appendFile, writeFile } from "node:fs/promises";
 import { planWithProbe } from "../../apply/index.js";
 import { ConfigError, EXIT, type ExitCode, type Plan } from "../../model/index.js";
 import { renderDiagnostics } from "../../render/diagnostics.js";
-import { renderPlan, renderPlanJson, renderPlanMarkdown, type PlanFormat } from "../../render/index.js";
+import { renderPlan, renderPlanJson, renderPlanMarkdown, type PlanContext, type PlanFormat } from "../../render/index.js";
+import { ALL_ENVIRONMENTS } from "../../rules-file/index.js";
+import { selectedEnvironment } from "../environment-options.js";
+import { planAllEnvironments } from "../plan-all.js";
+import { readAndPlan } from "../read-and-plan.js";
 import { COMMON_FLAGS, SERVER_FLAGS, choiceFlag, configPath, parseFlags, stringFlag } from "../flags.js";
 import { useColor, type CliIo } from "../io.js";
-import { loadDesired, loadDesiredAndList, readServerState } from "../load.js";
+import { loadDesired, readServerState } from "../load.js";
 
 export const help = `Usage: sip-dispatch-sync plan [flags]
 
@@ -26,6 +30,9 @@ Flags:
       --api-key KEY         (default $LIVEKIT_API_KEY)
       --api-secret SECRET   (default $LIVEKIT_API_SECRET, or the file named by $LIVEKIT_API_SECRET_FILE)
       --timeout DURATION    per request (default 10s)
+      --env NAME            the environment to plan, when the file defines \`environments:\`
+                            (default $DISPATCH_ENV); "all" plans every environment in one run,
+                            one section each, exit code the highest of them
       --log-level LEVEL     (default $LOG_LEVEL, else info; warn on a terminal)
 
 When $GITHUB_STEP_SUMMARY is set, the Markdown plan is also appended to that file.
@@ -50,18 +57,24 @@ export async function run(args: readonly string[], io: CliIo): Promise<ExitCode>
   const config = configPath(values, io);
   const against = stringFlag(values, "against");
 
+  const asked = selectedEnvironment(values, io);
+  if (asked === ALL_ENVIRONMENTS) return planAllEnvironments(config, values, io, format);
+
   let plan: Plan;
   let server: string;
+  let environment: string | undefined;
   try {
     if (against !== undefined) {
-      const desired = await loadDesired(config, io);
+      const desired = await loadDesired(config, io, asked);
       const remote = await readServerState(against);
       plan = await planWithProbe(desired, remote, async () => true);
       server = `file:${against}`;
+      environment = desired.environment?.name;
     } else {
-      const { desired, client, remote } = await loadDesiredAndList(config, values, io);
-      plan = await planWithProbe(desired, remote, () => client.supportsUpdate());
-      server = client.server;
+      const planned = await readAndPlan(config, values, io);
+      plan = planned.plan;
+      server = planned.client.server;
+      environment = planned.environment;
     }
   } catch (err) {
     // In a workflow the problems belong on the file's lines, like `validate --format github`.
@@ -70,14 +83,15 @@ export async function run(args: readonly string[], io: CliIo): Promise<ExitCode>
     return EXIT.error;
   }
 
-  const ctx = { config, server };
+  const ctx = { config, server, ...(environment === undefined ? {} : { environment }) };
+  if (environment !== undefined && format === "text") io.stdout.write(`Environment ${environment}: ${server}\n\n`);
   io.stdout.write(renderPlan(plan, format, { ...ctx, color: useColor(io) }));
   await savePlanOutputs(plan, ctx, stringFlag(values, "out"), io);
   return planExitCode(plan, values["detailed-exitcode"] === true);
 }
 
 /** --out and $GITHUB_STEP_SUMMARY: written even for a refused plan (SPEC §5). */
-export async function savePlanOutputs(plan: Plan, ctx: { config: string; server: string }, out: string | undefined, io: CliIo): Promise<void> {
+export async function savePlanOutputs(plan: Plan, ctx: PlanContext, out: string | undefined, io: CliIo): Promise<void> {
   if (out !== undefined) await writeFile(out, renderPlanJson(plan, ctx), "utf8");
   const summary = io.env.GITHUB_STEP_SUMMARY;
   if (summary) await appendFile(summary, `${renderPlanMarkdown(plan, ctx)}\n`, "utf8");

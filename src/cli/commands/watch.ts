@@ -23,6 +23,9 @@ import { parseDuration } from "../duration.js";
 import { COMMON_FLAGS, SERVER_FLAGS, concurrencyFlag, configPath, parseFlags, stringFlag } from "../flags.js";
 import type { CliIo } from "../io.js";
 import { resolveServerOptions, resolveTimeout } from "../server-options.js";
+import { ALL_ENVIRONMENTS } from "../../rules-file/index.js";
+import { selectedEnvironment } from "../environment-options.js";
+import { environmentContext, loadDesired } from "../load.js";
 
 export const help = `Usage: sip-dispatch-sync watch [flags]
 
@@ -38,6 +41,8 @@ Flags:
       --listen HOST:PORT   /healthz, /readyz, /metrics (default 0.0.0.0:9464; port 0 picks one)
       --dry-run            plan and report, never write to the server
       --concurrency N      operations in flight at once (default 4)
+      --env NAME           the one environment to keep, when the file defines \`environments:\`
+                           (default $DISPATCH_ENV); its url and credentials are read at start
       --url, --api-key, --api-secret, --timeout, --log-level   as for plan
 
 Logs are JSON lines on stdout (pretty on a terminal): a "plan" event before every apply, one
@@ -75,8 +80,13 @@ export async function run(args: readonly string[], io: CliIo): Promise<ExitCode>
   const metrics = createMetrics();
   // node:http instead of the global fetch: the same requests for a much smaller idle daemon.
   const transport = createNodeTransport();
+  // SPEC §8: exactly one environment; its url and credentials are read from the file at start
+  // (a later edit of them needs a restart: the daemon keeps one server).
+  const environment = selectedEnvironment(values, io);
+  if (environment === ALL_ENVIRONMENTS) throw new UsageError("watch keeps exactly one environment, not all", "run one watch per environment, each with --env NAME");
+  const envContext = environment === undefined ? undefined : environmentContext(await loadDesired(file, io, environment), file);
   const client = createSipClient({
-    ...resolveServerOptions(values, io),
+    ...resolveServerOptions(values, io, envContext),
     fetch: transport.fetch,
     onApiCall: (e) => metrics.recordApiCall(e.method, e.status === 0 ? "0" : String(e.status)),
   });
@@ -86,12 +96,13 @@ export async function run(args: readonly string[], io: CliIo): Promise<ExitCode>
     createHttpHandler({ readiness: () => checkReadiness(readiness), metrics: () => metrics.render() }),
     { ...listen.address, onError: (err) => log.warn({ event: "http-error", err: String(err) }, "HTTP endpoint error") },
   );
-  log.info({ event: "start", file, server: client.server, listen: http.url, intervalMs, debounceMs, dryRun }, `watching ${file}; endpoints on ${http.url}`);
+  log.info({ event: "start", file, ...(environment === undefined ? {} : { environment }), server: client.server, listen: http.url, intervalMs, debounceMs, dryRun }, `watching ${file}; endpoints on ${http.url}`);
 
   let watcher: FileWatcher | undefined;
   const reconcile = createReconciler({
     file,
     env: io.env,
+    ...(environment === undefined ? {} : { environment }),
     client,
     log,
     metrics,

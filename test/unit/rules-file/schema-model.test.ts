@@ -1,6 +1,6 @@
 // Keeps schemas/dispatch-rules.schema.json and the TypeScript model (src/model/rule.ts) in step:
 // a fully populated Required<RuleSpec> validates, and the schema's rule keys are exactly its keys
-// plus the legacy `mediaEncryption`.
+// plus the legacy `mediaEncryption` and the file-only `environments` and `trunks` (SPEC §8).
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { MEDIA_ENCRYPTIONS, RESTART_POLICIES, type RoomAgentDispatch, type RoomConfig, type MediaConfig, type RuleSpec } from "../../../src/model/index.js";
@@ -55,8 +55,8 @@ describe("schema and model", () => {
     }
   });
 
-  it("has exactly the model's rule keys plus the legacy mediaEncryption", () => {
-    expect(props("rule")).toEqual([...Object.keys(full), "mediaEncryption"].sort());
+  it("has exactly the model's rule keys plus the legacy mediaEncryption and the file-only environments and trunks (SPEC §8)", () => {
+    expect(props("rule")).toEqual([...Object.keys(full), "mediaEncryption", "environments", "trunks"].sort());
   });
 
   it("has exactly the model's keys for every nested message", () => {
