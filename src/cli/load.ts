@@ -3,9 +3,11 @@
 // logger.ts, so that commands that do not log never load pino.
 import { readFile } from "node:fs/promises";
 import { createNodeTransport } from "../livekit/http-transport.js";
-import { createSipClient, decodeServerState, type ApiCallEvent } from "../livekit/index.js";
+import { createSipClient, decodeServerState, type ApiCallEvent, type HttpSipClient } from "../livekit/index.js";
+import { decodeTrunkItems } from "../livekit/inbound-trunks.js";
 import { readRulesFile } from "../rules-file/index.js";
-import { AppError, ConfigError, type DesiredState, type RemoteRule, type SipClient } from "../model/index.js";
+import { needsTrunkList } from "../core/index.js";
+import { AppError, ConfigError, type DesiredState, type InboundTrunk, type InboundTrunkLister, type RemoteRule } from "../model/index.js";
 import type { ParsedFlags } from "./flags.js";
 import type { CliIo } from "./io.js";
 import { selectedEnvironment, type EnvironmentContext } from "./environment-options.js";
@@ -23,7 +25,7 @@ export async function loadDesired(path: string, io: CliIo, environment?: string)
  * (undici) loads its own HTTP stack on first use and costs several times more CPU per request,
  * which shows in both the start-up of `plan` and the rate of `apply`.
  */
-export function makeClient(values: ParsedFlags["values"], io: CliIo, onApiCall?: (e: ApiCallEvent) => void, environment?: EnvironmentContext): SipClient {
+export function makeClient(values: ParsedFlags["values"], io: CliIo, onApiCall?: (e: ApiCallEvent) => void, environment?: EnvironmentContext): HttpSipClient {
   const opts = resolveServerOptions(values, io, environment);
   const transport = createNodeTransport();
   return createSipClient({ ...opts, fetch: transport.fetch, ...(onApiCall ? { onApiCall } : {}) });
@@ -43,14 +45,15 @@ export async function loadDesiredAndList(
   onApiCall?: (e: ApiCallEvent) => void,
   /** The environment to plan; default --env / $DISPATCH_ENV. */
   environment: string | undefined = selectedEnvironment(values, io),
-): Promise<{ readonly desired: DesiredState; readonly client: SipClient; readonly remote: readonly RemoteRule[] }> {
+): Promise<{ readonly desired: DesiredState; readonly client: HttpSipClient; readonly remote: readonly RemoteRule[]; readonly trunks: TrunkListing }> {
   if (environment !== undefined) {
     // The server is named by the file's environment: the file is read first (SPEC §8).
     const desired = await loadDesired(config, io, environment);
     const client = makeClient(values, io, onApiCall, environmentContext(desired, config));
-    return { desired, client, remote: await client.listRules() };
+    const trunks = listTrunksFor(desired, client);
+    return { desired, client, remote: await client.listRules(), trunks: await trunks };
   }
-  let client: SipClient | undefined;
+  let client: HttpSipClient | undefined;
   let clientError: unknown;
   try {
     client = makeClient(values, io, onApiCall);
@@ -71,7 +74,26 @@ export async function loadDesiredAndList(
     throw err;
   }
   if (client === undefined || listing === undefined) throw clientError;
-  return { desired, client, remote: await listing };
+  // The trunk list (when the file needs it) overlaps the rule list still in flight.
+  const trunks = listTrunksFor(desired, client);
+  return { desired, client, remote: await listing, trunks: await trunks };
+}
+
+/** The server's inbound trunks, or why they could not be listed; undefined when the file names no trunk. */
+export type TrunkListing = readonly InboundTrunk[] | { readonly error: string } | undefined;
+
+/**
+ * SPEC §8: one ListSIPInboundTrunk (all pages) when the file names trunks by name or by ID. The
+ * answer is reduced to IDs and names by the client; a failure is kept as its message, for the
+ * resolution to report at the rules that need it.
+ */
+export async function listTrunksFor(desired: DesiredState, client: InboundTrunkLister): Promise<TrunkListing> {
+  if (!needsTrunkList(desired)) return undefined;
+  try {
+    return await client.listInboundTrunks();
+  } catch (err) {
+    return { error: err instanceof Error ? err.message : String(err) };
+  }
 }
 
 /** The loaded environment with its file, for the server options; undefined when the file has none. */
@@ -91,4 +113,20 @@ export async function readServerState(path: string) {
     });
   }
   return decodeServerState(text);
+}
+
+/**
+ * The inbound trunks of a saved state (the emulator's --state file has them under `trunks`), for
+ * `plan --against` of a file with trunk names or IDs; IDs and names only.
+ */
+export async function readStateTrunks(path: string, desired: DesiredState): Promise<TrunkListing> {
+  if (!needsTrunkList(desired)) return undefined;
+  try {
+    const json = JSON.parse(await readFile(path, "utf8")) as Record<string, unknown> | null;
+    const trunks = json?.trunks;
+    if (trunks === undefined) return { error: `${path} holds no inbound trunks ("trunks"); it cannot resolve trunk names` };
+    return decodeTrunkItems({ items: trunks });
+  } catch (err) {
+    return { error: `${path}: ${err instanceof Error ? err.message : String(err)}` };
+  }
 }

@@ -50,7 +50,7 @@ export async function planAllEnvironments(config: string, values: ParsedFlags["v
     names.map(async (environment): Promise<{ section: EnvironmentSection; code: ExitCode }> => {
       try {
         const planned = await readAndPlan(config, values, io, environment);
-        return { section: { environment, server: planned.client.server, plan: planned.plan }, code: planExitCode(planned.plan, detailed) };
+        return { section: { environment, server: planned.client.server, plan: planned.plan, trunks: planned.trunks }, code: planExitCode(planned.plan, detailed) };
       } catch (err) {
         return { section: sectionError(environment, err), code: EXIT.error };
       }

@@ -8,3 +8,4 @@ export { fingerprintRules } from "./fingerprint.js";
 export { maskSpec, SENSITIVE } from "./mask-secrets.js";
 export { exportSpecs, pinPlaceholderVar } from "./export-specs.js";
 export { canonicalJson } from "./canonical-json.js";
+export { needsTrunkList, resolveTrunkNames, type ResolvedTrunk, type TrunkResolution } from "./trunk-names.js";

@@ -27,6 +27,12 @@ export interface ReconcilerDeps {
   readonly env: Env;
   /** The file's environment this daemon keeps (SPEC §8: watch takes exactly one); absent without environments. */
   readonly environment?: string;
+  /**
+   * SPEC §8: the desired state with its `trunks:` names resolved to IDs, before every plan (the
+   * watch command lists the inbound trunks, cached for one interval). Rejecting fails the run:
+   * nothing is applied.
+   */
+  readonly resolveState?: (state: DesiredState) => Promise<DesiredState>;
   readonly client: SipClient;
   readonly log: ReconcileLogger;
   readonly metrics: DaemonMetrics;
@@ -137,6 +143,8 @@ export function createReconciler(deps: ReconcilerDeps): Reconcile {
     return result;
   };
 
+  const resolved = (state: DesiredState): Promise<DesiredState> => (deps.resolveState === undefined ? Promise.resolve(state) : deps.resolveState(state));
+
   const listAheadMs = Math.max(0, deps.listAheadMs ?? 0);
   /** Reconciles started so far, and whether one is running now. */
   let runs = 0;
@@ -172,7 +180,7 @@ export function createReconciler(deps: ReconcilerDeps): Reconcile {
       state,
       plan: target.listed.then((listed) => {
         if (!listed.ok) return listed;
-        return settle(planWithProbe(state, listed.value, () => deps.client.supportsUpdate()));
+        return settle(resolved(state).then((s) => planWithProbe(s, listed.value, () => deps.client.supportsUpdate())));
       }),
     };
   };
@@ -288,7 +296,7 @@ export function createReconciler(deps: ReconcilerDeps): Reconcile {
       } else {
         const listed = await (listing ?? settle(deps.client.listRules()));
         if (!listed.ok) throw listed.error;
-        plan = await planWithProbe(desired.state, listed.value, () => deps.client.supportsUpdate());
+        plan = await planWithProbe(await resolved(desired.state), listed.value, () => deps.client.supportsUpdate());
       }
     } catch (err) {
       // Fail closed (SPEC §5): no list, no plan, nothing applied.

@@ -34,6 +34,9 @@ export interface MessageDesc {
 
 const e = (name: string, values: readonly string[]): EnumDesc => ({ name, values });
 export const SIP_MEDIA_ENCRYPTION = e("SIPMediaEncryption", ["SIP_MEDIA_ENCRYPT_DISABLE", "SIP_MEDIA_ENCRYPT_ALLOW", "SIP_MEDIA_ENCRYPT_REQUIRE"]);
+const SIP_HEADER_OPTIONS = e("SIPHeaderOptions", ["SIP_NO_HEADERS", "SIP_X_HEADERS", "SIP_ALL_HEADERS"]);
+const SIP_TRUNK_KIND = e("SIPTrunkInfo.TrunkKind", ["TRUNK_LEGACY", "TRUNK_INBOUND", "TRUNK_OUTBOUND"]);
+const SIP_TRANSPORT = e("SIPTransport", ["SIP_TRANSPORT_AUTO", "SIP_TRANSPORT_UDP", "SIP_TRANSPORT_TCP", "SIP_TRANSPORT_TLS"]);
 const JOB_RESTART_POLICY = e("JobRestartPolicy", ["JRP_ON_FAILURE", "JRP_NEVER"]);
 const AUDIO_MIXING = e("AudioMixing", ["DEFAULT_MIXING", "DUAL_CHANNEL_AGENT", "DUAL_CHANNEL_ALTERNATE"]);
 const ENCODING_OPTIONS_PRESET = e("EncodingOptionsPreset", [
@@ -132,6 +135,54 @@ const SPECS: Readonly<Record<string, readonly Spec[]>> = {
   ],
   ListSIPDispatchRuleResponse: [["items", msg("SIPDispatchRuleInfo"), "repeated"]],
   DeleteSIPDispatchRuleRequest: [["sip_dispatch_rule_id", STR]],
+  // §11.1: inbound trunks (livekit/protocol livekit_sip.proto, declaration order).
+  SIPInboundTrunkInfo: [
+    ["sip_trunk_id", STR],
+    ["name", STR],
+    ["metadata", STR],
+    ["numbers", STR, "repeated"],
+    ["allowed_addresses", STR, "repeated"],
+    ["allowed_numbers", STR, "repeated"],
+    ["auth_username", STR],
+    ["auth_password", STR],
+    ["auth_realm", STR],
+    ["headers", STR, "map"],
+    ["headers_to_attributes", STR, "map"],
+    ["attributes_to_headers", STR, "map"],
+    ["include_headers", en(SIP_HEADER_OPTIONS)],
+    ["ringing_timeout", DUR],
+    ["max_call_duration", DUR],
+    ["krisp_enabled", BOOL],
+    ["media_encryption", en(SIP_MEDIA_ENCRYPTION)],
+    ["media", msg("SIPMediaConfig")],
+    ["created_at", TS],
+    ["updated_at", TS],
+  ],
+  CreateSIPInboundTrunkRequest: [["trunk", msg("SIPInboundTrunkInfo")]],
+  ListSIPInboundTrunkRequest: [
+    ["page", msg("Pagination")],
+    ["trunk_ids", STR, "repeated"],
+    ["numbers", STR, "repeated"],
+  ],
+  ListSIPInboundTrunkResponse: [["items", msg("SIPInboundTrunkInfo"), "repeated"]],
+  DeleteSIPTrunkRequest: [["sip_trunk_id", STR]],
+  // DeleteSIPTrunk answers with the legacy trunk message.
+  SIPTrunkInfo: [
+    ["sip_trunk_id", STR],
+    ["kind", en(SIP_TRUNK_KIND)],
+    ["inbound_addresses", STR, "repeated"],
+    ["outbound_address", STR],
+    ["outbound_number", STR],
+    ["transport", en(SIP_TRANSPORT)],
+    ["inbound_numbers_regex", STR, "repeated"],
+    ["inbound_numbers", STR, "repeated"],
+    ["inbound_username", STR],
+    ["inbound_password", STR],
+    ["outbound_username", STR],
+    ["outbound_password", STR],
+    ["name", STR],
+    ["metadata", STR],
+  ],
   // §2.3
   SIPCodec: [["name", STR], ["rate", U32]],
   SIPMediaConfig: [

@@ -8,12 +8,23 @@ const SIZE = 12;
 
 /** guid.New: 6 random bits per draw, draws >= 57 rejected. */
 export function newRuleId(random: (n: number) => Uint8Array = randomBytes): string {
-  let out = RULE_ID_PREFIX;
-  while (out.length < RULE_ID_PREFIX.length + SIZE) {
+  return newId(RULE_ID_PREFIX, random);
+}
+
+/** Inbound and outbound trunks share the prefix (livekit-sip-api.md §11.1). */
+export const TRUNK_ID_PREFIX = "ST_";
+
+export function newTrunkId(random: (n: number) => Uint8Array = randomBytes): string {
+  return newId(TRUNK_ID_PREFIX, random);
+}
+
+function newId(prefix: string, random: (n: number) => Uint8Array): string {
+  let out = prefix;
+  while (out.length < prefix.length + SIZE) {
     for (const b of random(SIZE * 2)) {
       const v = b & 0x3f;
       if (v < ALPHABET.length) out += ALPHABET[v];
-      if (out.length === RULE_ID_PREFIX.length + SIZE) break;
+      if (out.length === prefix.length + SIZE) break;
     }
   }
   return out;

@@ -8,25 +8,30 @@ import { DecodeError, decodeMessage } from "./decode.js";
 import { messageDesc } from "./descriptors.js";
 import type { EmulatorFault } from "./faults.js";
 import { FaultPlan } from "./faults.js";
-import { newRuleId } from "./ids.js";
+import { newRuleId, newTrunkId } from "./ids.js";
 import { JsonSyntaxError, parseFirstJsonValue } from "./json-parse.js";
 import type { RuleInfo } from "./rule-info.js";
 import { withInfo } from "./rule-info.js";
 import { createHandler, DEFAULT_MAX_BODY_BYTES, type RequestRecord } from "./server.js";
 import { DEFAULT_FEATURES, type EmulatorFeatures } from "./service.js";
 import { RuleStore } from "./store.js";
+import { TrunkStore, decodeTrunkInfo, type TrunkInfo } from "./trunks.js";
 
 export type { EmulatorFault } from "./faults.js";
 export type { RequestRecord } from "./server.js";
 export type { EmulatorFeatures } from "./service.js";
 export { SIP_METHODS } from "./server.js";
-export { readStateFile, writeStateFileAtomic, renderStateFile, STATE_FORMAT_VERSION } from "./state-file.js";
+export { readStateFile, readStateFileTrunks, writeStateFileAtomic, renderStateFile, STATE_FORMAT_VERSION } from "./state-file.js";
 
 export interface EmulatorControl {
   /** Stores SIPDispatchRuleInfo JSON (snake or camel) as decoded; keeps IDs (makes one when missing); no conflict check. */
   seed(items: readonly unknown[]): void;
   /** The rules as List emits them, sorted by ID (fresh copies). */
   rules(): unknown[];
+  /** Stores SIPInboundTrunkInfo JSON (snake or camel) as decoded; keeps IDs (makes an ST_ one when missing). */
+  seedTrunks(items: readonly unknown[]): void;
+  /** The inbound trunks as ListSIPInboundTrunk emits them, sorted by ID (fresh copies). */
+  trunks(): unknown[];
   /** The next `count` calls of `method` are answered with `fault` and not performed. */
   failNext(method: SipMethod, count: number, fault: EmulatorFault): void;
   /** The next `count` calls of `method` are performed, then answered with `fault` (an ambiguous failure). */
@@ -52,6 +57,8 @@ export interface EmulatorOptions {
   readonly random?: (n: number) => Uint8Array;
   /** Rules to start with, as for control.seed. */
   readonly initialRules?: readonly unknown[];
+  /** Inbound trunks to start with, as for control.seedTrunks. */
+  readonly initialTrunks?: readonly unknown[];
   readonly features?: Partial<EmulatorFeatures>;
   readonly maxBodyBytes?: number;
   /** Called after every change of the stored rules (a write, seed or reset). */
@@ -70,6 +77,8 @@ export const DEFAULT_API_SECRET = "secret";
 
 export function createEmulator(options: EmulatorOptions = {}): Emulator {
   const store = new RuleStore();
+  const trunks = new TrunkStore();
+  const newTrunk = () => newTrunkId(options.random);
   const faults = new FaultPlan();
   let features: EmulatorFeatures = { ...DEFAULT_FEATURES, ...options.features };
   let log: RequestRecord[] = [];
@@ -96,6 +105,26 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
       options.onChange?.(control);
     },
     rules: () => [...store.sorted()].map((r) => JSON.parse(JSON.stringify(r)) as unknown),
+    seedTrunks(items) {
+      for (const [i, item] of items.entries()) {
+        let info: TrunkInfo;
+        try {
+          info = decodeTrunkInfo(item);
+        } catch (err) {
+          if (err instanceof DecodeError || err instanceof JsonSyntaxError) {
+            throw new AppError("emulator-seed", `trunk ${i} is not a SIPInboundTrunkInfo: ${err.message}`, {
+              hint: "pass SIPInboundTrunkInfo JSON objects (snake_case or camelCase keys)",
+            });
+          }
+          throw err;
+        }
+        let id = info.sip_trunk_id;
+        while (id === "" || (info.sip_trunk_id === "" && trunks.has(id))) id = newTrunk();
+        trunks.put({ ...info, sip_trunk_id: id });
+      }
+      options.onChange?.(control);
+    },
+    trunks: () => trunks.sorted().map((t) => JSON.parse(JSON.stringify(t)) as unknown),
     failNext: (method, count, fault) => faults.failNext(method, count, fault, "before"),
     failNextAfterCommit: (method, count, fault) => faults.failNext(method, count, fault, "after-commit"),
     dropNext: (method, count) => faults.dropNext(method, count),
@@ -110,6 +139,7 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
     },
     reset() {
       store.clear();
+      trunks.clear();
       faults.clear();
       features = { ...DEFAULT_FEATURES };
       log = [];
@@ -118,6 +148,7 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
   };
 
   if (options.initialRules !== undefined && options.initialRules.length > 0) control.seed(options.initialRules);
+  if (options.initialTrunks !== undefined && options.initialTrunks.length > 0) control.seedTrunks(options.initialTrunks);
 
   const handler = createHandler({
     auth: {
@@ -125,7 +156,7 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
       apiSecret: options.apiSecret ?? DEFAULT_API_SECRET,
       now: options.now ?? Date.now,
     },
-    call: () => ({ store, features, newId }),
+    call: () => ({ store, features, newId, trunks, newTrunkId: newTrunk }),
     faults,
     maxBodyBytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
     record: (r) => {

@@ -12,7 +12,16 @@ import { renderFault, type FaultPlan } from "./faults.js";
 import { JsonSyntaxError, parseFirstJsonValue } from "./json-parse.js";
 import { callMethod, type CallContext } from "./service.js";
 
-export const SIP_METHODS: readonly SipMethod[] = ["ListSIPDispatchRule", "CreateSIPDispatchRule", "UpdateSIPDispatchRule", "DeleteSIPDispatchRule"];
+export const SIP_METHODS: readonly SipMethod[] = [
+  "ListSIPDispatchRule",
+  "CreateSIPDispatchRule",
+  "UpdateSIPDispatchRule",
+  "DeleteSIPDispatchRule",
+  // §11.1, for trunk names (SPEC §8).
+  "ListSIPInboundTrunk",
+  "CreateSIPInboundTrunk",
+  "DeleteSIPTrunk",
+];
 const SIP_PREFIX = "/twirp/livekit.SIP/";
 /** NewRequestBodyLimiter default, 10 << 20 (§1). */
 export const DEFAULT_MAX_BODY_BYTES = 10 << 20;

@@ -1,4 +1,4 @@
-// Pure. The four dispatch-rule methods of the server's SIP service on the rule table
+// Pure. The four dispatch-rule methods (and the inbound-trunk ones, trunks.ts) of the server's SIP service on the rule table
 // (livekit-sip-api.md §5.2–§5.5), after decoding and the grant check. Returns the response body
 // or a Twirp failure; never throws for a bad request.
 import type { SipMethod } from "../model/index.js";
@@ -10,6 +10,7 @@ import type { RuleInfo, RuleUpdateMsg } from "./rule-info.js";
 import { applyRuleUpdate, emptyInfo, upgrade, validateInfo, validateRuleUpdate, withInfo } from "./rule-info.js";
 import type { RuleStore } from "./store.js";
 import { sharesTrunkOrWildcard } from "./store.js";
+import { createTrunk, deleteTrunk, listTrunks, type TrunkCallContext, type TrunkStore } from "./trunks.js";
 
 export interface EmulatorFeatures {
   /** false = a server before v1.9.0: UpdateSIPDispatchRule is `no handler for path` (§6). */
@@ -32,6 +33,8 @@ export interface CallContext {
   readonly store: RuleStore;
   readonly features: EmulatorFeatures;
   readonly newId: () => string;
+  readonly trunks: TrunkStore;
+  readonly newTrunkId: () => string;
 }
 
 const invalid = (msg: string): CallResult => ({ ok: false, failure: fail("invalid_argument", msg) });
@@ -48,9 +51,19 @@ export function callMethod(method: SipMethod, req: CanonicalMessage, ctx: CallCo
       return list(req, ctx);
     case "DeleteSIPDispatchRule":
       return remove(req, ctx);
+    case "ListSIPInboundTrunk":
+      return listTrunks(req, trunkContext(ctx));
+    case "CreateSIPInboundTrunk":
+      return createTrunk(req, trunkContext(ctx));
+    case "DeleteSIPTrunk":
+      return deleteTrunk(req, trunkContext(ctx));
     default:
       return assertNever(method, "method");
   }
+}
+
+function trunkContext(ctx: CallContext): TrunkCallContext {
+  return { trunks: ctx.trunks, newTrunkId: ctx.newTrunkId, pageSize: ctx.features.pageSize };
 }
 
 /** §5.2, §2.7. */

@@ -1,5 +1,6 @@
 // I/O (node:fs). The --state file shared with `export --format json` and `plan --against`:
-// {"formatVersion": 1, "items": [SIPDispatchRuleInfo as List emits it]}. Written atomically
+// {"formatVersion": 1, "items": [SIPDispatchRuleInfo as List emits it], "trunks": [SIPInboundTrunkInfo]}
+// ("trunks" only when there are inbound trunks). Written atomically
 // (temp file + rename) so a crash never leaves half a file.
 import { readFileSync, renameSync, writeFileSync, existsSync, unlinkSync } from "node:fs";
 import { dirname, basename, join } from "node:path";
@@ -8,8 +9,9 @@ import { AppError } from "../model/index.js";
 export const STATE_FORMAT_VERSION = 1;
 const HINT = "fix or delete the file, or pass another --state path";
 
-export function renderStateFile(items: readonly unknown[]): string {
-  return `${JSON.stringify({ formatVersion: STATE_FORMAT_VERSION, items }, null, 2)}\n`;
+/** `trunks` (the inbound trunks, SPEC §8) only when there are any: older readers see the same file. */
+export function renderStateFile(items: readonly unknown[], trunks: readonly unknown[] = []): string {
+  return `${JSON.stringify({ formatVersion: STATE_FORMAT_VERSION, items, ...(trunks.length > 0 ? { trunks } : {}) }, null, 2)}\n`;
 }
 
 /** The items of a state file, or undefined when the file does not exist. Throws AppError when unusable. */
@@ -31,10 +33,25 @@ export function readStateFile(path: string): unknown[] | undefined {
   return obj.items as unknown[];
 }
 
-export function writeStateFileAtomic(path: string, items: readonly unknown[]): void {
+/** The inbound trunks of a state file ([] when it has none or does not exist). Throws AppError when unusable. */
+export function readStateFileTrunks(path: string): unknown[] {
+  if (!existsSync(path)) return [];
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(path, "utf8"));
+  } catch (err) {
+    throw new AppError("bad-state-file", `state file ${path}: ${err instanceof Error ? err.message : String(err)}`, { hint: HINT });
+  }
+  const trunks = (json as Record<string, unknown> | null)?.trunks;
+  if (trunks === undefined) return [];
+  if (!Array.isArray(trunks)) throw new AppError("bad-state-file", `state file ${path}: "trunks" is not a list`, { hint: HINT });
+  return trunks as unknown[];
+}
+
+export function writeStateFileAtomic(path: string, items: readonly unknown[], trunks: readonly unknown[] = []): void {
   const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
   try {
-    writeFileSync(tmp, renderStateFile(items), { mode: 0o600 });
+    writeFileSync(tmp, renderStateFile(items, trunks), { mode: 0o600 });
     renameSync(tmp, path);
   } catch (err) {
     try {

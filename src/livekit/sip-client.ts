@@ -6,9 +6,12 @@ import {
   UsageError,
   type RemoteRule,
   type RuleSpec,
+  type InboundTrunk,
+  type InboundTrunkLister,
   type SipClient,
   type SipMethod,
 } from "../model/index.js";
+import { listAllInboundTrunks } from "./inbound-trunks.js";
 import { createTokenSource } from "./access-token.js";
 import { resolveBaseUrl } from "./base-url.js";
 import { DEFAULT_RETRY, parseRetryAfter, withRetry, type RetryPolicy } from "./retry.js";
@@ -42,6 +45,8 @@ export interface SipClientOptions {
   readonly retry?: RetryPolicy;
   /** page.limit sent with every List call; default 500. */
   readonly pageLimit?: number;
+  /** page.limit of ListSIPInboundTrunk; default TRUNK_PAGE_LIMIT (inbound-trunks.ts). */
+  readonly trunkPageLimit?: number;
   readonly onApiCall?: (e: ApiCallEvent) => void;
 }
 
@@ -51,7 +56,10 @@ const DEFAULT_PAGE_LIMIT = 500;
 const MAX_PAGES = 10_000;
 
 /** Validates the options (UsageError with a hint) and returns a client; no request is made. */
-export function createSipClient(options: SipClientOptions): SipClient {
+/** The dispatch-rule client, plus the read-only inbound-trunk list of SPEC §8. */
+export type HttpSipClient = SipClient & InboundTrunkLister;
+
+export function createSipClient(options: SipClientOptions): HttpSipClient {
   const server = resolveBaseUrl(options.url);
   if (options.apiKey === "") throw new UsageError("the API key is empty", "set LIVEKIT_API_KEY or pass --api-key");
   if (options.apiSecret === "") throw new UsageError("the API secret is empty", "set LIVEKIT_API_SECRET (or LIVEKIT_API_SECRET_FILE)");
@@ -195,6 +203,16 @@ export function createSipClient(options: SipClientOptions): SipClient {
 
   return {
     server,
+
+    async listInboundTrunks(listOptions?: { readonly signal?: AbortSignal }): Promise<readonly InboundTrunk[]> {
+      // Separate module (inbound-trunks.ts): the answer holds trunk passwords, reduced there to ID and name.
+      try {
+        return await listAllInboundTrunks((body, signal) => call("ListSIPInboundTrunk", body, signal), options.trunkPageLimit, listOptions?.signal);
+      } catch (err) {
+        if (err instanceof WireShapeError) throw badResponse(contextFor("ListSIPInboundTrunk", undefined), 200, `unexpected answer: ${err.message}`, { cause: err });
+        throw err;
+      }
+    },
 
     async listRules(listOptions?: { readonly signal?: AbortSignal }): Promise<readonly RemoteRule[]> {
       const signal = listOptions?.signal;

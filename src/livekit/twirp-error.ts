@@ -23,7 +23,7 @@ function isCreate(method: SipMethod): boolean {
   return method === "CreateSIPDispatchRule";
 }
 function isWrite(method: SipMethod): boolean {
-  return method !== "ListSIPDispatchRule";
+  return !method.startsWith("List");
 }
 
 /**

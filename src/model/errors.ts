@@ -44,7 +44,13 @@ export type TwirpCode =
   | "data_loss";
 export type ApiErrorCode = TwirpCode | "network" | "timeout" | "bad_response";
 
-export type SipMethod = "ListSIPDispatchRule" | "CreateSIPDispatchRule" | "UpdateSIPDispatchRule" | "DeleteSIPDispatchRule";
+export type SipMethod = "ListSIPDispatchRule" | "CreateSIPDispatchRule" | "UpdateSIPDispatchRule" | "DeleteSIPDispatchRule" | TrunkMethod;
+/**
+ * The inbound-trunk methods (livekit-sip-api.md §11.1): the tool only lists (SPEC §8, read-only);
+ * the emulator also creates and deletes for tests and demos. A trunk is deleted with
+ * DeleteSIPTrunk: the server has no DeleteSIPInboundTrunk.
+ */
+export type TrunkMethod = "ListSIPInboundTrunk" | "CreateSIPInboundTrunk" | "DeleteSIPTrunk";
 
 /** One failed call to the LiveKit SIP API. */
 export class ApiError extends AppError {

@@ -19,3 +19,18 @@ export interface SipClient {
   /** Whether the server has UpdateSIPDispatchRule (probed without side effects, cached). */
   supportsUpdate(): Promise<boolean>;
 }
+
+/**
+ * An inbound trunk as the tool keeps it: ID and name only. The List answer also carries
+ * auth_password, auth_username and headers in clear (livekit-sip-api.md §11.1): they are dropped
+ * while decoding and never held, logged, saved or printed.
+ */
+export interface InboundTrunk {
+  readonly id: string;
+  readonly name: string;
+}
+
+/** ListSIPInboundTrunk, every page (SPEC §8); complete or throws ApiError. */
+export interface InboundTrunkLister {
+  listInboundTrunks(options?: { readonly signal?: AbortSignal }): Promise<readonly InboundTrunk[]>;
+}

@@ -4,7 +4,7 @@
 import { assertNever, type Diagnostic, type Plan } from "../model/index.js";
 import { formatDiagnostic } from "./diagnostics.js";
 import { escapeData, escapeProperty, annotationPath, renderPlanGithub } from "./github.js";
-import { planJsonValue } from "./json.js";
+import { planJsonValue, trunksLine, type PlanContext } from "./json.js";
 import { escapeMarkdown, renderPlanMarkdown } from "./markdown.js";
 import type { PlanFormat } from "./render-plan.js";
 import { renderPlanText } from "./text.js";
@@ -14,6 +14,8 @@ export interface EnvironmentSection {
   /** The server's base URL, when it was resolved. */
   readonly server?: string;
   readonly plan?: Plan;
+  /** The trunk names of this environment and their IDs. */
+  readonly trunks?: readonly { readonly name: string; readonly id: string }[];
   /** Why this environment has no plan (the message is free of secrets). */
   readonly error?: { readonly message: string; readonly hint?: string };
   /** The file's problems in this environment, when they are why it has no plan. */
@@ -25,6 +27,10 @@ export interface EnvironmentsContext {
   readonly color?: boolean;
 }
 
+function sectionContext(s: EnvironmentSection, ctx: EnvironmentsContext): PlanContext {
+  return { config: ctx.config, server: s.server ?? "", environment: s.environment, ...(s.trunks === undefined ? {} : { trunks: s.trunks }) };
+}
+
 function errorLines(s: EnvironmentSection): string[] {
   const e = s.error ?? { message: "not planned" };
   return [...(s.diagnostics ?? []).map(formatDiagnostic), `error: ${e.message}`, ...(e.hint ? [`  hint: ${e.hint}`] : [])];
@@ -33,7 +39,8 @@ function errorLines(s: EnvironmentSection): string[] {
 function text(sections: readonly EnvironmentSection[], ctx: EnvironmentsContext): string {
   const parts = sections.map((s) => {
     const head = `=== environment ${s.environment}${s.server === undefined ? "" : ` (${s.server})`} ===`;
-    const body = s.plan !== undefined ? renderPlanText(s.plan, { color: ctx.color ?? false }) : `${errorLines(s).join("\n")}\n`;
+    const trunks = trunksLine(s);
+    const body = s.plan !== undefined ? `${trunks === undefined ? "" : `${trunks}\n\n`}${renderPlanText(s.plan, { color: ctx.color ?? false })}` : `${errorLines(s).join("\n")}\n`;
     return `${head}\n${body}`;
   });
   return parts.join("\n");
@@ -45,7 +52,7 @@ function json(sections: readonly EnvironmentSection[], ctx: EnvironmentsContext)
     config: ctx.config,
     environments: sections.map((s) =>
       s.plan !== undefined
-        ? planJsonValue(s.plan, { config: ctx.config, server: s.server ?? "", environment: s.environment })
+        ? planJsonValue(s.plan, sectionContext(s, ctx))
         : {
             environment: s.environment,
             server: s.server ?? null,
@@ -77,7 +84,7 @@ function markdown(sections: readonly EnvironmentSection[], ctx: EnvironmentsCont
   }
   lines.push("");
   for (const s of sections) {
-    if (s.plan !== undefined) lines.push(renderPlanMarkdown(s.plan, { config: ctx.config, server: s.server ?? "", environment: s.environment }));
+    if (s.plan !== undefined) lines.push(renderPlanMarkdown(s.plan, sectionContext(s, ctx)));
     else {
       const e = s.error ?? { message: "not planned" };
       lines.push(
@@ -98,7 +105,7 @@ function markdown(sections: readonly EnvironmentSection[], ctx: EnvironmentsCont
 function github(sections: readonly EnvironmentSection[], ctx: EnvironmentsContext): string {
   return sections
     .map((s) => {
-      if (s.plan !== undefined) return renderPlanGithub(s.plan, { config: ctx.config, server: s.server ?? "", environment: s.environment });
+      if (s.plan !== undefined) return renderPlanGithub(s.plan, sectionContext(s, ctx));
       const e = s.error ?? { message: "not planned" };
       const title = escapeProperty(`${s.environment}: not planned`);
       const positioned = (s.diagnostics ?? []).map((d) => {

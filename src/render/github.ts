@@ -3,7 +3,7 @@
 // summary line. A deleted rule has no line in the file: it is annotated at line 1 of the config.
 import { assertNever, type Change, type Plan } from "../model/index.js";
 import { createFields, createLine, fieldLine, summaryLine } from "./format-value.js";
-import type { PlanContext } from "./json.js";
+import { trunksLine, type PlanContext } from "./json.js";
 
 /** Workflow-command data escaping (actions/toolkit core/src/command.ts escapeData). */
 export function escapeData(text: string): string {
@@ -68,6 +68,8 @@ export function renderPlanGithub(plan: Plan, ctx: PlanContext): string {
     const force = r.forceable ? "" : " (--force does not override this)";
     lines.push(command("error", { file: annotationPath(ctx.config), line: 1, title: `${env}plan refused (${r.code})` }, `${env}${r.message}\nhint: ${r.hint}${force}`));
   }
+  const trunks = trunksLine(ctx);
+  if (trunks !== undefined) lines.push(`${env}${trunks}`);
   lines.push(`${env}${summaryLine(plan.summary)}`);
   return `${lines.join("\n")}\n`;
 }

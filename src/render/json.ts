@@ -10,6 +10,14 @@ export interface PlanContext {
   readonly server: string;
   /** The environment planned (SPEC §8), when the file defines environments. */
   readonly environment?: string;
+  /** The rules' `trunks:` names and the inbound trunk IDs they resolved to (SPEC §8). */
+  readonly trunks?: readonly { readonly name: string; readonly id: string }[];
+}
+
+/** `main-carrier (ST_abc), test-carrier (ST_def)`: what the file's trunk names resolved to. */
+export function trunksLine(ctx: Pick<PlanContext, "trunks">): string | undefined {
+  if (ctx.trunks === undefined || ctx.trunks.length === 0) return undefined;
+  return `Trunks: ${ctx.trunks.map((t) => `${t.name} (${t.id})`).join(", ")}`;
 }
 
 export function planJsonValue(plan: Plan, ctx: PlanContext) {
@@ -26,6 +34,7 @@ export function planJsonValue(plan: Plan, ctx: PlanContext) {
     refusal: r === null ? null : { code: r.code, message: r.message, hint: r.hint, forceable: r.forceable },
     changes: plan.changes.map(changeEntry),
     warnings: [...plan.warnings],
+    ...(ctx.trunks === undefined || ctx.trunks.length === 0 ? {} : { trunks: ctx.trunks.map((t) => ({ name: t.name, id: t.id })) }),
   };
 }
 

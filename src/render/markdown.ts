@@ -50,6 +50,7 @@ export function renderPlanMarkdown(plan: Plan, ctx: PlanContext): string {
   const s = plan.summary;
   const heading = ctx.environment === undefined ? "### sip-dispatch-sync plan" : `### sip-dispatch-sync plan: environment ${code(ctx.environment)}`;
   const lines: string[] = [heading, "", `Config ${code(ctx.config)} against ${code(ctx.server)}`, ""];
+  if (ctx.trunks !== undefined && ctx.trunks.length > 0) lines.push(`Trunks: ${ctx.trunks.map((t) => `${code(t.name)} (${code(t.id)})`).join(", ")}`, "");
   if (plan.refusal !== null) {
     const r = plan.refusal;
     lines.push(

@@ -6,6 +6,7 @@ import {
   CreateSIPDispatchRuleRequest,
   DeleteSIPDispatchRuleRequest,
   ListSIPDispatchRuleRequest,
+  ListSIPInboundTrunkRequest,
   SIPMediaEncryption,
   UpdateSIPDispatchRuleRequest,
 } from "@livekit/protocol";
@@ -160,6 +161,29 @@ describe("request bodies decode strictly with @livekit/protocol", () => {
     const msg = DeleteSIPDispatchRuleRequest.fromJson(body as never, STRICT);
     expect(msg.toJson()).toEqual(body);
     expect(msg.sipDispatchRuleId).toBe("SDR_abcdefghijkl");
+  });
+
+  it("ListSIPInboundTrunkRequest (SPEC §8), first and later pages; only IDs and names are kept", async () => {
+    const full = Array.from({ length: 100 }, (_, i) => ({ sip_trunk_id: `ST_${String(i).padStart(12, "0")}`, name: `t${i}`, auth_password: "pw-in-clear", headers: { "X-A": "h" } }));
+    let listed: unknown;
+    const bodies = await capture(
+      async (c) => {
+        listed = await c.listInboundTrunks();
+      },
+      { json: { items: full } },
+      { json: { items: [{ sipTrunkId: "ST_zzzzzzzzzzzz", name: "last", authPassword: "pw" }] } },
+    );
+    expect(bodies).toHaveLength(2);
+    for (const body of bodies) {
+      const msg = ListSIPInboundTrunkRequest.fromJson(body as never, STRICT);
+      expect(msg.toJson()).toEqual(body);
+      expect(msg.page?.limit).toBe(100);
+      expect([msg.trunkIds, msg.numbers]).toEqual([[], []]);
+    }
+    expect(ListSIPInboundTrunkRequest.fromJson(bodies[1] as never, STRICT).page?.afterId).toBe("ST_000000000099");
+    expect(listed).toHaveLength(101);
+    expect(JSON.stringify(listed)).not.toMatch(/pw|X-A/);
+    expect((listed as unknown[])[100]).toEqual({ id: "ST_zzzzzzzzzzzz", name: "last" });
   });
 
   it("the strict decoder does reject a field the protocol does not know", () => {

@@ -1,6 +1,6 @@
 // Fidelity test (a): the official livekit-server-sdk SipClient drives the emulator and must
 // accept every answer — successes parsed by its protobuf-es types, errors by its ServerError.
-import { ListUpdate, SIPDispatchRule, SIPDispatchRuleDirect, SIPDispatchRuleInfo } from "@livekit/protocol";
+import { ListUpdate, Pagination, SIPDispatchRule, SIPDispatchRuleDirect, SIPDispatchRuleInfo, SIPInboundTrunkInfo, SIPTrunkInfo } from "@livekit/protocol";
 import { SipClient, TwirpError } from "livekit-server-sdk";
 import { describe, expect, test } from "vitest";
 import { startEmulator } from "../support/emulator.js";
@@ -84,5 +84,38 @@ describe("livekit-server-sdk SipClient against the emulator", () => {
     const rule = await sip.createSipDispatchRule({ type: "direct", roomName: "a" });
     const err = await sip.updateSipDispatchRuleFields(rule.sipDispatchRuleId, { name: "x" }).catch((e: unknown) => e);
     expect(err).toMatchObject({ status: 404, code: "bad_route", message: 'no handler for path "/twirp/livekit.SIP/UpdateSIPDispatchRule"' });
+  });
+
+  test("inbound trunks (SPEC §8): create, list with paging and the trunk_ids / numbers filters, delete", async () => {
+    const em = await startEmulator();
+    const sip = new SipClient(em.url, em.apiKey, em.apiSecret);
+    const main = await sip.createSipInboundTrunk("main-carrier", ["+1 (555) 000-1111"], { authUsername: "user", authPassword: "pw", headers: { "X-A": "b" }, krispEnabled: true });
+    const any = await sip.createSipInboundTrunk("wildcard", []);
+    const other = await sip.createSipInboundTrunk("other", ["+15550002222"]);
+    for (const t of [main, any, other]) expect(t).toBeInstanceOf(SIPInboundTrunkInfo);
+    expect(main.sipTrunkId).toMatch(/^ST_[A-Za-z0-9]{12}$/);
+    // The server lists trunks with their credentials (livekit-sip-api.md §11.1).
+    expect([main.name, main.numbers, main.authUsername, main.authPassword, main.headers, main.krispEnabled]).toEqual(["main-carrier", ["+1 (555) 000-1111"], "user", "pw", { "X-A": "b" }, true]);
+
+    const all = await sip.listSipInboundTrunk();
+    expect(all.map((t) => t.sipTrunkId)).toEqual([main, any, other].map((t) => t.sipTrunkId).sort());
+    const byId = await sip.listSipInboundTrunk({ trunkIds: [other.sipTrunkId, "ST_unknown"] });
+    expect(byId.map((t) => t.name)).toEqual(["other"]);
+    // The numbers filter normalises, and keeps trunks without numbers.
+    const byNumber = await sip.listSipInboundTrunk({ numbers: ["+15550001111"] });
+    expect(byNumber.map((t) => t.name).sort()).toEqual(["main-carrier", "wildcard"]);
+    const after = await sip.listSipInboundTrunk({ page: new Pagination({ afterId: all[0]?.sipTrunkId ?? "" }) });
+    expect(after).toHaveLength(2);
+    em.control.setFeatures({ pageSize: 1 });
+    expect(await sip.listSipInboundTrunk({ page: new Pagination({ limit: 5 }) })).toHaveLength(1);
+    em.control.setFeatures({ pageSize: undefined });
+
+    const deleted = await sip.deleteSipTrunk(other.sipTrunkId);
+    expect(deleted).toBeInstanceOf(SIPTrunkInfo);
+    expect([deleted.sipTrunkId, deleted.name]).toEqual([other.sipTrunkId, "other"]);
+    expect((await sip.listSipInboundTrunk()).map((t) => t.name).sort()).toEqual(["main-carrier", "wildcard"]);
+    const missing = await sip.deleteSipTrunk(other.sipTrunkId).catch((e: unknown) => e);
+    expect(missing).toBeInstanceOf(TwirpError);
+    expect(missing).toMatchObject({ status: 404, code: "not_found", message: "requested sip trunk does not exist" });
   });
 });

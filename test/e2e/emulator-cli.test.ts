@@ -20,6 +20,31 @@ async function rpc(url: string, method: string, body: unknown, token = adminToke
 }
 
 describe("sip-dispatch-sync emulator (built CLI)", () => {
+  test("--trunk NAME[=NUMBERS] seeds inbound trunks once (kept in --state) for demos of trunk names", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "emu-trunk-"));
+    const state = join(dir, "state.json");
+    const args = ["--listen", "127.0.0.1:0", "--state", state, "--trunk", "main-carrier=+15550001111,+15550002222", "--trunk", "test-carrier"];
+    const first = await startCliEmulator(args);
+    const listed = await rpc(first.url, "ListSIPInboundTrunk", {});
+    const items = listed.json.items as { sip_trunk_id: string; name: string; numbers: string[] }[];
+    expect(items.map((i) => [i.name, i.numbers]).sort()).toEqual([
+      ["main-carrier", ["+15550001111", "+15550002222"]],
+      ["test-carrier", []],
+    ]);
+    expect(items.every((i) => /^ST_[A-Za-z0-9]{12}$/.test(i.sip_trunk_id))).toBe(true);
+    expect(await first.stop()).toBe(0);
+    expect((JSON.parse(readFileSync(state, "utf8")) as { trunks: unknown[] }).trunks).toEqual(items);
+    // The same flags again: the trunks of the state are kept (same IDs), none is added.
+    const second = await startCliEmulator(args);
+    expect((await rpc(second.url, "ListSIPInboundTrunk", {})).json.items).toEqual(items);
+    const deleted = await rpc(second.url, "DeleteSIPTrunk", { sip_trunk_id: items[0]?.sip_trunk_id });
+    expect(deleted.status).toBe(200);
+    expect(await second.stop()).toBe(0);
+    const bad = await runCli(["emulator", "--listen", "127.0.0.1:0", "--trunk", "=+1555"]);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain('--trunk: "=+1555" has no name');
+  });
+
   test("serves on a free port, persists to --state, exits 0 on SIGTERM, and reloads the state", async () => {
     const dir = mkdtempSync(join(tmpdir(), "emu-cli-"));
     const state = join(dir, "state.json");

@@ -56,8 +56,8 @@ export async function run(args: readonly string[], io: CliIo): Promise<ExitCode>
   if (asked === ALL_ENVIRONMENTS) throw new UsageError("apply takes exactly one environment, not all", "run apply --env NAME once per environment (plan --env all shows them together)");
   // Before any request: a plan made for one environment is never applied to another.
   if (saved) checkSavedEnvironment(saved, asked);
-  const { client, plan, environment } = await readAndPlan(config, values, io);
-  const ctx = { config, server: client.server, ...(environment === undefined ? {} : { environment }) };
+  const { client, plan, environment, trunks } = await readAndPlan(config, values, io);
+  const ctx = { config, server: client.server, ...(environment === undefined ? {} : { environment }), ...(trunks.length === 0 ? {} : { trunks }) };
 
   if (saved) checkSavedPlan(saved, plan);
   if (environment !== undefined) io.stdout.write(`Environment ${environment}: ${client.server}\n\n`);

@@ -1,6 +1,6 @@
 // Process wiring for `emulator`: a local in-memory LiveKit SIP dispatch-rule API (SPEC §7) on
 // --listen, optionally persisted to --state after every change. Runs until SIGTERM/SIGINT.
-import { listenEmulator, readStateFile, writeStateFileAtomic, DEFAULT_API_KEY, DEFAULT_API_SECRET } from "../../emulator/index.js";
+import { listenEmulator, readStateFile, readStateFileTrunks, writeStateFileAtomic, DEFAULT_API_KEY, DEFAULT_API_SECRET } from "../../emulator/index.js";
 import { AppError, EXIT, UsageError, type ExitCode } from "../../model/index.js";
 import { createLogger, parseLogLevel } from "../../log.js";
 import { pino } from "pino";
@@ -18,8 +18,11 @@ Flags:
       --listen HOST:PORT    address to listen on (default 127.0.0.1:7880; port 0 = any free port)
       --api-key KEY         API key tokens must be issued by (default $LIVEKIT_API_KEY, else devkey)
       --api-secret SECRET   secret tokens are signed with (default $LIVEKIT_API_SECRET, else secret)
-      --state FILE          load rules from FILE at start when it exists; rewrite it after every
-                            change ({"formatVersion": 1, "items": [...]}, as export --format json)
+      --state FILE          load rules (and inbound trunks) from FILE at start when it exists;
+                            rewrite it after every change ({"formatVersion": 1, "items": [...],
+                            "trunks": [...]}; items as export --format json)
+      --trunk NAME[=NUMBER,...]  an inbound trunk to have (repeatable): created at start unless
+                            one of that name exists; for demos of \`trunks: [NAME]\` in rules
       --log-level LEVEL     (default $LOG_LEVEL, else info); logs go to stderr
 
 Prints "emulator listening on http://HOST:PORT" on stdout once ready. Stops on SIGTERM or SIGINT
@@ -37,6 +40,7 @@ const FLAGS = {
   "api-key": { type: "string" },
   "api-secret": { type: "string" },
   state: { type: "string" },
+  trunk: { type: "string", multiple: true },
 } as const;
 
 /** "127.0.0.1:7880", "[::1]:0", "localhost:7880". */
@@ -47,6 +51,18 @@ export function parseListen(text: string): { host: string; port: number } {
     throw new UsageError(`--listen: "${text}" is not HOST:PORT`, "use e.g. --listen 127.0.0.1:7880 (port 0 picks a free port)");
   }
   return { host: m[1] ?? (m[2] || "127.0.0.1"), port };
+}
+
+/** `--trunk main-carrier` or `--trunk main-carrier=+15550001111,+15550002222`. */
+export function parseTrunkFlags(value: unknown): { name: string; numbers: string[] }[] {
+  const list = Array.isArray(value) ? (value as string[]) : typeof value === "string" ? [value] : [];
+  return list.map((text) => {
+    const eq = text.indexOf("=");
+    const name = (eq === -1 ? text : text.slice(0, eq)).trim();
+    if (name === "") throw new UsageError(`--trunk: "${text}" has no name`, "use --trunk NAME or --trunk NAME=+15550001111,+15550002222");
+    const numbers = eq === -1 ? [] : text.slice(eq + 1).split(",").map((n) => n.trim()).filter((n) => n !== "");
+    return { name, numbers };
+  });
 }
 
 export async function run(args: readonly string[], io: CliIo): Promise<ExitCode> {
@@ -63,18 +79,23 @@ export async function run(args: readonly string[], io: CliIo): Promise<ExitCode>
   });
 
   const initialRules = statePath === undefined ? undefined : readStateFile(statePath);
+  const stateTrunks = statePath === undefined ? [] : readStateFileTrunks(statePath);
+  const wanted = parseTrunkFlags(values.trunk);
+  const names = new Set(stateTrunks.map((t) => (t as { name?: unknown }).name));
+  const initialTrunks = [...stateTrunks, ...wanted.filter((t) => !names.has(t.name))];
   const emulator = await listenEmulator({
     host,
     port,
     apiKey,
     apiSecret,
     ...(initialRules === undefined ? {} : { initialRules }),
+    initialTrunks,
     ...(statePath === undefined
       ? {}
       : {
           onChange: (control) => {
             try {
-              writeStateFileAtomic(statePath, control.rules());
+              writeStateFileAtomic(statePath, control.rules(), control.trunks());
             } catch (err) {
               log.error({ file: statePath, err: err instanceof Error ? err.message : String(err) }, "state file not written");
             }
@@ -91,7 +112,7 @@ export async function run(args: readonly string[], io: CliIo): Promise<ExitCode>
     throw new UsageError(`cannot listen on ${host}:${port}: ${code ?? (err instanceof Error ? err.message : String(err))}`, "pick another --listen address or stop what uses it");
   });
   io.stdout.write(`emulator listening on ${emulator.url}\n`);
-  log.info({ url: emulator.url, apiKey, state: statePath ?? null, rules: emulator.control.rules().length }, "emulator started");
+  log.info({ url: emulator.url, apiKey, state: statePath ?? null, rules: emulator.control.rules().length, trunks: emulator.control.trunks().length }, "emulator started");
 
   await new Promise<void>((resolve) => {
     const stop = () => {

@@ -3,7 +3,10 @@
 import { stringify } from "yaml";
 import { exportSpecs, matchesManage, pinPlaceholderVar } from "../../core/index.js";
 import { encodeServerState } from "../../livekit/index.js";
-import { EXIT, RULE_KINDS, UsageError, pinOf, type ExitCode, type RuleSpec, type SipClient } from "../../model/index.js";
+import { readFile } from "node:fs/promises";
+import { decodeTrunkItems } from "../../livekit/inbound-trunks.js";
+import type { HttpSipClient } from "../../livekit/index.js";
+import { EXIT, RULE_KINDS, UsageError, pinOf, type ExitCode, type InboundTrunk, type RuleSpec } from "../../model/index.js";
 import { ALL_ENVIRONMENTS } from "../../rules-file/index.js";
 import { selectedEnvironment } from "../environment-options.js";
 import { COMMON_FLAGS, SERVER_FLAGS, choiceFlag, configPath, parseFlags, stringFlag, type ParsedFlags } from "../flags.js";
@@ -24,6 +27,9 @@ Flags:
                          --format json cannot hold placeholders: it refuses rules with a pin
                          unless --include-pins is given
       --from STATE.json  read a saved server state instead of a live server
+      --trunk-names      write \`trunks: [NAME]\` for trunk IDs that are exactly one uniquely named
+                         inbound trunk (ListSIPInboundTrunk, IDs and names only), trunkIds for
+                         the rest (unnamed, ambiguous, outbound or unknown IDs)
       --env NAME         read the server of this environment of the rules file (-c FILE;
                          default $DISPATCH_ENV) instead of --url / LIVEKIT_URL
       --url, --api-key, --api-secret, --timeout, --log-level   as for plan
@@ -36,6 +42,7 @@ const FLAGS = {
   format: { type: "string" },
   "include-pins": { type: "boolean" },
   from: { type: "string" },
+  "trunk-names": { type: "boolean" },
 } as const;
 
 export async function run(args: readonly string[], io: CliIo): Promise<ExitCode> {
@@ -43,14 +50,21 @@ export async function run(args: readonly string[], io: CliIo): Promise<ExitCode>
   const format = choiceFlag(values, "format", ["yaml", "json"] as const, "yaml");
   const names = stringFlag(values, "names");
   const from = stringFlag(values, "from");
+  const trunkNames = values["trunk-names"] === true;
+  if (trunkNames && format === "json") throw new UsageError("--trunk-names writes YAML: a server-state file holds trunk IDs as the server does", "drop --format json, or drop --trunk-names");
   let remote;
   let server: string;
+  let trunks: readonly InboundTrunk[] = [];
   if (from !== undefined) {
     remote = await readServerState(from);
     server = `file:${from}`;
+    if (trunkNames) trunks = await stateTrunks(from);
   } else {
     const client = await exportClient(values, io);
-    remote = await client.listRules();
+    // SPEC §8: one ListSIPInboundTrunk beside the rule list; IDs and names only.
+    const [rules, listed] = await Promise.all([client.listRules(), trunkNames ? client.listInboundTrunks() : Promise.resolve([])]);
+    remote = rules;
+    trunks = listed;
     server = client.server;
   }
 
@@ -70,7 +84,7 @@ export async function run(args: readonly string[], io: CliIo): Promise<ExitCode>
     return EXIT.ok;
   }
   const specs = exportSpecs(remote, { ...(names === undefined ? {} : { names }), includePins });
-  io.stdout.write(renderExportYaml(specs, server, includePins));
+  io.stdout.write(renderExportYaml(specs, server, includePins, trunkNames ? uniqueTrunkNames(trunks) : undefined));
   const vars = includePins ? [] : specs.filter((s) => pinIsPlaceholder(s)).map((s) => pinPlaceholderVar(s.name));
   if (vars.length > 0) {
     io.stderr.write(`note: pins were written as placeholders; set ${vars.join(", ")} before plan/apply (or use --include-pins)\n`);
@@ -79,7 +93,7 @@ export async function run(args: readonly string[], io: CliIo): Promise<ExitCode>
 }
 
 /** The server: the environment's (SPEC §8: --env / $DISPATCH_ENV, read from the rules file), else --url / LIVEKIT_URL. */
-async function exportClient(values: ParsedFlags["values"], io: CliIo): Promise<SipClient> {
+async function exportClient(values: ParsedFlags["values"], io: CliIo): Promise<HttpSipClient> {
   const asked = selectedEnvironment(values, io);
   if (asked === undefined) return makeClient(values, io);
   if (asked === ALL_ENVIRONMENTS) throw new UsageError("export reads one server: --env all is not one", "pass --env NAME");
@@ -105,8 +119,40 @@ function escapeInterpolation(value: unknown, isPlaceholder: (path: readonly stri
   return value;
 }
 
-export function renderExportYaml(specs: readonly RuleSpec[], server: string, includePins: boolean): string {
-  const rules = specs.map((spec) =>
+/** ID -> name for the inbound trunks whose name is non-empty and held by no other inbound trunk. */
+export function uniqueTrunkNames(trunks: readonly InboundTrunk[]): ReadonlyMap<string, string> {
+  const count = new Map<string, number>();
+  for (const t of trunks) if (t.name !== "") count.set(t.name, (count.get(t.name) ?? 0) + 1);
+  return new Map(trunks.filter((t) => count.get(t.name) === 1).map((t) => [t.id, t.name]));
+}
+
+/** `trunks:` names right after `trunkIds` (which keeps only the IDs without a unique name). */
+function withTrunkNames(spec: RuleSpec, names: ReadonlyMap<string, string>): RuleSpec {
+  const ids = spec.trunkIds ?? [];
+  const named = ids.filter((id) => names.has(id));
+  if (named.length === 0) return spec;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(spec)) {
+    if (k !== "trunkIds") {
+      out[k] = v;
+      continue;
+    }
+    const rest = ids.filter((id) => !names.has(id));
+    if (rest.length > 0) out.trunkIds = rest;
+    out.trunks = named.map((id) => names.get(id) as string);
+  }
+  return out as unknown as RuleSpec;
+}
+
+/** The inbound trunks of a saved state (the emulator's `trunks`), IDs and names only. */
+async function stateTrunks(path: string): Promise<readonly InboundTrunk[]> {
+  const json = JSON.parse(await readFile(path, "utf8")) as Record<string, unknown> | null;
+  if (json?.trunks === undefined) throw new UsageError(`--trunk-names: ${path} holds no inbound trunks ("trunks")`, "export from the live server, or drop --trunk-names");
+  return decodeTrunkItems({ items: json.trunks });
+}
+
+export function renderExportYaml(specs: readonly RuleSpec[], server: string, includePins: boolean, trunkNames?: ReadonlyMap<string, string>): string {
+  const rules = specs.map((s) => (trunkNames === undefined ? s : withTrunkNames(s, trunkNames))).map((spec) =>
     escapeInterpolation(spec, (path) => !includePins && path.length === 2 && path[1] === "pin" && (RULE_KINDS as readonly string[]).includes(path[0] ?? "")),
   );
   const header = [

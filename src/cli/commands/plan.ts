@@ -3,6 +3,7 @@
 // 1 error, 3 refused by a safety limit (SPEC §3).
 import { appendFile, writeFile } from "node:fs/promises";
 import { planWithProbe } from "../../apply/index.js";
+import { resolveTrunkNames, type ResolvedTrunk } from "../../core/index.js";
 import { ConfigError, EXIT, type ExitCode, type Plan } from "../../model/index.js";
 import { renderDiagnostics } from "../../render/diagnostics.js";
 import { renderPlan, renderPlanJson, renderPlanMarkdown, type PlanContext, type PlanFormat } from "../../render/index.js";
@@ -12,7 +13,7 @@ import { planAllEnvironments } from "../plan-all.js";
 import { readAndPlan } from "../read-and-plan.js";
 import { COMMON_FLAGS, SERVER_FLAGS, choiceFlag, configPath, parseFlags, stringFlag } from "../flags.js";
 import { useColor, type CliIo } from "../io.js";
-import { loadDesired, readServerState } from "../load.js";
+import { loadDesired, readServerState, readStateTrunks } from "../load.js";
 
 export const help = `Usage: sip-dispatch-sync plan [flags]
 
@@ -63,11 +64,18 @@ export async function run(args: readonly string[], io: CliIo): Promise<ExitCode>
   let plan: Plan;
   let server: string;
   let environment: string | undefined;
+  let trunks: readonly ResolvedTrunk[];
   try {
     if (against !== undefined) {
-      const desired = await loadDesired(config, io, asked);
+      const loaded = await loadDesired(config, io, asked);
       const remote = await readServerState(against);
-      plan = await planWithProbe(desired, remote, async () => true);
+      const listing = await readStateTrunks(against, loaded);
+      const resolution = listing === undefined ? undefined : resolveTrunkNames(loaded, listing);
+      if (resolution !== undefined && resolution.diagnostics.length > 0) throw new ConfigError(resolution.diagnostics);
+      const desired = resolution?.state ?? loaded;
+      trunks = resolution?.resolved ?? [];
+      const planned = await planWithProbe(desired, remote, async () => true);
+      plan = resolution === undefined || resolution.warnings.length === 0 ? planned : { ...planned, warnings: [...planned.warnings, ...resolution.warnings] };
       server = `file:${against}`;
       environment = desired.environment?.name;
     } else {
@@ -75,6 +83,7 @@ export async function run(args: readonly string[], io: CliIo): Promise<ExitCode>
       plan = planned.plan;
       server = planned.client.server;
       environment = planned.environment;
+      trunks = planned.trunks;
     }
   } catch (err) {
     // In a workflow the problems belong on the file's lines, like `validate --format github`.
@@ -83,7 +92,7 @@ export async function run(args: readonly string[], io: CliIo): Promise<ExitCode>
     return EXIT.error;
   }
 
-  const ctx = { config, server, ...(environment === undefined ? {} : { environment }) };
+  const ctx = { config, server, ...(environment === undefined ? {} : { environment }), ...(trunks.length === 0 ? {} : { trunks }) };
   if (environment !== undefined && format === "text") io.stdout.write(`Environment ${environment}: ${server}\n\n`);
   io.stdout.write(renderPlan(plan, format, { ...ctx, color: useColor(io) }));
   await savePlanOutputs(plan, ctx, stringFlag(values, "out"), io);

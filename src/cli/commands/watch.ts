@@ -16,8 +16,9 @@ import {
   type FileWatcher,
   type ReadinessState,
 } from "../../daemon/index.js";
-import { createNodeTransport, createSipClient } from "../../livekit/index.js";
-import { EXIT, UsageError, type ExitCode } from "../../model/index.js";
+import { needsTrunkList, resolveTrunkNames } from "../../core/index.js";
+import { createNodeTransport, createSipClient, type HttpSipClient } from "../../livekit/index.js";
+import { AppError, EXIT, UsageError, type DesiredState, type ExitCode } from "../../model/index.js";
 import { createLogger, parseLogLevel, prettyDestination, type Logger } from "../../log.js";
 import { parseDuration } from "../duration.js";
 import { COMMON_FLAGS, SERVER_FLAGS, concurrencyFlag, configPath, parseFlags, stringFlag } from "../flags.js";
@@ -25,7 +26,7 @@ import type { CliIo } from "../io.js";
 import { resolveServerOptions, resolveTimeout } from "../server-options.js";
 import { ALL_ENVIRONMENTS } from "../../rules-file/index.js";
 import { selectedEnvironment } from "../environment-options.js";
-import { environmentContext, loadDesired } from "../load.js";
+import { environmentContext, listTrunksFor, loadDesired, type TrunkListing } from "../load.js";
 
 export const help = `Usage: sip-dispatch-sync watch [flags]
 
@@ -99,9 +100,11 @@ export async function run(args: readonly string[], io: CliIo): Promise<ExitCode>
   log.info({ event: "start", file, ...(environment === undefined ? {} : { environment }), server: client.server, listen: http.url, intervalMs, debounceMs, dryRun }, `watching ${file}; endpoints on ${http.url}`);
 
   let watcher: FileWatcher | undefined;
+  const resolveState = trunkResolver(client, log, intervalMs);
   const reconcile = createReconciler({
     file,
     env: io.env,
+    resolveState,
     ...(environment === undefined ? {} : { environment }),
     client,
     log,
@@ -178,6 +181,38 @@ export async function run(args: readonly string[], io: CliIo): Promise<ExitCode>
   return EXIT.ok;
 }
 
+
+/**
+ * SPEC §8 in the daemon: trunk names resolved before every plan, the inbound-trunk list kept for
+ * one interval (a file edit that names a trunk the kept list lacks lists again at once). The list
+ * holds IDs and names only; a failed list is never kept. Unresolvable names fail the run.
+ */
+function trunkResolver(client: HttpSipClient, log: Logger, intervalMs: number): (state: DesiredState) => Promise<DesiredState> {
+  let kept: { readonly at: number; readonly listing: TrunkListing } | undefined;
+  const warned = new Set<string>();
+  const list = async (state: DesiredState) => {
+    const listing = await listTrunksFor(state, client);
+    kept = listing === undefined || !Array.isArray(listing) ? undefined : { at: performance.now(), listing };
+    return listing;
+  };
+  return async (state) => {
+    if (!needsTrunkList(state)) return state;
+    const fresh = kept === undefined || performance.now() - kept.at > intervalMs;
+    let resolution = resolveTrunkNames(state, (fresh ? await list(state) : kept?.listing) ?? []);
+    if (resolution.diagnostics.length > 0 && !fresh) resolution = resolveTrunkNames(state, (await list(state)) ?? []);
+    for (const w of resolution.warnings) {
+      if (warned.has(w)) continue;
+      warned.add(w);
+      log.warn({ event: "config-warning", message: w }, w);
+    }
+    if (resolution.diagnostics.length > 0) {
+      for (const d of resolution.diagnostics) log.error({ event: "config-error", file: d.file, line: d.line, column: d.column, code: d.code, message: d.message }, `${d.file}:${d.line}:${d.column}: ${d.message}`);
+      const first = resolution.diagnostics[0];
+      throw new AppError("trunk-names", `${resolution.diagnostics.length} trunk name problem(s)${first === undefined ? "" : `; first at line ${first.line}: ${first.message}`}`, { hint: "nothing was applied" });
+    }
+    return resolution.state;
+  };
+}
 
 /** JSON lines on stdout; a person at a terminal gets the same records, one readable line each. */
 function daemonLogger(levelText: string | undefined, io: CliIo): Logger {
