@@ -3,6 +3,7 @@
 // Run through `npm run demo` (which builds first). Options via environment:
 //   DEMO_CONFIG   rules file (default config/dispatch-rules.yaml)
 //   DEMO_LISTEN   watch's HTTP address (default 127.0.0.1:9464)
+//   DEMO_ENV      the file's environment to keep (default staging for the example file)
 //   DEMO_EXIT_AFTER_MS  stop by itself after this long (used by the test of this script)
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
@@ -28,7 +29,11 @@ function stopAll(code) {
 process.on("SIGINT", () => stopAll(0));
 process.on("SIGTERM", () => stopAll(0));
 
-const emulator = spawn(process.execPath, [cli, "emulator", "--listen", "127.0.0.1:0", "--api-key", apiKey, "--api-secret", apiSecret], {
+// The example file names inbound trunks (`trunks:`) and has a staging and a production environment:
+// the emulator gets those trunks, and the demo keeps `staging` (DEMO_ENV) pointed at the emulator.
+const env = process.env.DEMO_ENV ?? (process.env.DEMO_CONFIG === undefined ? "staging" : undefined);
+const trunks = ["--trunk", "main-carrier", "--trunk", "support-carrier"];
+const emulator = spawn(process.execPath, [cli, "emulator", "--listen", "127.0.0.1:0", "--api-key", apiKey, "--api-secret", apiSecret, ...trunks], {
   cwd: root,
   stdio: ["ignore", "pipe", "inherit"],
   env: { ...process.env, LOG_LEVEL: "warn" },
@@ -61,7 +66,7 @@ function startWatch(url) {
   const watch = spawn(process.execPath, [cli, "watch", "-c", config, "--listen", listen, "--interval", "30s"], {
     cwd: root,
     stdio: ["ignore", "inherit", "inherit"],
-    env: { ...process.env, LIVEKIT_URL: url, LIVEKIT_API_KEY: apiKey, LIVEKIT_API_SECRET: apiSecret },
+    env: { ...process.env, LIVEKIT_URL: url, LIVEKIT_API_KEY: apiKey, LIVEKIT_API_SECRET: apiSecret, ...(env ? { DISPATCH_ENV: env, STAGING_LIVEKIT_URL: url } : {}) },
   });
   children.add(watch);
   watch.on("exit", (code) => {

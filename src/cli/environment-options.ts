@@ -60,8 +60,8 @@ function interpolated(env: FileEnvironment, field: "apiKey" | "apiSecretFile"): 
   const r = interpolateString(raw, env.vars);
   const problem = r.problems[0];
   if (problem !== undefined) throw new UsageError(`environment ${env.name}: ${field}: ${problem.message}`, problem.hint);
-  if (r.value === "") throw new UsageError(`environment ${env.name}: ${field} is empty`, `set the variable it names, or remove ${field} to use the process's credentials`);
-  return r.value;
+  // `${VAR:-}` (an explicit empty default) means "not given here": the process's credentials are used.
+  return r.value === "" ? undefined : r.value;
 }
 
 export function environmentServerOptions(values: ParsedFlags["values"], io: CliIo, ctx: EnvironmentContext) {
