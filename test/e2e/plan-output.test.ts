@@ -2,7 +2,7 @@
 // print (issue #15): which file against which server, honest summaries, set fields diffed
 // element by element, and --names limiting a plan.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { parsePlan, startE2e, type E2e } from "../support/e2e-harness.js";
+import { startE2e, type E2e } from "../support/e2e-harness.js";
 import { ptyAvailable, runInPty } from "../support/run-pty.js";
 import { API_KEY, API_SECRET } from "../support/e2e-harness.js";
 
