@@ -4,7 +4,7 @@ import { stringify } from "yaml";
 import { exportSpecs, matchesManage, pinPlaceholderVar } from "../../core/index.js";
 import { encodeServerState } from "../../livekit/index.js";
 import { EXIT, RULE_KINDS, UsageError, pinOf, type ExitCode, type RuleSpec } from "../../model/index.js";
-import { COMMON_FLAGS, SERVER_FLAGS, choiceFlag, parseFlags, stringFlag } from "../flags.js";
+import { flagsFor, choiceFlag, parseFlags, stringFlag } from "../flags.js";
 import type { CliIo } from "../io.js";
 import { makeClient, readServerState } from "../load.js";
 
@@ -25,17 +25,9 @@ Flags:
       --url, --api-key, --api-secret, --timeout, --log-level   as for plan
 `;
 
-const FLAGS = {
-  ...COMMON_FLAGS,
-  ...SERVER_FLAGS,
-  names: { type: "string" },
-  format: { type: "string" },
-  "include-pins": { type: "boolean" },
-  from: { type: "string" },
-} as const;
 
 export async function run(args: readonly string[], io: CliIo): Promise<ExitCode> {
-  const { values } = parseFlags("export", args, FLAGS);
+  const { values } = parseFlags("export", args, flagsFor("export"));
   const format = choiceFlag(values, "format", ["yaml", "json"] as const, "yaml");
   const names = stringFlag(values, "names");
   const from = stringFlag(values, "from");
