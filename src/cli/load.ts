@@ -3,19 +3,19 @@
 // logger.ts, so that commands that do not log never load pino.
 import { readFile } from "node:fs/promises";
 import { createNodeTransport } from "../livekit/http-transport.js";
+import { needsTrunkList } from "../core/index.js";
 import { createSipClient, decodeServerState, type ApiCallEvent, type HttpSipClient } from "../livekit/index.js";
 import { decodeTrunkItems } from "../livekit/inbound-trunks.js";
-import { readRulesFile } from "../rules-file/index.js";
-import { needsTrunkList } from "../core/index.js";
 import { AppError, ConfigError, type DesiredState, type InboundTrunk, type InboundTrunkLister, type RemoteRule } from "../model/index.js";
+import { selectedEnvironment, type EnvironmentContext } from "./environment-options.js";
 import type { ParsedFlags } from "./flags.js";
 import type { CliIo } from "./io.js";
-import { selectedEnvironment, type EnvironmentContext } from "./environment-options.js";
+import { readRules } from "./rules-input.js";
 import { resolveServerOptions } from "./server-options.js";
 
 /** Loads and validates the rules file (for `environment`, SPEC §8); throws ConfigError with every diagnostic. */
 export async function loadDesired(path: string, io: CliIo, environment?: string): Promise<DesiredState> {
-  const result = await readRulesFile(path, { env: io.env, environment });
+  const result = await readRules(path, io, environment);
   if (!result.ok) throw new ConfigError(result.diagnostics);
   return result.state;
 }
@@ -124,7 +124,11 @@ export async function readStateTrunks(path: string, desired: DesiredState): Prom
   try {
     const json = JSON.parse(await readFile(path, "utf8")) as Record<string, unknown> | null;
     const trunks = json?.trunks;
-    if (trunks === undefined) return { error: `${path} holds no inbound trunks ("trunks"); it cannot resolve trunk names` };
+    if (trunks === undefined) {
+      // A state without trunks (export --format json) cannot check trunkIds: only names need them.
+      if (!desired.rules.some((r) => (r.trunks?.length ?? 0) > 0)) return undefined;
+      return { error: `${path} holds no inbound trunks ("trunks"); it cannot resolve trunk names` };
+    }
     return decodeTrunkItems({ items: trunks });
   } catch (err) {
     return { error: `${path}: ${err instanceof Error ? err.message : String(err)}` };

@@ -1,7 +1,7 @@
 // Pure. Chooses the renderer for a plan output format (SPEC §3 `--format`).
 import { assertNever, type Plan } from "../model/index.js";
 import { renderPlanGithub } from "./github.js";
-import { renderPlanJson, trunksLine, type PlanContext } from "./json.js";
+import { renderPlanJson, type PlanContext } from "./json.js";
 import { renderPlanMarkdown } from "./markdown.js";
 import { renderPlanText } from "./text.js";
 
@@ -10,10 +10,8 @@ export const PLAN_FORMATS: readonly PlanFormat[] = ["text", "json", "markdown", 
 
 export function renderPlan(plan: Plan, format: PlanFormat, ctx: PlanContext & { color?: boolean }): string {
   switch (format) {
-    case "text": {
-      const trunks = trunksLine(ctx);
-      return `${trunks === undefined ? "" : `${trunks}\n\n`}${renderPlanText(plan, { color: ctx.color ?? false })}`;
-    }
+    case "text":
+      return renderPlanText(plan, { color: ctx.color ?? false, context: ctx });
     case "json":
       return renderPlanJson(plan, ctx);
     case "markdown":

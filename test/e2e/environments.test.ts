@@ -99,7 +99,7 @@ describe("environments (SPEC §8), built CLI against two emulators", () => {
     const file = await write("rules.yaml", fileText());
     const s = await cli(["apply", "-c", file, "--env", "staging", "--auto-approve"]);
     expect(s.code, s.stderr).toBe(0);
-    expect(s.stdout).toContain(`Environment staging: ${staging.url}`);
+    expect(s.stdout).toContain(`Planning ${file} (environment staging) against ${staging.url}`);
     expect(names(staging)).toEqual(["load-test +15559990000", "support-line +15550001111"]);
     expect(names(prod)).toEqual([]);
 

@@ -109,6 +109,9 @@ describe("export (built CLI)", () => {
 
   it("export --format json is a server state: plan --against it equals the live plan", async () => {
     await seedServer();
+    // The file's trunkIds are inbound trunks of the live server, so its plan has no trunk warning
+    // (SPEC §8); a state file without trunks checks no trunkIds.
+    t.em.control.seedTrunks([{ sip_trunk_id: "ST_trunkOne", name: "one" }, { sip_trunk_id: "ST_new", name: "new" }]);
     const exported = await t.cli(["export", "--format", "json", "--include-pins"], { showsPins: true });
     expect(exported.code, exported.stderr).toBe(0);
     const state = await t.write("state.json", exported.stdout);

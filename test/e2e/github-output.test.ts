@@ -112,6 +112,8 @@ afterAll(async () => {
 /** The server holds exactly BASE (applied through the CLI). */
 async function resetServer(): Promise<void> {
   t.em.control.reset();
+  // The rules' trunkIds are inbound trunks of the server: no "not an inbound trunk" warning (SPEC §8).
+  t.em.control.seedTrunks(["ST_keep", "ST_change", "ST_remove", "ST_pinned", "ST_added"].map((id) => ({ sip_trunk_id: id, name: id.slice(3) })));
   const applied = await t.cli(["apply", "-c", base, "--auto-approve"]);
   expect(applied.code, applied.stdout + applied.stderr).toBe(0);
 }
@@ -329,7 +331,8 @@ function startEmulator(state: string): Promise<RunningEmulator> {
 
 describe("plan --against a saved server state (built CLI)", () => {
   // The only difference allowed: the Markdown names the server ("file:STATE.json" for a saved state).
-  const withoutServer = (out: string): string => out.replace(/ against <code>[^<]*<\/code>/g, " against (server)");
+  const withoutServer = (out: string): string =>
+    out.replace(/ against <code>[^<]*<\/code>/g, " against (server)").replace(/^(Planning .*) against \S+$/m, "$1 against (server)");
 
   it("gives the live plan's outputs and exit codes against `export --format json`, with no credentials", async () => {
     const exported = await t.cli(["export", "--format", "json", "--include-pins"], { showsPins: true });

@@ -37,7 +37,7 @@ export interface E2e {
   write(name: string, text: string): Promise<string>;
   /** Runs the built CLI against the emulator; asserts the secret (and pins) stayed out of the output. */
   cli(args: readonly string[], opts?: CliOptions): Promise<CliResult>;
-  /** Create/Update/Delete requests the emulator received (answered or not) since the last reset. */
+  /** Create/Update/Delete requests the emulator received (answered or not) since the last reset; Lists (rules, inbound trunks) are reads. */
   writes(): RequestRecord[];
   /** The stored rules (List's snake_case JSON), sorted by ID. */
   rules(): StoredRule[];
@@ -72,7 +72,7 @@ export async function startE2e(prefix: string): Promise<E2e> {
       expect(r.stderr, "no stack trace").not.toMatch(/\n\s+at .*\(.*:\d+:\d+\)/);
       return r;
     },
-    writes: () => em.control.requests().filter((r) => r.rpc !== "" && r.rpc !== "ListSIPDispatchRule" && !isUpdateProbe(r)),
+    writes: () => em.control.requests().filter((r) => r.rpc !== "" && !r.rpc.startsWith("List") && !isUpdateProbe(r)),
     rules: () => em.control.rules() as StoredRule[],
     onRequest(h) {
       hook = h;
