@@ -73,7 +73,8 @@ export function commandArgs(inputs, extra = {}) {
         "--format",
         inputs.format,
         "--detailed-exitcode",
-        ...(extra.out ? ["--out", extra.out] : []),
+        // `all` plans every environment in one run and one comment (SPEC §8); a saved plan holds one.
+        ...(extra.out && inputs.environment !== "all" ? ["--out", extra.out] : []),
         ...(extra.against ? ["--against", extra.against] : []),
         ...env,
       ];

@@ -124,6 +124,14 @@ describe("scripts/action/run.mjs", () => {
     expect(commandArgs({ ...INPUTS, command: "plan" }, { against: "dispatch-state.json" })).toContain("--against");
   });
 
+  it("plans every environment with environment: all, without --out (a saved plan holds one environment)", () => {
+    const inputs = { ...readInputs({ INPUT_COMMAND: "plan", INPUT_FILE: "dispatch-rules.yaml", INPUT_ENVIRONMENT: "all" }) } as ActionInputs;
+    const args = commandArgs(inputs, { out: "/tmp/plan.json" });
+    expect(args).toContain("all");
+    expect(args).not.toContain("--out");
+    expect(commandArgs({ ...inputs, environment: "staging" }, { out: "/tmp/plan.json" })).toContain("--out");
+  });
+
   it("checks its inputs", () => {
     expect(readInputs({})).toMatchObject({ command: "plan", file: "dispatch-rules.yaml", format: "github", comment: true, environment: "" });
     expect(() => readInputs({ INPUT_COMMAND: "destroy" })).toThrow(/input command: "destroy" is not one of validate, plan, apply/);
@@ -394,6 +402,36 @@ describe("the example workflow, run with the action", () => {
     expect(await readFile(prod.state, "utf8"), "the real server is only read").toBe(before);
     expect(`${log}${r.summary}`).not.toContain(SERVER_SECRET);
     expect(await prod.stop()).toBe(0);
+  });
+
+  it("environment: all plans every environment of the file in one run and one comment, a section each (SPEC §8)", { timeout: 300_000 }, async () => {
+    const creds = { LIVEKIT_API_KEY: SERVER_KEY, LIVEKIT_API_SECRET: SERVER_SECRET };
+    const servers = await Promise.all(["staging", "production"].map(() => startCliEmulator(["--listen", "127.0.0.1:0", "--trunk", "main-carrier"], creds)));
+    const [staging, production] = servers as [Awaited<ReturnType<typeof startCliEmulator>>, Awaited<ReturnType<typeof startCliEmulator>>];
+    const rules = `version: 1
+environments:
+  staging: { url: "${staging.url}", vars: { NUMBER: "+15550001111" } }
+  production: { url: "${production.url}", vars: { NUMBER: "+15550002222" } }
+rules:
+  - name: support
+    individual: { roomPrefix: support- }
+    trunks: [main-carrier]
+    numbers: ["\${NUMBER}"]
+`;
+    const repo = await configRepo("wf-envs-repo", { "dispatch-rules.yaml": rules });
+    const r = await runAction(actionClone.dir, await job(repo, "pull_request"), { command: "plan", environment: "all" }, creds);
+    expect(r.failed, r.log).toBe(false);
+    expect(r.outputs).toMatchObject({ exitcode: "2", changes: "true" });
+    const comment = api.comments(REPO, PR).find((c) => c.body.includes(commentMarker({ file: "dispatch-rules.yaml", environment: "all" })));
+    expect(comment?.body).toContain("## sip-dispatch-sync plan: 2 environments");
+    for (const [name, server] of [["staging", staging], ["production", production]] as const) {
+      expect(comment?.body).toContain(`### sip-dispatch-sync plan: environment <code>${name}</code>`);
+      expect(comment?.body).toContain(`against <code>${server.url}</code>`);
+    }
+    expect(comment?.body).toMatch(/Trunks: <code>main&#45;carrier<\/code>|Trunks: <code>main-carrier<\/code>/);
+    expect(annotations(r.log).filter((l) => l.startsWith("::notice"))).toHaveLength(2);
+    expect(`${r.log}${comment?.body ?? ""}`).not.toContain(SERVER_SECRET);
+    for (const s of servers) expect(await s.stop()).toBe(0);
   });
 
   it("push to main: applies with the safety limits, after which a plan shows no changes; over the limit it is refused (exit 3)", { timeout: 120_000 }, async () => {
