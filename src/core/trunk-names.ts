@@ -114,7 +114,8 @@ export function resolveTrunkNames(state: DesiredState, trunks: readonly InboundT
     // Keep `loc` lazy: read it only when needed, as the loader made it.
     return Object.defineProperty({ spec, trunks: names }, "loc", { get: () => r.loc, enumerable: true }) as DesiredRule;
   });
-  diagnostics.push(...conflictsOnIds(rules, state));
+  // Only with every name resolved: an unresolved rule would look like one on every trunk.
+  if (diagnostics.length === 0) diagnostics.push(...conflictsOnIds(rules, state));
   const resolved = [...used.entries()].map(([name, id]) => ({ name, id })).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   return { state: { ...state, rules }, diagnostics, warnings, resolved };
 }
