@@ -88,7 +88,8 @@ describe("the hook under the real pre-commit", () => {
       npm_config_cache: npmCache ?? join(process.env.HOME ?? work, ".npm"),
       NO_COLOR: "1",
     });
-    for (const k of Object.keys(env)) if (/^(LIVEKIT_|DISPATCH_RULES_FILE|SIP_DISPATCH_SYNC_|GITHUB_)/.test(k)) delete env[k];
+    // Nothing of the npm that may run this suite (npm test sets npm_config_*, npm_package_*).
+    for (const k of Object.keys(env)) if (/^(LIVEKIT_|DISPATCH_|SIP_DISPATCH_SYNC|GITHUB_|npm_(?!config_(cache|prefer_offline|audit|fund|update_notifier)$))/.test(k)) delete env[k];
 
     // The README's snippet, pointed at the local clone and its commit.
     const { config } = readmePreCommitConfig();
