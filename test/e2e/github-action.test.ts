@@ -104,6 +104,18 @@ describe("action.yml and the example workflow", () => {
     expect(refs[0]).toMatch(/@([0-9a-f]{40}|v\d+\.\d+\.\d+)$/);
   });
 
+  it("pins a commit of this repository that has the action (the docs' ref works)", () => {
+    const ref = /@([0-9a-f]{40})$/.exec(workflow.jobs.plan?.steps.find((s) => s.uses?.includes("/sip-dispatch-sync@"))?.uses ?? "")?.[1];
+    expect(ref, "a full commit SHA until releases are tagged").toBeDefined();
+    const show = (path: string) => spawnSync("git", ["show", `${ref}:${path}`], { cwd: REPO_ROOT, encoding: "utf8" });
+    const pinned = show("action.yml");
+    expect(pinned.status, `git show ${ref}:action.yml: ${pinned.stderr}`).toBe(0);
+    expect((parse(pinned.stdout) as ActionDef).runs.using).toBe("composite");
+    expect(show("scripts/action/run.mjs").status).toBe(0);
+    // In HEAD's history: the ref is on the line of commits that reaches this checkout.
+    expect(spawnSync("git", ["merge-base", "--is-ancestor", ref as string, "HEAD"], { cwd: REPO_ROOT }).status).toBe(0);
+  });
+
   it("the README shows the plan job's steps exactly as the workflow (run below) has them", () => {
     const readme = readFileSync(join(REPO_ROOT, "README.md"), "utf8");
     const blocks = [...readme.matchAll(/^```yaml\n([\s\S]*?)^```$/gm)].map((m) => m[1] ?? "");

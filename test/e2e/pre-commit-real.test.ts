@@ -69,6 +69,16 @@ afterAll(async () => {
 });
 
 describe("the hook under the real pre-commit", () => {
+  it("the README's rev is a commit of this repository with the hook and its install fix (.npmrc)", () => {
+    const { config } = readmePreCommitConfig();
+    const rev = config.repos[0]?.rev ?? "";
+    expect(rev, "a full commit SHA until releases are tagged").toMatch(/^[0-9a-f]{40}$/);
+    const show = (path: string) => execFileSync("git", ["show", `${rev}:${path}`], { cwd: REPO_ROOT, encoding: "utf8" });
+    expect(show(".pre-commit-hooks.yaml")).toContain("id: sip-dispatch-sync-validate");
+    expect(show(".npmrc")).toMatch(/^foreground-scripts=false$/m);
+    expect(() => execFileSync("git", ["merge-base", "--is-ancestor", rev, "HEAD"], { cwd: REPO_ROOT })).not.toThrow();
+  });
+
   it("pre-commit is installed (.ci/run installs Debian's package: apt-get install pre-commit)", () => {
     expect(version, "`pre-commit --version` failed: install pre-commit (apt-get install -y pre-commit)").toMatch(/^pre-commit \d+\.\d+\.\d+$/);
   });
