@@ -34,3 +34,15 @@ export function summaryLine(s: PlanSummary): string {
 export function hasChanges(s: PlanSummary): boolean {
   return s.create + s.update + s.delete > 0;
 }
+
+/** The first line of a text plan and of the approval prompt: which file is planned against which server. */
+export function planHeader(ctx: { readonly config: string; readonly server: string; readonly environment?: string }): string {
+  const env = ctx.environment === undefined ? "" : ` (environment ${displayName(ctx.environment)})`;
+  return `Planning ${displayName(ctx.config)}${env} against ${displayName(ctx.server)}`;
+}
+
+/** The approval prompt's question: how many changes, from which file (and environment), to which server. */
+export function approvalQuestion(total: number, ctx: { readonly config: string; readonly server: string; readonly environment?: string }): string {
+  const env = ctx.environment === undefined ? "" : ` (environment ${displayName(ctx.environment)})`;
+  return `Apply these ${total} change(s) from ${displayName(ctx.config)}${env} to ${displayName(ctx.server)}?`;
+}

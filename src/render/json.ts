@@ -8,6 +8,8 @@ export interface PlanContext {
   readonly config: string;
   /** The server's HTTP base URL (or the --against file). */
   readonly server: string;
+  /** The environment planned (`--env`), when the file has several. */
+  readonly environment?: string;
 }
 
 export function planJsonValue(plan: Plan, ctx: PlanContext) {

@@ -255,6 +255,22 @@ export function parseYamlWithLibrary(text: string, file: string): ParseYamlResul
     return { ok: false, diagnostics: [diagnosticAt(index, 0, [], { code: "too-deep", message, hint: "reduce the nesting of lists and mappings" })] };
   }
   const problems = firstPerLine([...doc.errors, ...doc.warnings], locate);
+  // An unclosed `[` or `{` is reported by the parser on a later line, as an indentation problem:
+  // point at the bracket itself instead (the rest is the same mistake).
+  const unclosed = problems.length > 0 ? unclosedBracket(text, problems) : undefined;
+  if (unclosed !== undefined) {
+    const close = unclosed.char === "[" ? "]" : "}";
+    return {
+      ok: false,
+      diagnostics: [
+        diagnosticAt(index, unclosed.offset, [], {
+          code: "yaml-unclosed-bracket",
+          message: `unclosed \`${unclosed.char}\`: the ${unclosed.char === "[" ? "list" : "mapping"} opened here is never closed with \`${close}\``,
+          hint: `add \`${close}\` after its last item (on this line, or on a later line indented deeper than the key)`,
+        }),
+      ],
+    };
+  }
   if (problems.length > 0) {
     return {
       ok: false,
@@ -282,6 +298,33 @@ export function parseYamlWithLibrary(text: string, file: string): ParseYamlResul
     throw err;
   }
   return { ok: true, value, index: { file, text, nodes: st.nodes, locate }, diagnostics: st.diagnostics };
+}
+
+/**
+ * The `[` or `{` left open before the first error the parser reports about a flow collection's
+ * end ("... must be sufficiently indented and end with a ]", "Expected flow sequence to end with ]"):
+ * a scan of the text up to that error that skips quoted strings and comments.
+ */
+export function unclosedBracket(text: string, errors: readonly YAMLError[]): { offset: number; char: "[" | "{" } | undefined {
+  const first = errors.find((e) => /end with an? [\]}]|flow (sequence|mapping|collection)/i.test(e.message));
+  if (first === undefined) return undefined;
+  const stop = Math.min(first.pos[0], text.length);
+  const open: { offset: number; char: "[" | "{" }[] = [];
+  for (let i = 0; i < stop; i++) {
+    const ch = text[i];
+    if (ch === '"') {
+      for (i++; i < stop && text[i] !== '"'; i++) if (text[i] === "\\") i++;
+    } else if (ch === "'") {
+      for (i++; i < stop; i++) {
+        if (text[i] === "'" && text[i + 1] === "'") i++;
+        else if (text[i] === "'") break;
+      }
+    } else if (ch === "#" && (i === 0 || /\s/.test(text[i - 1] as string))) {
+      while (i < stop && text[i] !== "\n") i++;
+    } else if (ch === "[" || ch === "{") open.push({ offset: i, char: ch });
+    else if ((ch === "]" || ch === "}") && open.length > 0) open.pop();
+  }
+  return open[open.length - 1];
 }
 
 /** One syntax error reaches the next lines as a cascade: keep the first per line, at most a few. */
