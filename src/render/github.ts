@@ -1,7 +1,7 @@
 // Pure. The plan as GitHub Actions workflow commands: `::notice` for creates and updates at the
 // rule's line, `::warning` for deletes and plan warnings, `::error` for a refusal, then the
 // summary line. A deleted rule has no line in the file: it is annotated at line 1 of the config.
-import { assertNever, type Change, type Plan } from "../model/index.js";
+import { assertNever, jsonLine, type Change, type Plan } from "../model/index.js";
 import { createFields, createLine, fieldLine, summaryLine } from "./format-value.js";
 import { trunksLine, type PlanContext } from "./json.js";
 
@@ -41,7 +41,7 @@ function envPrefix(ctx: PlanContext): string {
 }
 
 function annotation(c: Change, ctx: PlanContext): string {
-  const name = JSON.stringify(c.name);
+  const name = jsonLine(c.name);
   const env = envPrefix(ctx);
   switch (c.action) {
     case "create":
