@@ -11,7 +11,8 @@ import { selectedEnvironment, type EnvironmentContext } from "./environment-opti
 import type { ParsedFlags } from "./flags.js";
 import type { CliIo } from "./io.js";
 import { readRules } from "./rules-input.js";
-import { resolveServerOptions } from "./server-options.js";
+import { resolveServerOptions, type ServerOptions } from "./server-options.js";
+import type { FingerprintKey } from "../core/index.js";
 
 /** Loads and validates the rules file (for `environment`, SPEC §8); throws ConfigError with every diagnostic. */
 export async function loadDesired(path: string, io: CliIo, environment?: string): Promise<DesiredState> {
@@ -26,7 +27,10 @@ export async function loadDesired(path: string, io: CliIo, environment?: string)
  * which shows in both the start-up of `plan` and the rate of `apply`.
  */
 export function makeClient(values: ParsedFlags["values"], io: CliIo, onApiCall?: (e: ApiCallEvent) => void, environment?: EnvironmentContext): HttpSipClient {
-  const opts = resolveServerOptions(values, io, environment);
+  return clientFor(resolveServerOptions(values, io, environment), onApiCall);
+}
+
+function clientFor(opts: ServerOptions, onApiCall?: (e: ApiCallEvent) => void): HttpSipClient {
   const transport = createNodeTransport();
   return createSipClient({ ...opts, fetch: transport.fetch, ...(onApiCall ? { onApiCall } : {}) });
 }
@@ -45,18 +49,24 @@ export async function loadDesiredAndList(
   onApiCall?: (e: ApiCallEvent) => void,
   /** The environment to plan; default --env / $DISPATCH_ENV. */
   environment: string | undefined = selectedEnvironment(values, io),
-): Promise<{ readonly desired: DesiredState; readonly client: HttpSipClient; readonly remote: readonly RemoteRule[]; readonly trunks: TrunkListing }> {
+): Promise<{ readonly desired: DesiredState; readonly client: HttpSipClient; readonly remote: readonly RemoteRule[]; readonly fingerprintKey: FingerprintKey; readonly trunks: TrunkListing }> {
   if (environment !== undefined) {
     // The server is named by the file's environment: the file is read first (SPEC §8).
     const desired = await loadDesired(config, io, environment);
-    const client = makeClient(values, io, onApiCall, environmentContext(desired, config));
+    const opts = resolveServerOptions(values, io, environmentContext(desired, config));
+    const client = clientFor(opts, onApiCall);
     const trunks = listTrunksFor(desired, client);
-    return { desired, client, remote: await client.listRules(), trunks: await trunks };
+    // The plan's fingerprint is keyed with the API secret (core/fingerprint.ts).
+    return { desired, client, remote: await client.listRules(), fingerprintKey: { apiSecret: opts.apiSecret }, trunks: await trunks };
   }
   let client: HttpSipClient | undefined;
   let clientError: unknown;
+  let fingerprintKey: FingerprintKey | undefined;
   try {
-    client = makeClient(values, io, onApiCall);
+    const opts = resolveServerOptions(values, io);
+    // The plan's fingerprint is keyed with the API secret (core/fingerprint.ts).
+    fingerprintKey = { apiSecret: opts.apiSecret };
+    client = clientFor(opts, onApiCall);
   } catch (err) {
     clientError = err;
   }
@@ -73,10 +83,10 @@ export async function loadDesiredAndList(
     abort.abort();
     throw err;
   }
-  if (client === undefined || listing === undefined) throw clientError;
+  if (client === undefined || listing === undefined || fingerprintKey === undefined) throw clientError;
   // The trunk list (when the file needs it) overlaps the rule list still in flight.
   const trunks = listTrunksFor(desired, client);
-  return { desired, client, remote: await listing, trunks: await trunks };
+  return { desired, client, remote: await listing, fingerprintKey, trunks: await trunks };
 }
 
 /** The server's inbound trunks, or why they could not be listed; undefined when the file names no trunk. */

@@ -32,7 +32,7 @@ export async function readAndPlan(config: string, values: ParsedFlags["values"],
     if (resolution.diagnostics.length > 0) throw new ConfigError(resolution.diagnostics);
     ({ state: desired, warnings, resolved: trunks } = resolution);
   }
-  const planned = await planWithProbe(desired, remote, () => client.supportsUpdate());
+  const planned = await planWithProbe(desired, remote, () => client.supportsUpdate(), loaded.fingerprintKey);
   const plan = warnings.length === 0 ? planned : { ...planned, warnings: [...planned.warnings, ...warnings] };
   return { desired, client, remote, plan, environment: desired.environment?.name, trunks };
 }

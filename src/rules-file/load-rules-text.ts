@@ -37,6 +37,14 @@ function atLine0(file: string, code: string, message: string, hint: string): Dia
 
 const STRICT_UTF8 = new TextDecoder("utf-8", { fatal: true });
 
+/**
+ * Old Mac line endings (CR alone) as LF: YAML counts a lone CR as a line break, the parser does
+ * not. One character for one, so offsets, lines and columns stay those of the file.
+ */
+function crLines(text: string): string {
+  return text.includes("\r") ? text.replace(/\r(?!\n)/g, "\n") : text;
+}
+
 /** Offset of the first byte that is not part of a well-formed UTF-8 sequence. */
 export function firstInvalidUtf8(bytes: Uint8Array): number {
   let i = 0;
@@ -60,11 +68,11 @@ function decode(input: string | Uint8Array, file: string): { text: string } | { 
   const size = typeof input === "string" ? input.length : input.byteLength;
   if (size > MAX_FILE_BYTES)
     return { diagnostic: atLine0(file, "file-too-large", `the file is ${size} bytes, over the limit of ${MAX_FILE_BYTES} (5 MiB)`, "a rules file should be far smaller: is this the right file?") };
-  if (typeof input === "string") return { text: input.replace(/^\uFEFF/, "") };
+  if (typeof input === "string") return { text: crLines(input.replace(/^\uFEFF/, "")) };
   // The native decoder rejects exactly what firstInvalidUtf8 finds (RFC 3629); only a failure
   // needs the byte offset, so the byte-by-byte scan runs only then.
   try {
-    return { text: STRICT_UTF8.decode(input) };
+    return { text: crLines(STRICT_UTF8.decode(input)) };
   } catch {
     // Not UTF-8: located below.
   }
@@ -165,7 +173,12 @@ function loadRulesTextUnguarded(input: string | Uint8Array, file: string, option
   const { excluded } = selection;
   const interpolated = interpolateValue(interpolationInput(parsed.value, excluded), selection.env, index);
   const root = restoreUninterpolated(parsed.value, interpolated.value, excluded);
-  const schemaProblems = checkSchema(root, index).filter((d) => excluded.size === 0 || !excluded.has(Number(/^rules\[(\d+)\]/.exec(d.path)?.[1] ?? -1)));
+  // A value the parser could not take (`!!binary`, a timestamp) is reported there once; the
+  // schema would only add a second, misleading error about the null left in its place.
+  const unsupported = new Set(parsed.diagnostics.filter((d) => d.code === "yaml-unsupported-value").map((d) => d.path));
+  const schemaProblems = checkSchema(root, index).filter(
+    (d) => !unsupported.has(d.path) && (excluded.size === 0 || !excluded.has(Number(/^rules\[(\d+)\]/.exec(d.path)?.[1] ?? -1))),
+  );
   const problems: Diagnostic[] = [...parsed.diagnostics, ...selection.diagnostics, ...interpolated.diagnostics, ...schemaProblems];
 
   const rawRules = root !== null && typeof root === "object" && Array.isArray((root as Record<string, unknown>).rules) ? ((root as Record<string, unknown>).rules as unknown[]) : [];

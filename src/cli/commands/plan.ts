@@ -1,7 +1,7 @@
 // Process wiring for `plan`: read the file and the server (or a saved state), decide, render.
 // Writes nothing to the server. Exit 0 ok (2 with --detailed-exitcode when changes are pending),
 // 1 error, 3 refused by a safety limit (SPEC §3).
-import { appendFile, writeFile } from "node:fs/promises";
+import { appendFile, chmod, writeFile } from "node:fs/promises";
 import { planWithProbe } from "../../apply/index.js";
 import { resolveTrunkNames, type ResolvedTrunk } from "../../core/index.js";
 import { ConfigError, EXIT, type ExitCode, type Plan } from "../../model/index.js";
@@ -15,6 +15,7 @@ import { loadDesired, readServerState, readStateTrunks } from "../load.js";
 import { planAllEnvironments } from "../plan-all.js";
 import { readAndPlan } from "../read-and-plan.js";
 import { displayFile } from "../rules-input.js";
+import { optionalApiSecret } from "../server-options.js";
 
 export const help = `Usage: sip-dispatch-sync plan [flags]
 
@@ -69,7 +70,10 @@ export async function run(args: readonly string[], io: CliIo): Promise<ExitCode>
       if (resolution !== undefined && resolution.diagnostics.length > 0) throw new ConfigError(resolution.diagnostics);
       const desired = resolution?.state ?? loaded;
       trunks = resolution?.resolved ?? [];
-      const planned = await planWithProbe(desired, remote, async () => true);
+      // Keyed with the API secret when one is set, so that it equals the live plan's; without
+      // one the fingerprint holds no secret at all (and binds none: such a plan is never applied).
+      const apiSecret = optionalApiSecret(values, io);
+      const planned = await planWithProbe(desired, remote, async () => true, apiSecret === undefined ? undefined : { apiSecret });
       plan = resolution === undefined || resolution.warnings.length === 0 ? planned : { ...planned, warnings: [...planned.warnings, ...resolution.warnings] };
       server = `file:${against}`;
       environment = desired.environment?.name;
@@ -95,7 +99,7 @@ export async function run(args: readonly string[], io: CliIo): Promise<ExitCode>
 
 /** --out and $GITHUB_STEP_SUMMARY: written even for a refused plan (SPEC §5). */
 export async function savePlanOutputs(plan: Plan, ctx: PlanContext, out: string | undefined, io: CliIo): Promise<void> {
-  if (out !== undefined) await writeFile(out, renderPlanJson(plan, ctx), "utf8");
+  if (out !== undefined) await writePrivate(out, renderPlanJson(plan, ctx));
   const summary = io.env.GITHUB_STEP_SUMMARY;
   if (summary) await appendFile(summary, `${renderPlanMarkdown(plan, ctx)}\n`, "utf8");
 }
@@ -104,4 +108,13 @@ export function planExitCode(plan: Plan, detailed: boolean): ExitCode {
   if (plan.refusal) return EXIT.refused;
   const pending = plan.summary.create + plan.summary.update + plan.summary.delete > 0;
   return detailed && pending ? EXIT.changes : EXIT.ok;
+}
+
+/**
+ * Writes a saved plan readable by its owner only (0600): it names the server, the rules and their
+ * IDs. An existing file gets the mode too (writeFile keeps an existing file's mode).
+ */
+async function writePrivate(path: string, text: string): Promise<void> {
+  await writeFile(path, text, { encoding: "utf8", mode: 0o600 });
+  await chmod(path, 0o600);
 }
