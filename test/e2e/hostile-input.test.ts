@@ -128,6 +128,20 @@ describe("rule names (SPEC §2)", () => {
   });
 });
 
+describe("long server names", () => {
+  it("are cut in the text, Markdown and GitHub plans, with the rest counted", async () => {
+    const name = `x${"y".repeat(100_000)}`;
+    t.em.control.seed([seedRule("SDR_1", name, { trunk_ids: ["ST_x"] })]);
+    const file = await t.write("prune-long.yaml", "version: 1\nrules: []\nallowEmpty: true\n");
+    for (const format of ["text", "markdown", "github"]) {
+      const r = await t.cli(["plan", "-c", file, "--format", format]);
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout.length, format).toBeLessThan(5000);
+      expect(r.stdout, format).toContain("… (99745 more characters)");
+    }
+  });
+});
+
 describe("size and complexity (no crash, no backtracking)", () => {
   it("validates 150,000 mutually conflicting rules without a stack overflow", async () => {
     let text = "version: 1\nrules:\n";
