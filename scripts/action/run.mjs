@@ -286,7 +286,11 @@ export async function main(env = process.env, log = (s) => process.stdout.write(
   let markdown = readFileSync(markdownFile, "utf8");
   let code = r.code;
 
-  if (against !== undefined && code === 2 && inputs.rehearse) {
+  if (against !== undefined && code === 2 && inputs.rehearse && inputs.environment !== "") {
+    // An environment names its server's URL in the file, and the CLI refuses any other
+    // LIVEKIT_URL (SPEC §8): the emulator cannot stand in for it.
+    log(`No rehearsal: environment ${inputs.environment} names its own server`);
+  } else if (against !== undefined && code === 2 && inputs.rehearse) {
     // The plan applies cleanly and converges: applied to an emulator seeded from a copy of the
     // snapshot (the checkout's file is never written), then planned again.
     log(`Rehearsing the apply on an emulator seeded from ${inputs.state}`);
