@@ -2,7 +2,7 @@
 // The step of the reusable GitHub Action (action.yml; I/O: child processes, files under
 // $RUNNER_TEMP, $GITHUB_OUTPUT, $GITHUB_STEP_SUMMARY, the GitHub REST API at $GITHUB_API_URL).
 // Plain Node (>= 20, global fetch), no dependencies: it runs the CLI built in the action's own
-// checkout ($GITHUB_ACTION_PATH/dist/src/bin.cjs) and
+// checkout ($GITHUB_ACTION_PATH, the bin of its package.json) and
 //   - prints the command's output, which with format github is workflow commands: annotations
 //     on the rules file's lines;
 //   - appends the Markdown plan (or a short result) to the job summary;
@@ -226,7 +226,9 @@ export async function main(env = process.env, log = (s) => process.stdout.write(
     return 1;
   }
   const actionPath = env.GITHUB_ACTION_PATH ?? fileURLToPath(new URL("../../", import.meta.url));
-  const cli = [process.execPath, join(actionPath, "dist/src/bin.cjs")];
+  // The package's own bin (as npm would link it), built by the action's first step.
+  const bin = JSON.parse(readFileSync(join(actionPath, "package.json"), "utf8")).bin["sip-dispatch-sync"];
+  const cli = [process.execPath, join(actionPath, bin)];
   const cwd = env.GITHUB_WORKSPACE || process.cwd();
   const temp = join(env.RUNNER_TEMP || cwd, `sip-dispatch-sync-${randomBytes(4).toString("hex")}`);
   mkdirSync(temp, { recursive: true });
