@@ -2,7 +2,7 @@
 // rule's line, `::warning` for deletes and plan warnings, `::error` for a refusal, then the
 // summary line. A deleted rule has no line in the file: it is annotated at line 1 of the config.
 import { assertNever, escapeUnprintable, jsonLine, type Change, type Plan } from "../model/index.js";
-import { createFields, createLine, fieldLine, summaryLine } from "./format-value.js";
+import { createFields, createLine, fieldLine, shortName, summaryLine } from "./format-value.js";
 import { trunksLine, type PlanContext } from "./json.js";
 
 /** Workflow-command data escaping (actions/toolkit core/src/command.ts escapeData). */
@@ -42,7 +42,7 @@ function envPrefix(ctx: PlanContext): string {
 }
 
 function annotation(c: Change, ctx: PlanContext): string {
-  const name = jsonLine(c.name);
+  const name = jsonLine(shortName(c.name));
   const env = envPrefix(ctx);
   switch (c.action) {
     case "create":
