@@ -8,11 +8,12 @@ import { readRulesFile } from "../rules-file/index.js";
 import { AppError, ConfigError, type DesiredState, type RemoteRule, type SipClient } from "../model/index.js";
 import type { ParsedFlags } from "./flags.js";
 import type { CliIo } from "./io.js";
+import { maxFileBytes } from "./file-limit.js";
 import { resolveServerOptions } from "./server-options.js";
 
-/** Loads and validates the rules file; throws ConfigError with every diagnostic. */
-export async function loadDesired(path: string, io: CliIo): Promise<DesiredState> {
-  const result = await readRulesFile(path, { env: io.env });
+/** Loads and validates the rules file (under the --max-file-size cap); throws ConfigError with every diagnostic. */
+export async function loadDesired(path: string, io: CliIo, values: ParsedFlags["values"] = {}): Promise<DesiredState> {
+  const result = await readRulesFile(path, { env: io.env, maxFileBytes: maxFileBytes(values, io.env) });
   if (!result.ok) throw new ConfigError(result.diagnostics);
   return result.state;
 }
@@ -56,7 +57,7 @@ export async function loadDesiredAndList(
   if (listing !== undefined) await new Promise<void>((resolve) => setImmediate(resolve));
   let desired: DesiredState;
   try {
-    desired = await loadDesired(config, io);
+    desired = await loadDesired(config, io, values);
   } catch (err) {
     abort.abort();
     throw err;

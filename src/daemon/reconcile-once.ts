@@ -25,6 +25,8 @@ export interface ReconcileLogger {
 export interface ReconcilerDeps {
   readonly file: string;
   readonly env: Env;
+  /** The rules-file size cap (--max-file-size); the loader's default when absent. */
+  readonly maxFileBytes?: number;
   readonly client: SipClient;
   readonly log: ReconcileLogger;
   readonly metrics: DaemonMetrics;
@@ -130,7 +132,7 @@ export function createReconciler(deps: ReconcilerDeps): Reconcile {
   let memo: { readonly bytes: Uint8Array; readonly result: LoadResult } | undefined;
   const load = (bytes: Uint8Array): LoadResult => {
     if (memo !== undefined && Buffer.compare(memo.bytes, bytes) === 0) return memo.result;
-    const result = loadRulesText(bytes, deps.file, { env: deps.env });
+    const result = loadRulesText(bytes, deps.file, { env: deps.env, ...(deps.maxFileBytes === undefined ? {} : { maxFileBytes: deps.maxFileBytes }) });
     memo = { bytes, result };
     return result;
   };

@@ -3,8 +3,10 @@
 import { stringify } from "yaml";
 import { exportSpecs, matchesManage, pinPlaceholderVar } from "../../core/index.js";
 import { encodeServerState } from "../../livekit/index.js";
-import { EXIT, RULE_KINDS, UsageError, pinOf, type ExitCode, type RuleSpec } from "../../model/index.js";
+import { AppError, EXIT, RULE_KINDS, UsageError, pinOf, type ExitCode, type RuleSpec } from "../../model/index.js";
+import { MAX_FILE_SIZE_ENV, MAX_FILE_SIZE_FLAG, formatBytes, suggestedLimit } from "../../rules-file/file-limit.js";
 import { COMMON_FLAGS, SERVER_FLAGS, choiceFlag, parseFlags, stringFlag } from "../flags.js";
+import { FILE_LIMIT_FLAGS, FILE_LIMIT_HELP, maxFileBytes } from "../file-limit.js";
 import type { CliIo } from "../io.js";
 import { makeClient, readServerState } from "../load.js";
 
@@ -23,11 +25,15 @@ Flags:
                          unless --include-pins is given
       --from STATE.json  read a saved server state instead of a live server
       --url, --api-key, --api-secret, --timeout, --log-level   as for plan
+${FILE_LIMIT_HELP}
+                            a YAML export over it is refused: validate, plan and watch would
+                            reject the file (raise it for them too, or export part with --names)
 `;
 
 const FLAGS = {
   ...COMMON_FLAGS,
   ...SERVER_FLAGS,
+  ...FILE_LIMIT_FLAGS,
   names: { type: "string" },
   format: { type: "string" },
   "include-pins": { type: "boolean" },
@@ -37,6 +43,7 @@ const FLAGS = {
 export async function run(args: readonly string[], io: CliIo): Promise<ExitCode> {
   const { values } = parseFlags("export", args, FLAGS);
   const format = choiceFlag(values, "format", ["yaml", "json"] as const, "yaml");
+  const limit = maxFileBytes(values, io.env);
   const names = stringFlag(values, "names");
   const from = stringFlag(values, "from");
   let remote;
@@ -66,7 +73,15 @@ export async function run(args: readonly string[], io: CliIo): Promise<ExitCode>
     return EXIT.ok;
   }
   const specs = exportSpecs(remote, { ...(names === undefined ? {} : { names }), includePins });
-  io.stdout.write(renderExportYaml(specs, server, includePins));
+  const yaml = renderExportYaml(specs, server, includePins);
+  // Never a file that validate, plan and watch (with the same cap) would refuse to read.
+  const size = Buffer.byteLength(yaml, "utf8");
+  if (size > limit) {
+    throw new AppError("export-too-large", `the export is ${size} bytes (${formatBytes(size)}), over the rules-file limit of ${limit} bytes (${formatBytes(limit)}) that validate, plan and watch apply`, {
+      hint: `raise the limit for every command with ${MAX_FILE_SIZE_ENV}=${suggestedLimit(size)} (or ${MAX_FILE_SIZE_FLAG} ${suggestedLimit(size)} on each), or export part of the rules with --names GLOB`,
+    });
+  }
+  io.stdout.write(yaml);
   const vars = includePins ? [] : specs.filter((s) => pinIsPlaceholder(s)).map((s) => pinPlaceholderVar(s.name));
   if (vars.length > 0) {
     io.stderr.write(`note: pins were written as placeholders; set ${vars.join(", ")} before plan/apply (or use --include-pins)\n`);

@@ -7,6 +7,7 @@ import { ConfigError, EXIT, type ExitCode, type Plan } from "../../model/index.j
 import { renderDiagnostics } from "../../render/diagnostics.js";
 import { renderPlan, renderPlanJson, renderPlanMarkdown, type PlanFormat } from "../../render/index.js";
 import { COMMON_FLAGS, SERVER_FLAGS, choiceFlag, configPath, parseFlags, stringFlag } from "../flags.js";
+import { FILE_LIMIT_FLAGS, FILE_LIMIT_HELP } from "../file-limit.js";
 import { useColor, type CliIo } from "../io.js";
 import { loadDesired, loadDesiredAndList, readServerState } from "../load.js";
 
@@ -27,6 +28,7 @@ Flags:
       --api-secret SECRET   (default $LIVEKIT_API_SECRET, or the file named by $LIVEKIT_API_SECRET_FILE)
       --timeout DURATION    per request (default 10s)
       --log-level LEVEL     (default $LOG_LEVEL, else info; warn on a terminal)
+${FILE_LIMIT_HELP}
 
 When $GITHUB_STEP_SUMMARY is set, the Markdown plan is also appended to that file.
 
@@ -36,6 +38,7 @@ Exit codes: 0 ok, 2 changes pending (with --detailed-exitcode), 1 error, 3 refus
 const FLAGS = {
   ...COMMON_FLAGS,
   ...SERVER_FLAGS,
+  ...FILE_LIMIT_FLAGS,
   format: { type: "string" },
   out: { type: "string" },
   "detailed-exitcode": { type: "boolean" },
@@ -54,7 +57,7 @@ export async function run(args: readonly string[], io: CliIo): Promise<ExitCode>
   let server: string;
   try {
     if (against !== undefined) {
-      const desired = await loadDesired(config, io);
+      const desired = await loadDesired(config, io, values);
       const remote = await readServerState(against);
       plan = await planWithProbe(desired, remote, async () => true);
       server = `file:${against}`;

@@ -21,6 +21,7 @@ import { EXIT, UsageError, type ExitCode } from "../../model/index.js";
 import { createLogger, parseLogLevel, prettyDestination, type Logger } from "../../log.js";
 import { parseDuration } from "../duration.js";
 import { COMMON_FLAGS, SERVER_FLAGS, concurrencyFlag, configPath, parseFlags, stringFlag } from "../flags.js";
+import { FILE_LIMIT_FLAGS, FILE_LIMIT_HELP, maxFileBytes } from "../file-limit.js";
 import type { CliIo } from "../io.js";
 import { resolveServerOptions, resolveTimeout } from "../server-options.js";
 
@@ -39,6 +40,7 @@ Flags:
       --dry-run            plan and report, never write to the server
       --concurrency N      operations in flight at once (default 4)
       --url, --api-key, --api-secret, --timeout, --log-level   as for plan
+${FILE_LIMIT_HELP}
 
 Logs are JSON lines on stdout (pretty on a terminal): a "plan" event before every apply, one
 "operation" event per server write, one "reconcile" event per run.
@@ -47,6 +49,7 @@ Logs are JSON lines on stdout (pretty on a terminal): a "plan" event before ever
 const FLAGS = {
   ...COMMON_FLAGS,
   ...SERVER_FLAGS,
+  ...FILE_LIMIT_FLAGS,
   interval: { type: "string" },
   debounce: { type: "string" },
   listen: { type: "string" },
@@ -92,6 +95,7 @@ export async function run(args: readonly string[], io: CliIo): Promise<ExitCode>
   const reconcile = createReconciler({
     file,
     env: io.env,
+    maxFileBytes: maxFileBytes(values, io.env),
     client,
     log,
     metrics,
