@@ -8,6 +8,7 @@ import { readRulesFile } from "../rules-file/index.js";
 import { AppError, ConfigError, type DesiredState, type RemoteRule, type SipClient } from "../model/index.js";
 import type { ParsedFlags } from "./flags.js";
 import type { CliIo } from "./io.js";
+import { noteYamlFallback } from "./debug-note.js";
 import { maxFileBytes } from "./file-limit.js";
 import { resolveServerOptions } from "./server-options.js";
 
@@ -15,6 +16,7 @@ import { resolveServerOptions } from "./server-options.js";
 export async function loadDesired(path: string, io: CliIo, values: ParsedFlags["values"] = {}): Promise<DesiredState> {
   const result = await readRulesFile(path, { env: io.env, maxFileBytes: maxFileBytes(values, io.env) });
   if (!result.ok) throw new ConfigError(result.diagnostics);
+  noteYamlFallback(values, io, path, result.yamlFallback);
   return result.state;
 }
 

@@ -20,6 +20,7 @@ export interface ReconcileLogger {
   info(obj: object, msg: string): void;
   warn(obj: object, msg: string): void;
   error(obj: object, msg: string): void;
+  debug?(obj: object, msg: string): void;
 }
 
 export interface ReconcilerDeps {
@@ -229,6 +230,7 @@ export function createReconciler(deps: ReconcilerDeps): Reconcile {
     if (read.ok) {
       const result = load(read.bytes);
       if (result.ok) {
+        if (result.yamlFallback !== undefined) deps.log.debug?.({ event: "yaml-fallback", file: deps.file, reason: result.yamlFallback }, `${deps.file}: read by the yaml library, not the fast path (${result.yamlFallback})`);
         for (const w of result.warnings) deps.log.warn({ event: "config-warning", ...diagnosticEntry(w) }, w.message);
         lastGood = result.state;
         lastReported = undefined;

@@ -17,7 +17,13 @@ export interface LoadOptions {
 }
 
 export type LoadResult =
-  | { readonly ok: true; readonly state: DesiredState; readonly warnings: readonly Diagnostic[] }
+  | {
+      readonly ok: true;
+      readonly state: DesiredState;
+      readonly warnings: readonly Diagnostic[];
+      /** Why the YAML took the slower library path (what the fast path does not read), when it did: for a debug-level note. */
+      readonly yamlFallback?: string;
+    }
   | { readonly ok: false; readonly diagnostics: readonly Diagnostic[] };
 
 /** Larger files are refused before parsing unless the cap is raised (file-limit.ts). */
@@ -169,5 +175,6 @@ export function loadRulesText(input: string | Uint8Array, file: string, options:
 
   const errors = problems.filter((d) => d.severity === "error");
   if (errors.length > 0) return failure(problems);
-  return { ok: true, state: toDesiredState(root as Record<string, unknown>, file, desired), warnings: sortDiagnostics(problems) };
+  const state = toDesiredState(root as Record<string, unknown>, file, desired);
+  return { ok: true, state, warnings: sortDiagnostics(problems), ...(parsed.fallback === undefined ? {} : { yamlFallback: parsed.fallback }) };
 }

@@ -4,6 +4,7 @@ import { EXIT, type ExitCode } from "../../model/index.js";
 import { DIAGNOSTICS_FORMATS, renderDiagnostics, type FileReport } from "../../render/diagnostics.js";
 import { readRulesFile } from "../../rules-file/index.js";
 import { COMMON_FLAGS, choiceFlag, configPath, parseFlags } from "../flags.js";
+import { noteYamlFallback } from "../debug-note.js";
 import { FILE_LIMIT_FLAGS, FILE_LIMIT_HELP, maxFileBytes } from "../file-limit.js";
 import type { CliIo } from "../io.js";
 
@@ -37,6 +38,7 @@ export async function run(args: readonly string[], io: CliIo): Promise<ExitCode>
   const reports: FileReport[] = [];
   for (const file of files) {
     const result = await readRulesFile(file, { env: io.env, maxFileBytes: limit });
+    if (result.ok) noteYamlFallback(values, io, file, result.yamlFallback);
     reports.push(result.ok ? { file, rules: result.state.rules.length, diagnostics: result.warnings } : { file, rules: undefined, diagnostics: result.diagnostics });
   }
   io.stdout.write(renderDiagnostics(reports, format));
