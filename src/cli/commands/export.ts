@@ -1,8 +1,8 @@
 // Process wiring for `export`: read the server, print its named rules as a dispatch-rules.yaml
 // (or, with --format json, a server-state file for `plan --against`). Writes nothing remote.
-import { stringify } from "yaml";
 import { exportSpecs, matchesManage, pinPlaceholderVar } from "../../core/index.js";
 import { encodeServerState } from "../../livekit/index.js";
+import { writeYamlDocument } from "../../render/yaml-writer.js";
 import { AppError, EXIT, RULE_KINDS, UsageError, pinOf, type ExitCode, type RuleSpec } from "../../model/index.js";
 import { MAX_FILE_SIZE_ENV, MAX_FILE_SIZE_FLAG, formatBytes, suggestedLimit } from "../../rules-file/file-limit.js";
 import { COMMON_FLAGS, SERVER_FLAGS, choiceFlag, parseFlags, stringFlag } from "../flags.js";
@@ -115,5 +115,7 @@ export function renderExportYaml(specs: readonly RuleSpec[], server: string, inc
     `# Exported from ${server} by sip-dispatch-sync export.`,
     "",
   ].join("\n");
-  return `${header}${stringify({ version: 1, rules }, { lineWidth: 0 })}`;
+  // The shape-aware writer (render/yaml-writer.ts): a general YAML emitter spent half of a large
+  // export; this one quotes every string that would read back as something else.
+  return `${header}${writeYamlDocument({ version: 1, rules })}`;
 }
