@@ -48,6 +48,11 @@ export interface ApplyDeps {
   readonly concurrency: number;
   readonly now: () => number;
   readonly log?: ApplyLogger;
+  /**
+   * Aborted when the process stops (watch on SIGTERM): no operation starts after it (the rest are
+   * reported as skipped), and a create whose answer was lost is not confirmed and tried again.
+   */
+  readonly signal?: AbortSignal;
 }
 
 type State = "waiting" | "running" | "done";
@@ -81,6 +86,12 @@ export async function applyPlan(schedule: Schedule, deps: ApplyDeps): Promise<Ap
     };
 
     const pump = () => {
+      if (deps.signal?.aborted) {
+        // Stopping: nothing new starts; what runs finishes (never re-sent).
+        for (const s of ops) if (state[s.index] === "waiting") markDone(s.index, skipped(s, "not attempted: stopping"));
+        if (running === 0) finish();
+        return;
+      }
       // Skip every operation whose prerequisite did not succeed: it could meet a key that is
       // still held on the server (fail closed rather than risk a conflict or a half state). Only
       // needed after an outcome other than "ok"; a skip is such an outcome, so it repeats.
@@ -149,7 +160,7 @@ async function runOne(s: ScheduledOperation, deps: ApplyDeps): Promise<Operation
   try {
     switch (op.op) {
       case "create": {
-        const created = await createConfirmed(deps.client, op.spec);
+        const created = await createConfirmed(deps.client, op.spec, deps.signal);
         return done({ status: "ok", id: created.rule.id, ...(created.detail ? { detail: created.detail } : {}) });
       }
       case "update": {
@@ -161,7 +172,7 @@ async function runOne(s: ScheduledOperation, deps: ApplyDeps): Promise<Operation
           // Same keys, same slot in the schedule: delete then create is safe here.
           if (!(err instanceof ApiError && err.method === "UpdateSIPDispatchRule" && err.twirpCode === "bad_route")) throw err;
           await deleteTolerant(deps.client, op.id);
-          const created = await createConfirmed(deps.client, op.spec);
+          const created = await createConfirmed(deps.client, op.spec, deps.signal);
           return done({ status: "ok", id: created.rule.id, detail: `recreated: the server has no UpdateSIPDispatchRule${created.detail ? `; ${created.detail}` : ""}` });
         }
       }
@@ -187,13 +198,14 @@ const MAX_CREATE_ATTEMPTS = 3;
  * happen, so trying again cannot duplicate it. A different rule of that name appeared meanwhile:
  * someone else is writing; stop and report.
  */
-async function createConfirmed(client: SipClient, spec: RuleSpec): Promise<{ rule: RemoteRule; detail?: string }> {
+async function createConfirmed(client: SipClient, spec: RuleSpec, signal?: AbortSignal): Promise<{ rule: RemoteRule; detail?: string }> {
   for (let attempt = 1; ; attempt++) {
     let failure: ApiError;
     try {
       return { rule: await client.createRule(spec) };
     } catch (err) {
-      if (!(err instanceof ApiError) || !err.ambiguous || attempt >= MAX_CREATE_ATTEMPTS) throw err;
+      // Stopping: the outcome stays unknown (the next run's list decides); never sent again now.
+      if (!(err instanceof ApiError) || !err.ambiguous || attempt >= MAX_CREATE_ATTEMPTS || signal?.aborted === true) throw err;
       failure = err;
     }
     const named = (await client.listRules()).filter((r) => r.spec.name === spec.name);

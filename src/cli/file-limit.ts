@@ -2,9 +2,7 @@
 // (rules-file/file-limit.ts): the one place the commands that read or write a rules file get it.
 import { UsageError } from "../model/index.js";
 import { DEFAULT_MAX_FILE_BYTES, MAX_FILE_SIZE_ENV, MAX_FILE_SIZE_FLAG, parseByteSize } from "../rules-file/file-limit.js";
-import type { FlagSpec, ParsedFlags } from "./flags.js";
-
-export const FILE_LIMIT_FLAGS = { "max-file-size": { type: "string" } } as const satisfies FlagSpec;
+import type { ParsedFlags } from "./flags.js";
 
 /** The help line of the flag, the same in every command that takes it. */
 export const FILE_LIMIT_HELP = `      --max-file-size SIZE  rules-file size cap, e.g. 128MiB (default $${MAX_FILE_SIZE_ENV}, else 64MiB)`;

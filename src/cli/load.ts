@@ -4,17 +4,17 @@
 import { readFile } from "node:fs/promises";
 import { createNodeTransport } from "../livekit/http-transport.js";
 import { createSipClient, decodeServerState, type ApiCallEvent } from "../livekit/index.js";
-import { readRulesFile } from "../rules-file/index.js";
 import { AppError, ConfigError, type DesiredState, type RemoteRule, type SipClient } from "../model/index.js";
 import type { ParsedFlags } from "./flags.js";
 import type { CliIo } from "./io.js";
 import { noteYamlFallback } from "./debug-note.js";
 import { maxFileBytes } from "./file-limit.js";
+import { readRules } from "./rules-input.js";
 import { resolveServerOptions } from "./server-options.js";
 
 /** Loads and validates the rules file (under the --max-file-size cap); throws ConfigError with every diagnostic. */
 export async function loadDesired(path: string, io: CliIo, values: ParsedFlags["values"] = {}): Promise<DesiredState> {
-  const result = await readRulesFile(path, { env: io.env, maxFileBytes: maxFileBytes(values, io.env) });
+  const result = await readRules(path, io, maxFileBytes(values, io.env));
   if (!result.ok) throw new ConfigError(result.diagnostics);
   noteYamlFallback(values, io, path, result.yamlFallback);
   return result.state;

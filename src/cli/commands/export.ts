@@ -5,8 +5,8 @@ import { encodeServerState } from "../../livekit/index.js";
 import { writeYamlDocument } from "../../render/yaml-writer.js";
 import { AppError, EXIT, RULE_KINDS, UsageError, pinOf, type ExitCode, type RuleSpec } from "../../model/index.js";
 import { MAX_FILE_SIZE_ENV, MAX_FILE_SIZE_FLAG, formatBytes, suggestedLimit } from "../../rules-file/file-limit.js";
-import { COMMON_FLAGS, SERVER_FLAGS, choiceFlag, parseFlags, stringFlag } from "../flags.js";
-import { FILE_LIMIT_FLAGS, FILE_LIMIT_HELP, maxFileBytes } from "../file-limit.js";
+import { flagsFor, choiceFlag, parseFlags, stringFlag } from "../flags.js";
+import { FILE_LIMIT_HELP, maxFileBytes } from "../file-limit.js";
 import type { CliIo } from "../io.js";
 import { makeClient, readServerState } from "../load.js";
 
@@ -30,18 +30,9 @@ ${FILE_LIMIT_HELP}
                             reject the file (raise it for them too, or export part with --names)
 `;
 
-const FLAGS = {
-  ...COMMON_FLAGS,
-  ...SERVER_FLAGS,
-  ...FILE_LIMIT_FLAGS,
-  names: { type: "string" },
-  format: { type: "string" },
-  "include-pins": { type: "boolean" },
-  from: { type: "string" },
-} as const;
 
 export async function run(args: readonly string[], io: CliIo): Promise<ExitCode> {
-  const { values } = parseFlags("export", args, FLAGS);
+  const { values } = parseFlags("export", args, flagsFor("export"));
   const format = choiceFlag(values, "format", ["yaml", "json"] as const, "yaml");
   const limit = maxFileBytes(values, io.env);
   const names = stringFlag(values, "names");
@@ -106,12 +97,20 @@ function escapeInterpolation(value: unknown, isPlaceholder: (path: readonly stri
   return value;
 }
 
+/**
+ * The exported file's schema link: the copy inside the installed package, relative to a file at
+ * the root of a project that installed sip-dispatch-sync (npm install --save-dev). Always there,
+ * always the version that wrote the file; a package CDN URL was not (the package is not in the
+ * registry). Editors resolve the path from the YAML file's folder.
+ */
+export const SCHEMA_LINK = "./node_modules/sip-dispatch-sync/schemas/dispatch-rules.schema.json";
+
 export function renderExportYaml(specs: readonly RuleSpec[], server: string, includePins: boolean): string {
   const rules = specs.map((spec) =>
     escapeInterpolation(spec, (path) => !includePins && path.length === 2 && path[1] === "pin" && (RULE_KINDS as readonly string[]).includes(path[0] ?? "")),
   );
   const header = [
-    "# yaml-language-server: $schema=https://unpkg.com/sip-dispatch-sync/schemas/dispatch-rules.schema.json",
+    `# yaml-language-server: $schema=${SCHEMA_LINK}`,
     `# Exported from ${server} by sip-dispatch-sync export.`,
     "",
   ].join("\n");
