@@ -1,7 +1,7 @@
 // Orchestration through the SipClient interface (no I/O of its own): list the server, plan, and
 // probe for UpdateSIPDispatchRule only when the plan would use it, so that old servers get a
 // plan that already says "delete + create" (SPEC §4).
-import { planChanges } from "../core/index.js";
+import { planChanges, type FingerprintKey } from "../core/index.js";
 import type { DesiredState, Plan, RemoteRule, SipClient } from "../model/index.js";
 
 export interface ServerPlan {
@@ -18,9 +18,11 @@ export async function planWithProbe(
   desired: DesiredState,
   remote: readonly RemoteRule[],
   supportsUpdate: () => Promise<boolean>,
+  fingerprintKey?: FingerprintKey,
 ): Promise<Plan> {
-  const plan = planChanges(desired, remote, { updateSupported: true });
+  const key = fingerprintKey === undefined ? {} : { fingerprintKey };
+  const plan = planChanges(desired, remote, { updateSupported: true, ...key });
   const needsUpdate = plan.changes.some((c) => c.action === "update" && c.method === "replace");
   if (!needsUpdate || (await supportsUpdate())) return plan;
-  return planChanges(desired, remote, { updateSupported: false });
+  return planChanges(desired, remote, { updateSupported: false, ...key });
 }

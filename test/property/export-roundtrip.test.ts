@@ -5,7 +5,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { renderExportYaml } from "../../src/cli/commands/export.js";
-import { exportSpecs, planChanges } from "../../src/core/index.js";
+import { exportRules, planChanges } from "../../src/core/index.js";
 import type { RemoteRule, RuleSpec } from "../../src/model/index.js";
 import { loadRulesText } from "../../src/rules-file/index.js";
 import { yamlString } from "../../src/render/yaml-writer.js";
@@ -66,8 +66,8 @@ describe("export YAML round trip (shape-aware writer)", () => {
   it("export -> load -> plan shows no changes against the same server, also with hostile strings", () => {
     fc.assert(
       fc.property(serverArb, (remote) => {
-        const specs = exportSpecs(remote, { includePins: true });
-        const yaml = renderExportYaml(specs, "http://server", true);
+        const { specs, placeholders } = exportRules(remote, { includePins: true });
+        const yaml = renderExportYaml(specs, "http://server", placeholders);
         const loaded = loadRulesText(yaml, "exported.yaml", { env: {} });
         if (!loaded.ok) throw new Error(`the export does not load:\n${yaml}\n${JSON.stringify(loaded.diagnostics.slice(0, 3), null, 1)}`);
         const plan = planChanges(loaded.state, remote, { updateSupported: true });
