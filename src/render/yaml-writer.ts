@@ -15,15 +15,20 @@ const NOT_A_STRING = /^(?:~|null|Null|NULL|true|True|TRUE|false|False|FALSE|yes|
 /** Characters JSON.stringify leaves raw that a rules file must not hold raw (DEL, C1, separators, BOM). */
 const RAW_UNSAFE = /[\u007F-\u009F\u2028\u2029\uFEFF]/g;
 
-export function yamlString(s: string): string {
+/** A `${VAR}` placeholder (export's pins and secrets): plain in block context, as people write it. */
+const PLACEHOLDER = /^\$\{[A-Z0-9_]+\}$/;
+
+/** `s` as a scalar that reads back as `s`; `flow`: inside a flow collection, where `{` `}` are indicators. */
+export function yamlString(s: string, flow = false): string {
   if (s.length > 0 && s.length <= 1000 && SAFE_PLAIN.test(s) && !NOT_A_STRING.test(s)) return s;
+  if (!flow && PLACEHOLDER.test(s)) return s;
   const quoted = JSON.stringify(s);
   return RAW_UNSAFE.test(quoted) ? quoted.replace(RAW_UNSAFE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`) : quoted;
 }
 
-function scalar(v: unknown): string {
+function scalar(v: unknown, flow = false): string {
   if (v === null || v === undefined) return "null";
-  if (typeof v === "string") return yamlString(v);
+  if (typeof v === "string") return yamlString(v, flow);
   if (typeof v === "number") {
     if (!Number.isFinite(v)) return Number.isNaN(v) ? ".nan" : v > 0 ? ".inf" : "-.inf";
     return Object.is(v, -0) ? "-0" : String(v);
@@ -69,7 +74,7 @@ function writeEntry(head: string, v: unknown, indent: string, out: string[]): vo
     writeMap(v, `${indent}  `, out, `${indent}  `);
   } else if (Array.isArray(v) && v.length > 0) {
     // Sequences of scalars stay on one line, as people write trunkIds and numbers.
-    if (v.every((x) => x === null || typeof x !== "object")) out.push(`${head} [${v.map(scalar).join(", ")}]`);
+    if (v.every((x) => x === null || typeof x !== "object")) out.push(`${head} [${v.map((x) => scalar(x, true)).join(", ")}]`);
     else {
       out.push(head);
       writeSeq(v, `${indent}  `, out, `${indent}  `);
