@@ -10,14 +10,17 @@ import { AppError, ConfigError, type DesiredState, type InboundTrunk, type Inbou
 import { selectedEnvironment, type EnvironmentContext } from "./environment-options.js";
 import type { ParsedFlags } from "./flags.js";
 import type { CliIo } from "./io.js";
+import { noteYamlFallback } from "./debug-note.js";
+import { maxFileBytes } from "./file-limit.js";
 import { readRules } from "./rules-input.js";
 import { resolveServerOptions, type ServerOptions } from "./server-options.js";
 import type { FingerprintKey } from "../core/index.js";
 
-/** Loads and validates the rules file (for `environment`, SPEC §8); throws ConfigError with every diagnostic. */
-export async function loadDesired(path: string, io: CliIo, environment?: string): Promise<DesiredState> {
-  const result = await readRules(path, io, environment);
+/** Loads and validates the rules file (under the --max-file-size cap, for `environment`, SPEC §8); throws ConfigError with every diagnostic. */
+export async function loadDesired(path: string, io: CliIo, values: ParsedFlags["values"] = {}, environment?: string): Promise<DesiredState> {
+  const result = await readRules(path, io, maxFileBytes(values, io.env), environment);
   if (!result.ok) throw new ConfigError(result.diagnostics);
+  noteYamlFallback(values, io, path, result.yamlFallback);
   return result.state;
 }
 
@@ -52,7 +55,7 @@ export async function loadDesiredAndList(
 ): Promise<{ readonly desired: DesiredState; readonly client: HttpSipClient; readonly remote: readonly RemoteRule[]; readonly fingerprintKey: FingerprintKey; readonly trunks: TrunkListing }> {
   if (environment !== undefined) {
     // The server is named by the file's environment: the file is read first (SPEC §8).
-    const desired = await loadDesired(config, io, environment);
+    const desired = await loadDesired(config, io, values, environment);
     const opts = resolveServerOptions(values, io, environmentContext(desired, config));
     const client = clientFor(opts, onApiCall);
     const trunks = listTrunksFor(desired, client);
@@ -78,7 +81,7 @@ export async function loadDesiredAndList(
   if (listing !== undefined) await new Promise<void>((resolve) => setImmediate(resolve));
   let desired: DesiredState;
   try {
-    desired = await loadDesired(config, io);
+    desired = await loadDesired(config, io, values);
   } catch (err) {
     abort.abort();
     throw err;

@@ -1,29 +1,23 @@
 // Process wiring for `plan --env all` (SPEC §8): every environment of the file planned in one
 // run, their reads concurrent; one section per environment in every format; the exit code is the
 // highest of the environments'. An environment that cannot be planned is a section with its error.
-import { appendFile, readFile, stat } from "node:fs/promises";
+import { appendFile } from "node:fs/promises";
 import { AppError, ConfigError, EXIT, UsageError, type ExitCode } from "../model/index.js";
 import { renderEnvironmentPlans, type EnvironmentSection } from "../render/environments.js";
 import type { PlanFormat } from "../render/index.js";
-import { MAX_FILE_BYTES, environmentNamesOfText } from "../rules-file/index.js";
+import { maxFileBytes } from "./file-limit.js";
+import { readEnvironmentNames } from "./rules-input.js";
 import { stringFlag, type ParsedFlags } from "./flags.js";
 import { useColor, type CliIo } from "./io.js";
 import { loadDesired } from "./load.js";
 import { readAndPlan } from "./read-and-plan.js";
 import { planExitCode } from "./commands/plan.js";
 
-async function environmentNames(config: string, io: CliIo): Promise<string[]> {
-  let names: string[] | undefined;
-  try {
-    // Only a regular file under the cap is read here (a FIFO would block); the load reports the rest.
-    const info = await stat(config);
-    names = info.isFile() && info.size <= MAX_FILE_BYTES ? environmentNamesOfText(await readFile(config, "utf8"), config) : undefined;
-  } catch {
-    names = undefined;
-  }
+async function environmentNames(config: string, values: ParsedFlags["values"], io: CliIo): Promise<string[]> {
+  const names = await readEnvironmentNames(config, io, maxFileBytes(values, io.env));
   if (names !== undefined) return names;
   // Unreadable, invalid or without environments: the load says which, positioned.
-  await loadDesired(config, io);
+  await loadDesired(config, io, values);
   throw new UsageError("--env all: the file defines no `environments:`", "drop --env (and unset DISPATCH_ENV) to plan the one server of LIVEKIT_URL");
 }
 
@@ -43,7 +37,7 @@ export async function planAllEnvironments(config: string, values: ParsedFlags["v
   }
   if (stringFlag(values, "against") !== undefined) throw new UsageError("--against plans one saved state: it cannot stand for every environment", "pass --env NAME with --against");
   if (stringFlag(values, "url") !== undefined) throw new UsageError("--url names one server: it cannot stand for every environment", "each environment's `url` in the file is used; drop --url");
-  const names = await environmentNames(config, io);
+  const names = await environmentNames(config, values, io);
   const detailed = values["detailed-exitcode"] === true;
   // Concurrent: N environments cost about one round trip, not N.
   const results = await Promise.all(

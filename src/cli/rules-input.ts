@@ -14,7 +14,7 @@ export function displayFile(path: string): string {
 
 /** Standard input, read once to its end (or just past the cap) and kept: several environments load it again. */
 let stdinBytes: Promise<Buffer> | undefined;
-function readStdin(io: CliIo): Promise<Buffer> {
+function readStdin(io: CliIo, maxFileBytes: number): Promise<Buffer> {
   stdinBytes ??= (async () => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -22,7 +22,7 @@ function readStdin(io: CliIo): Promise<Buffer> {
       const buf = typeof chunk === "string" ? Buffer.from(chunk) : (chunk as Buffer);
       size += buf.length;
       // Past the cap the text is refused by loadRulesText; no need to hold more of it.
-      if (size > MAX_FILE_BYTES + 1) break;
+      if (size > maxFileBytes + 1) break;
       chunks.push(buf);
     }
     return Buffer.concat(chunks);
@@ -30,10 +30,14 @@ function readStdin(io: CliIo): Promise<Buffer> {
   return stdinBytes;
 }
 
-/** Reads and checks the rules file at `path` (`-`: standard input), for `environment` (SPEC §8). */
-export async function readRules(path: string, io: CliIo, environment?: string): Promise<LoadResult> {
-  if (path !== "-") return readRulesFile(path, { env: io.env, environment });
-  return loadRulesText(await readStdin(io), STDIN_NAME, { env: io.env, environment });
+/**
+ * Reads and checks the rules file at `path` (`-`: standard input, read once to its end) under the
+ * size cap (--max-file-size), for `environment` (SPEC §8).
+ */
+export async function readRules(path: string, io: CliIo, maxFileBytes: number = MAX_FILE_BYTES, environment?: string): Promise<LoadResult> {
+  const options = { env: io.env, maxFileBytes, environment };
+  if (path !== "-") return readRulesFile(path, options);
+  return loadRulesText(await readStdin(io, maxFileBytes), STDIN_NAME, options);
 }
 
 /**
@@ -41,11 +45,11 @@ export async function readRules(path: string, io: CliIo, environment?: string): 
  * cannot be read or parsed (its load then says why). Only a regular file under the cap is read
  * (a FIFO would block).
  */
-export async function readEnvironmentNames(path: string, io: CliIo): Promise<string[] | undefined> {
+export async function readEnvironmentNames(path: string, io: CliIo, maxFileBytes: number = MAX_FILE_BYTES): Promise<string[] | undefined> {
   try {
-    if (path === "-") return environmentNamesOfText((await readStdin(io)).toString("utf8"), STDIN_NAME);
+    if (path === "-") return environmentNamesOfText((await readStdin(io, maxFileBytes)).toString("utf8"), STDIN_NAME);
     const info = statSync(path);
-    if (!info.isFile() || info.size > MAX_FILE_BYTES) return undefined;
+    if (!info.isFile() || info.size > maxFileBytes) return undefined;
     return environmentNamesOfText(readFileSync(path, "utf8"), path);
   } catch {
     return undefined;

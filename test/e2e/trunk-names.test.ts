@@ -8,6 +8,7 @@ import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { parse } from "yaml";
 import { startEmulator, type StartedEmulator } from "../support/emulator.js";
 import { eventOf, spawnCli } from "../support/spawn-cli.js";
 import { runCli, type CliResult } from "../support/run-cli.js";
@@ -252,8 +253,13 @@ describe("trunk names (SPEC §8), built CLI against two emulators", () => {
     const rulesFile = await write("rules.yaml", fileText());
     const r = await cli(["export", "-c", rulesFile, "--env", "staging", "--trunk-names"]);
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout).toMatch(/- name: named\n {4}callee: \{\}\n {4}trunks:\n {6}- main-carrier\n {6}- test-carrier\n/);
-    expect(r.stdout).toMatch(/- name: mixed\n {4}callee: \{\}\n {4}trunkIds:\n {6}- ST_dupA00000001\n {6}- ST_noname000001\n {6}- ST_outbound0001\n {4}trunks:\n {6}- main-carrier\n/);
+    const rules = (parse(r.stdout) as { rules: { name: string; trunkIds?: string[]; trunks?: string[] }[] }).rules;
+    const byName = new Map(rules.map((x) => [x.name, x]));
+    expect(byName.get("named")).toMatchObject({ trunks: ["main-carrier", "test-carrier"] });
+    expect(byName.get("named")?.trunkIds).toBeUndefined();
+    expect(byName.get("mixed")).toMatchObject({ trunkIds: ["ST_dupA00000001", "ST_noname000001", "ST_outbound0001"], trunks: ["main-carrier"] });
+    // trunks: right after trunkIds, in the file's field order.
+    expect(Object.keys(byName.get("mixed") ?? {})).toEqual(["name", "callee", "trunkIds", "trunks", "numbers"]);
     // The export plans no changes against the same server.
     const exported = await write("exported.yaml", r.stdout);
     const plan = await cli(["plan", "-c", exported, "--detailed-exitcode"], { LIVEKIT_URL: staging.url, LIVEKIT_API_KEY: "stg", LIVEKIT_API_SECRET: "stg-secret-Qw8" });

@@ -7,6 +7,7 @@ import { orderChanges, pinRemovalRefusal } from "../../core/index.js";
 import { AppError, EXIT, StalePlanError, UsageError, type ExitCode, type Plan } from "../../model/index.js";
 import { parsePlanJson, planChangesDigest, approvalQuestion, renderPlan, savedPlanChangesDigest, type PlanContext, type SavedPlan } from "../../render/index.js";
 import { flagsFor, concurrencyFlag, configPath, parseFlags, stringFlag } from "../flags.js";
+import { FILE_LIMIT_HELP } from "../file-limit.js";
 import { useColor, type CliIo } from "../io.js";
 import { ALL_ENVIRONMENTS } from "../../rules-file/index.js";
 import { selectedEnvironment } from "../environment-options.js";
@@ -34,6 +35,7 @@ Flags:
       --env NAME           the environment to apply (default $DISPATCH_ENV), when the file
                            defines \`environments:\`; exactly one (a saved plan must be its own)
       --url, --api-key, --api-secret, --timeout, --log-level   as for plan
+${FILE_LIMIT_HELP}
 
 Exit codes: 0 applied or nothing to do, 1 error or partial failure, 3 refused by a safety limit.
 `;

@@ -10,6 +10,7 @@ import { renderPlan, renderPlanJson, renderPlanMarkdown, type PlanContext, type 
 import { ALL_ENVIRONMENTS } from "../../rules-file/index.js";
 import { selectedEnvironment } from "../environment-options.js";
 import { flagsFor, choiceFlag, configPath, parseFlags, stringFlag } from "../flags.js";
+import { FILE_LIMIT_HELP } from "../file-limit.js";
 import { useColor, type CliIo } from "../io.js";
 import { loadDesired, readServerState, readStateTrunks } from "../load.js";
 import { planAllEnvironments } from "../plan-all.js";
@@ -39,6 +40,7 @@ Flags:
                             (default $DISPATCH_ENV); "all" plans every environment in one run,
                             one section each, exit code the highest of them
       --log-level LEVEL     (default $LOG_LEVEL, else info; warn on a terminal)
+${FILE_LIMIT_HELP}
 
 When $GITHUB_STEP_SUMMARY is set, the Markdown plan is also appended to that file.
 
@@ -63,7 +65,7 @@ export async function run(args: readonly string[], io: CliIo): Promise<ExitCode>
   let trunks: readonly ResolvedTrunk[];
   try {
     if (against !== undefined) {
-      const loaded = await loadDesired(config, io, asked);
+      const loaded = await loadDesired(config, io, values, asked);
       const remote = await readServerState(against);
       const listing = await readStateTrunks(against, loaded);
       const resolution = listing === undefined ? undefined : resolveTrunkNames(loaded, listing);

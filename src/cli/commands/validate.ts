@@ -4,6 +4,8 @@ import { EXIT, type ExitCode } from "../../model/index.js";
 import { DIAGNOSTICS_FORMATS, renderDiagnostics, type FileReport } from "../../render/diagnostics.js";
 import { ALL_ENVIRONMENTS, mergeEnvironmentDiagnostics } from "../../rules-file/index.js";
 import { choiceFlag, configPath, flagsFor, parseFlags, stringFlag } from "../flags.js";
+import { noteYamlFallback } from "../debug-note.js";
+import { FILE_LIMIT_HELP, maxFileBytes } from "../file-limit.js";
 import type { CliIo } from "../io.js";
 import { readEnvironmentNames, readRules } from "../rules-input.js";
 
@@ -27,6 +29,7 @@ Flags:
                           (default: every environment, whatever $DISPATCH_ENV says).
                           A problem found in only some environments starts with
                           "environment NAME:"
+${FILE_LIMIT_HELP}
 
 Exit codes: 0 every file valid, 1 a problem in any file (or bad flags).
 `;
@@ -37,16 +40,19 @@ export async function run(args: readonly string[], io: CliIo): Promise<ExitCode>
   // `validate -c A B` checks A and B: neither is dropped.
   const config = stringFlag(values, "config");
   const files = config !== undefined && config !== "" ? [config, ...positionals] : positionals.length > 0 ? positionals : [configPath(values, io)];
+  const limit = maxFileBytes(values, io.env);
   const reports: FileReport[] = [];
   // Every environment unless --env narrows it: $DISPATCH_ENV (set for a deploy job) does not.
   const asked = stringFlag(values, "env");
   for (const path of files) {
     const file = path === "-" ? "<stdin>" : path;
-    const names = await readEnvironmentNames(path, io);
+    const names = await readEnvironmentNames(path, io, limit);
     // SPEC §8: every environment of the file (or the one asked for), each with its own variables and rules.
     const targets = names === undefined ? [asked === ALL_ENVIRONMENTS ? undefined : asked] : asked === undefined || asked === ALL_ENVIRONMENTS ? names : [asked];
-    const results = await Promise.all(targets.map(async (environment) => ({ environment, result: await readRules(path, io, environment) })));
+    const results = await Promise.all(targets.map(async (environment) => ({ environment, result: await readRules(path, io, limit, environment) })));
     const failed = results.some((r) => !r.result.ok);
+    const first = results[0]?.result;
+    if (first?.ok) noteYamlFallback(values, io, file, first.yamlFallback);
     const diagnostics = mergeEnvironmentDiagnostics(
       results.map(({ environment, result }) => ({ name: environment ?? "", diagnostics: result.ok ? result.warnings : result.diagnostics })),
     );

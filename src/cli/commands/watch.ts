@@ -23,6 +23,7 @@ import { AppError, EXIT, UsageError, type DesiredState, type ExitCode } from "..
 import { createLogger, parseLogLevel, prettyDestination, type Logger } from "../../log.js";
 import { parseDuration } from "../duration.js";
 import { COMMON_FLAGS, SERVER_FLAGS, concurrencyFlag, configPath, parseFlags, stringFlag } from "../flags.js";
+import { FILE_LIMIT_HELP, maxFileBytes } from "../file-limit.js";
 import type { CliIo } from "../io.js";
 import { resolveServerOptions, resolveTimeout } from "../server-options.js";
 import { ALL_ENVIRONMENTS } from "../../rules-file/index.js";
@@ -55,6 +56,7 @@ Flags:
       --env NAME           the one environment to keep, when the file defines \`environments:\`
                            (default $DISPATCH_ENV); its url and credentials are read at start
       --url, --api-key, --api-secret, --timeout, --log-level   as for plan
+${FILE_LIMIT_HELP}
 
 Logs are JSON lines on stdout (pretty on a terminal): a "plan" event before every apply, one
 "operation" event per server write, one "reconcile" event per run; the README lists them all.
@@ -63,6 +65,7 @@ Logs are JSON lines on stdout (pretty on a terminal): a "plan" event before ever
 const FLAGS = {
   ...COMMON_FLAGS,
   ...SERVER_FLAGS,
+  "max-file-size": { type: "string" },
   interval: { type: "string" },
   debounce: { type: "string" },
   settle: { type: "string" },
@@ -97,7 +100,7 @@ export async function run(args: readonly string[], io: CliIo): Promise<ExitCode>
   // (a later edit of them needs a restart: the daemon keeps one server).
   const environment = selectedEnvironment(values, io);
   if (environment === ALL_ENVIRONMENTS) throw new UsageError("watch keeps exactly one environment, not all", "run one watch per environment, each with --env NAME");
-  const envContext = environment === undefined ? undefined : environmentContext(await loadDesired(file, io, environment), file);
+  const envContext = environment === undefined ? undefined : environmentContext(await loadDesired(file, io, values, environment), file);
   const client = createSipClient({
     ...resolveServerOptions(values, io, envContext),
     fetch: transport.fetch,
@@ -129,6 +132,7 @@ export async function run(args: readonly string[], io: CliIo): Promise<ExitCode>
     env: io.env,
     resolveState,
     ...(environment === undefined ? {} : { environment }),
+    maxFileBytes: maxFileBytes(values, io.env),
     client,
     log,
     metrics,
