@@ -18,9 +18,10 @@ export async function planWithProbe(
   desired: DesiredState,
   remote: readonly RemoteRule[],
   supportsUpdate: () => Promise<boolean>,
+  options: { readonly names?: readonly string[] } = {},
 ): Promise<Plan> {
-  const plan = planChanges(desired, remote, { updateSupported: true });
+  const plan = planChanges(desired, remote, { ...options, updateSupported: true });
   const needsUpdate = plan.changes.some((c) => c.action === "update" && c.method === "replace");
   if (!needsUpdate || (await supportsUpdate())) return plan;
-  return planChanges(desired, remote, { updateSupported: false });
+  return planChanges(desired, remote, { ...options, updateSupported: false });
 }

@@ -142,7 +142,7 @@ describe("export (built CLI)", () => {
     expect(liveServer).toBe(t.em.url);
     expect(stateServer).toBe(`file:${state}`);
     expect(statePlan).toEqual(livePlan);
-    expect(livePlan.summary).toEqual({ create: 1, update: 1, delete: 4, unchanged: 0, unmanaged: 1 });
+    expect(livePlan.summary).toEqual({ create: 1, update: 1, delete: 4, unchanged: 0, unmanaged: 1, kept: 0, outsideManage: 0, outsideNames: 0 });
   });
 });
 
@@ -182,7 +182,7 @@ describe("plan --format json", () => {
     expect(ok.code, ok.stderr).toBe(0);
     const plan = parsePlan(ok);
     check(plan, "create/update/duplicate plan");
-    expect(plan.summary).toEqual({ create: 1, update: 1, delete: 1, unchanged: 1, unmanaged: 1 });
+    expect(plan.summary).toEqual({ create: 1, update: 1, delete: 1, unchanged: 1, unmanaged: 1, kept: 0, outsideManage: 0, outsideNames: 0 });
     expect(plan.changes.find((c) => c.action === "update")?.fields).toEqual(
       expect.arrayContaining([{ path: "callee.pin", before: "(sensitive)", after: "(sensitive)", sensitive: true }]),
     );

@@ -3,11 +3,13 @@
 // 1 error, 3 refused by a safety limit (SPEC §3).
 import { appendFile, writeFile } from "node:fs/promises";
 import { planWithProbe } from "../../apply/index.js";
+import { DEFAULT_RETRY } from "../../livekit/index.js";
 import { ConfigError, EXIT, type ExitCode, type Plan } from "../../model/index.js";
 import { renderDiagnostics } from "../../render/diagnostics.js";
 import { renderPlan, renderPlanJson, renderPlanMarkdown, type PlanFormat } from "../../render/index.js";
-import { flagsFor, choiceFlag, configPath, parseFlags, stringFlag } from "../flags.js";
+import { flagsFor, choiceFlag, configPath, listFlag, parseFlags, stringFlag, type ParsedFlags } from "../flags.js";
 import { useColor, type CliIo } from "../io.js";
+import { retryLine } from "../apply-reporter.js";
 import { displayFile } from "../rules-input.js";
 import { loadDesired, loadDesiredAndList, readServerState } from "../load.js";
 
@@ -23,6 +25,8 @@ Flags:
       --format FORMAT       text | json | markdown | github (default text)
       --out PLAN.json       also save the plan as JSON (for "apply PLAN.json"), even when refused
       --detailed-exitcode   exit 2 when changes are pending
+      --names GLOB          plan only rules whose name matches (* and ?; repeatable): an
+                            emergency change to a few rules; nothing outside is ever deleted
       --against STATE.json  plan against a saved server state (export --format json, or the
                             emulator's --state file) instead of a live server; needs no credentials
       --url URL             LiveKit URL (default $LIVEKIT_URL; ws:// and wss:// become http(s)://)
@@ -44,6 +48,7 @@ export async function run(args: readonly string[], io: CliIo): Promise<ExitCode>
   const format = choiceFlag(values, "format", PLAN_FORMATS, "text");
   const config = configPath(values, io);
   const against = stringFlag(values, "against");
+  const scope = namesScope(values);
 
   let plan: Plan;
   let server: string;
@@ -51,11 +56,11 @@ export async function run(args: readonly string[], io: CliIo): Promise<ExitCode>
     if (against !== undefined) {
       const desired = await loadDesired(config, io);
       const remote = await readServerState(against);
-      plan = await planWithProbe(desired, remote, async () => true);
+      plan = await planWithProbe(desired, remote, async () => true, scope);
       server = `file:${against}`;
     } else {
-      const { desired, client, remote } = await loadDesiredAndList(config, values, io);
-      plan = await planWithProbe(desired, remote, () => client.supportsUpdate());
+      const { desired, client, remote } = await loadDesiredAndList(config, values, io, { onRetryWait: (e) => io.stderr.write(`${retryLine(e, DEFAULT_RETRY.maxAttempts)}\n`) });
+      plan = await planWithProbe(desired, remote, () => client.supportsUpdate(), scope);
       server = client.server;
     }
   } catch (err) {
@@ -76,6 +81,12 @@ export async function savePlanOutputs(plan: Plan, ctx: { config: string; server:
   if (out !== undefined) await writeFile(out, renderPlanJson(plan, ctx), "utf8");
   const summary = io.env.GITHUB_STEP_SUMMARY;
   if (summary) await appendFile(summary, `${renderPlanMarkdown(plan, ctx)}\n`, "utf8");
+}
+
+/** `--names GLOB` (repeatable): the plan covers only rules with a matching name. */
+export function namesScope(values: ParsedFlags["values"]): { names?: readonly string[] } {
+  const names = listFlag(values, "names");
+  return names.length === 0 ? {} : { names };
 }
 
 export function planExitCode(plan: Plan, detailed: boolean): ExitCode {
