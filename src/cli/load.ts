@@ -3,7 +3,7 @@
 // logger.ts, so that commands that do not log never load pino.
 import { readFile } from "node:fs/promises";
 import { createNodeTransport } from "../livekit/http-transport.js";
-import { createSipClient, decodeServerState, type ApiCallEvent } from "../livekit/index.js";
+import { createSipClient, decodeServerState, type ApiCallEvent, type RetryWaitEvent } from "../livekit/index.js";
 import { AppError, ConfigError, type DesiredState, type RemoteRule, type SipClient } from "../model/index.js";
 import type { ParsedFlags } from "./flags.js";
 import type { CliIo } from "./io.js";
@@ -22,10 +22,17 @@ export async function loadDesired(path: string, io: CliIo): Promise<DesiredState
  * (undici) loads its own HTTP stack on first use and costs several times more CPU per request,
  * which shows in both the start-up of `plan` and the rate of `apply`.
  */
-export function makeClient(values: ParsedFlags["values"], io: CliIo, onApiCall?: (e: ApiCallEvent) => void): SipClient {
+export function makeClient(values: ParsedFlags["values"], io: CliIo, hooks: ClientHooks = {}): SipClient {
   const opts = resolveServerOptions(values, io);
   const transport = createNodeTransport();
-  return createSipClient({ ...opts, fetch: transport.fetch, ...(onApiCall ? { onApiCall } : {}) });
+  return createSipClient({ ...opts, fetch: transport.fetch, ...hooks });
+}
+
+/** What a command observes of the client's calls. */
+export interface ClientHooks {
+  readonly onApiCall?: (e: ApiCallEvent) => void;
+  /** Before each wait for a retry (SPEC §3: reported as it happens). */
+  readonly onRetryWait?: (e: RetryWaitEvent) => void;
 }
 
 /**
@@ -39,12 +46,12 @@ export async function loadDesiredAndList(
   config: string,
   values: ParsedFlags["values"],
   io: CliIo,
-  onApiCall?: (e: ApiCallEvent) => void,
+  hooks: ClientHooks = {},
 ): Promise<{ readonly desired: DesiredState; readonly client: SipClient; readonly remote: readonly RemoteRule[] }> {
   let client: SipClient | undefined;
   let clientError: unknown;
   try {
-    client = makeClient(values, io, onApiCall);
+    client = makeClient(values, io, hooks);
   } catch (err) {
     clientError = err;
   }

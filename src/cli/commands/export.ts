@@ -2,10 +2,11 @@
 // (or, with --format json, a server-state file for `plan --against`). Writes nothing remote.
 import { stringify } from "yaml";
 import { exportSpecs, matchesManage, pinPlaceholderVar } from "../../core/index.js";
-import { encodeServerState } from "../../livekit/index.js";
+import { DEFAULT_RETRY, encodeServerState } from "../../livekit/index.js";
 import { EXIT, RULE_KINDS, UsageError, pinOf, type ExitCode, type RuleSpec } from "../../model/index.js";
 import { flagsFor, choiceFlag, parseFlags, stringFlag } from "../flags.js";
 import type { CliIo } from "../io.js";
+import { retryLine } from "../apply-reporter.js";
 import { makeClient, readServerState } from "../load.js";
 
 export const help = `Usage: sip-dispatch-sync export [flags]
@@ -37,7 +38,7 @@ export async function run(args: readonly string[], io: CliIo): Promise<ExitCode>
     remote = await readServerState(from);
     server = `file:${from}`;
   } else {
-    const client = makeClient(values, io);
+    const client = makeClient(values, io, { onRetryWait: (e) => io.stderr.write(`${retryLine(e, DEFAULT_RETRY.maxAttempts)}\n`) });
     remote = await client.listRules();
     server = client.server;
   }
