@@ -1,11 +1,11 @@
 // Pure. Shared text helpers for the plan renderers: values, field lines, names, summary line.
 import { SENSITIVE, diffFields } from "../core/index.js";
-import type { FieldChange, JsonValue, PlanSummary, RuleSpec } from "../model/index.js";
+import { jsonLine, type FieldChange, type JsonValue, type PlanSummary, type RuleSpec } from "../model/index.js";
 
 /** A value as one line: JSON (control characters escaped), "(unset)", or a masked pin as "(sensitive)". */
 export function formatValue(value: JsonValue | undefined): string {
   if (value === undefined) return "(unset)";
-  return value === SENSITIVE ? SENSITIVE : JSON.stringify(value);
+  return value === SENSITIVE ? SENSITIVE : jsonLine(value);
 }
 
 /** `path: before -> after`, with "(pin changed)" when the change is a pin (values are masked). */
@@ -36,7 +36,7 @@ export function setChange(f: FieldChange): { added: string[]; removed: string[] 
 export function fieldLines(f: FieldChange): string[] {
   const set = setChange(f);
   if (set === undefined) return [fieldLine(f)];
-  return [`${f.path}:`, ...set.added.map((x) => `  + ${JSON.stringify(x)}`), ...set.removed.map((x) => `  - ${JSON.stringify(x)}`)];
+  return [`${f.path}:`, ...set.added.map((x) => `  + ${jsonLine(x)}`), ...set.removed.map((x) => `  - ${jsonLine(x)}`)];
 }
 
 /** The set fields of a rule to create, as `path: value` (its diff from an empty rule of the same name). */
@@ -50,7 +50,7 @@ export function createLine(f: FieldChange): string {
 
 /** A rule name as printed: as-is when plain, else JSON-quoted (no control characters reach a terminal). */
 export function displayName(name: string): string {
-  return /^[\p{L}\p{N}\p{P}\p{S}]+$/u.test(name) ? name : JSON.stringify(name);
+  return /^[\p{L}\p{N}\p{P}\p{S}]+$/u.test(name) ? name : jsonLine(name);
 }
 
 export function summaryLine(s: PlanSummary): string {

@@ -1,6 +1,6 @@
 // Pure. The plan as JSON (SPEC §3, schemas/plan.schema.json): stable key order, formatVersion 1,
 // pins masked. Also the `--out PLAN.json` file.
-import type { Plan } from "../model/index.js";
+import { safeJson, type Plan } from "../model/index.js";
 import { changeEntry } from "./plan-entries.js";
 
 export interface PlanContext {
@@ -39,5 +39,5 @@ export function planJsonValue(plan: Plan, ctx: PlanContext) {
 
 /** Pretty-printed JSON with a trailing newline. */
 export function renderPlanJson(plan: Plan, ctx: PlanContext): string {
-  return `${JSON.stringify(planJsonValue(plan, ctx), null, 2)}\n`;
+  return `${safeJson(planJsonValue(plan, ctx), 2)}\n`;
 }

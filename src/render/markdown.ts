@@ -1,14 +1,14 @@
 // Pure. The plan as GitHub-flavoured Markdown for PR comments and $GITHUB_STEP_SUMMARY: a summary
 // table, one collapsible <details> per rule with its field changes, pins masked.
-import { assertNever, type Change, type FieldChange, type Plan } from "../model/index.js";
+import { assertNever, escapeUnprintable, jsonLine, type Change, type FieldChange, type Plan } from "../model/index.js";
 import { createFields, formatValue, hasChanges, noChangesLines, setChange, summaryLine } from "./format-value.js";
 import type { PlanContext } from "./json.js";
 
 /** Escapes text for inline Markdown/HTML: entities for HTML and Markdown punctuation, one line. */
 export function escapeMarkdown(text: string): string {
-  return text
-    .replace(/[&<>"'|\\`*_[\]~!#$]/g, (ch) => `&#${ch.charCodeAt(0)};`)
-    .replace(/\r\n|\r|\n/g, " ");
+  // Line breaks first (one line), then every other unprintable character made visible (a bidi
+  // override or zero-width space would hide in the rendered page), then the entities.
+  return escapeUnprintable(text.replace(/\r\n|\r|\n/g, " ")).replace(/[&<>"'|\\`*_[\]~!#$]/g, (ch) => `&#${ch.charCodeAt(0)};`);
 }
 
 function code(text: string): string {
@@ -20,7 +20,7 @@ function fieldRow(f: FieldChange): string {
   const set = setChange(f);
   // A set (trunkIds, numbers, inboundNumbers): the removed elements before, the added after.
   if (set !== undefined) {
-    const cell = (sign: string, items: readonly string[]) => items.map((i) => code(`${sign} ${JSON.stringify(i)}`)).join("<br>");
+    const cell = (sign: string, items: readonly string[]) => items.map((i) => code(`${sign} ${jsonLine(i)}`)).join("<br>");
     return `| ${code(f.path)} | ${cell("-", set.removed)} | ${cell("+", set.added)} |`;
   }
   return `| ${code(f.path)} | ${code(formatValue(f.before))} | ${code(formatValue(f.after))}${note} |`;

@@ -1,7 +1,7 @@
 // Pure. Validates the interpolated value against schemas/dispatch-rules.schema.json and turns
 // every ajv error into a positioned Diagnostic with a human message and a hint (closest key for
 // typos, the allowed values for enums, a specific message for server-owned fields).
-import { RULE_KINDS, type Diagnostic } from "../model/index.js";
+import { RULE_KINDS, UNPRINTABLE_CHAR, codePointName, safeText, type Diagnostic } from "../model/index.js";
 import { diagnosticAt, keyOrValueOffset, valueOffset, type PathSegment, type SourceIndex } from "./positions.js";
 import { closest } from "./suggest.js";
 import { getValidator, type SchemaError } from "./validator.js";
@@ -187,7 +187,11 @@ function toDiagnostic(err: SchemaError, root: unknown, index: SourceIndex): Diag
       return make(at(path), path, "invalid-value", `\`${label}\` must be ${JSON.stringify(err.params.allowedValue)}`, label === "version" ? "set `version: 1`: it is the only format version" : `set it to ${JSON.stringify(err.params.allowedValue)}`);
     case "minLength":
       return make(at(path), path, "empty-value", `\`${label}\` must not be empty`, label === "name" ? "give the rule a unique, non-empty name" : "remove the empty entry or give it a value");
+    case "maxLength":
+      return make(at(path), path, "too-long", `\`${label}\` is longer than ${String(err.params.limit)} characters`, isRuleName(path) ? "shorten the rule name (at most 256 characters)" : `shorten it to at most ${String(err.params.limit)} characters`);
     case "pattern":
+      // An empty rule name is reported once, by minLength.
+      if (isRuleName(path) && err.data === "") return undefined;
       return patternDiagnostic(err, path, label, at(path), index);
     case "minimum":
     case "maximum": {
@@ -220,8 +224,27 @@ function ruleTypeDiagnostic(path: readonly PathSegment[], rule: unknown, index: 
   });
 }
 
+/** A rule's `name` (`rules[i].name`), not a codec's or a room configuration's. */
+function isRuleName(path: readonly PathSegment[]): boolean {
+  return path.length === 3 && path[0] === "rules" && path[2] === "name";
+}
+
+/** Why a rule name fails the schema's pattern: the first unprintable character, or only whitespace. */
+function ruleNameDiagnostic(name: string, path: readonly PathSegment[], offset: number | undefined, index: SourceIndex): Diagnostic {
+  const bad = UNPRINTABLE_CHAR.exec(name);
+  if (bad === null)
+    return diagnosticAt(index, offset, path, { code: "invalid-name", message: "the rule name is only whitespace", hint: "give the rule a name with visible characters, e.g. `support-line`" });
+  const position = [...name.slice(0, bad.index)].length + 1;
+  return diagnosticAt(index, offset, path, {
+    code: "invalid-name",
+    message: `the rule name \`${safeText(name, 60)}\` contains the invisible or control character ${codePointName(bad[0])} (character ${position})`,
+    hint: "rule names are printable text: remove control, bidi-override and zero-width characters (they hide in plans, terminals and Markdown)",
+  });
+}
+
 function patternDiagnostic(err: SchemaError, path: readonly PathSegment[], label: string, offset: number | undefined, index: SourceIndex): Diagnostic {
   const last = path[path.length - 1];
+  if (isRuleName(path) && typeof err.data === "string") return ruleNameDiagnostic(err.data, path, offset, index);
   if (last === "mediaTimeout")
     return diagnosticAt(index, offset, path, {
       code: "invalid-duration",

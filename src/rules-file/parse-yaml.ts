@@ -5,8 +5,9 @@
 import { createRequire } from "node:module";
 import type * as Yaml from "yaml";
 import type { Document, Node as YamlNode, YAMLError } from "yaml";
-import { toDotPath, type Diagnostic } from "../model/index.js";
+import { safeText, toDotPath, type Diagnostic } from "../model/index.js";
 import { parseFastYaml } from "./fast-yaml.js";
+import { nonTextKey, quoteKeyHint } from "./plain-key.js";
 import { diagnosticAt, makeLocator, pointerOf, type NodeInfo, type PathSegment, type SourceIndex, type Span } from "./positions.js";
 
 /**
@@ -49,6 +50,7 @@ class Abort extends Error {}
 
 interface WalkState {
   readonly index: Pick<SourceIndex, "file" | "locate">;
+  readonly text: string;
   readonly nodes: Map<string, NodeInfo>;
   readonly anchors: Map<string, YamlNode>;
   readonly diagnostics: Diagnostic[];
@@ -149,11 +151,25 @@ function walkMap(st: WalkState, items: readonly unknown[], path: readonly PathSe
       continue;
     }
     const keySpan = spanOf(keyNode, span);
+    if (isScalar(keyNode) && keyNode.type === "PLAIN" && keyNode.tag === undefined) {
+      // Keys are text as written: a key YAML reads as a number, boolean or null is never re-spelled.
+      const raw = st.text.slice(keySpan.start, keySpan.end).trim();
+      const reading = nonTextKey(raw, keyNode.value);
+      if (reading !== undefined) {
+        fail(st, keySpan.start, [...path, raw], "non-text-key", `the key \`${safeText(raw, 40)}\` is read by YAML as ${reading}, not as the text written`, quoteKeyHint(safeText(raw, 40)));
+        continue;
+      }
+    }
     if (!isScalar(keyNode) || keyNode.value === null || typeof keyNode.value === "object" || typeof keyNode.value === "symbol") {
       fail(st, keySpan.start, path, "bad-key", "a mapping key must be a plain, non-empty string", "write `key: value` with a simple key");
       continue;
     }
-    const name = String(keyNode.value);
+    if (typeof keyNode.value !== "string") {
+      // A tagged key (`!!int 7: x`) or another non-text key.
+      fail(st, keySpan.start, path, "non-text-key", "a mapping key must be text", "quote the key and remove any tag: `\"key\": value`");
+      continue;
+    }
+    const name = keyNode.value;
     const childPath = [...path, name];
     const first = firstKey.get(name);
     if (first !== undefined) {
@@ -270,7 +286,7 @@ export function parseYamlWithLibrary(text: string, file: string): ParseYamlResul
       ),
     };
   }
-  const st: WalkState = { index, nodes: new Map(), anchors: new Map(), diagnostics: [], expanding: new Set(), aliasDepth: 0, expanded: 0 };
+  const st: WalkState = { index, text, nodes: new Map(), anchors: new Map(), diagnostics: [], expanding: new Set(), aliasDepth: 0, expanded: 0 };
   let value: unknown;
   try {
     value = walk(st, doc.contents as YamlNode | null, [], undefined, { start: 0, end: 0 }, 0);
