@@ -18,7 +18,7 @@ export async function planWithProbe(
   desired: DesiredState,
   remote: readonly RemoteRule[],
   supportsUpdate: () => Promise<boolean>,
-  options: { readonly names?: readonly string[] } = {},
+  options: { readonly names?: readonly string[]; readonly notes?: readonly string[] } = {},
 ): Promise<Plan> {
   const plan = planChanges(desired, remote, { ...options, updateSupported: true });
   const needsUpdate = plan.changes.some((c) => c.action === "update" && c.method === "replace");

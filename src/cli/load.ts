@@ -4,17 +4,22 @@
 import { readFile } from "node:fs/promises";
 import { createNodeTransport } from "../livekit/http-transport.js";
 import { createSipClient, decodeServerState, type ApiCallEvent, type RetryWaitEvent } from "../livekit/index.js";
-import { AppError, ConfigError, type DesiredState, type RemoteRule, type SipClient } from "../model/index.js";
+import { AppError, ConfigError, type DesiredState, type Diagnostic, type RemoteRule, type SipClient } from "../model/index.js";
 import type { ParsedFlags } from "./flags.js";
 import type { CliIo } from "./io.js";
-import { readRules } from "./rules-input.js";
+import { applyStrict, readRules } from "./rules-input.js";
 import { resolveServerOptions } from "./server-options.js";
 
-/** Loads and validates the rules file; throws ConfigError with every diagnostic. */
-export async function loadDesired(path: string, io: CliIo): Promise<DesiredState> {
-  const result = await readRules(path, io);
+/** Loads and validates the rules file; throws ConfigError with every diagnostic (warnings too under --strict). */
+export async function loadDesired(path: string, io: CliIo, strict = false): Promise<DesiredState> {
+  return (await loadDesiredChecked(path, io, strict)).state;
+}
+
+/** loadDesired with the lints' warnings of a valid file. */
+export async function loadDesiredChecked(path: string, io: CliIo, strict: boolean): Promise<{ readonly state: DesiredState; readonly warnings: readonly Diagnostic[] }> {
+  const result = applyStrict(await readRules(path, io), strict);
   if (!result.ok) throw new ConfigError(result.diagnostics);
-  return result.state;
+  return { state: result.state, warnings: result.warnings };
 }
 
 /**
@@ -47,7 +52,8 @@ export async function loadDesiredAndList(
   values: ParsedFlags["values"],
   io: CliIo,
   hooks: ClientHooks = {},
-): Promise<{ readonly desired: DesiredState; readonly client: SipClient; readonly remote: readonly RemoteRule[] }> {
+  strict = false,
+): Promise<{ readonly desired: DesiredState; readonly warnings: readonly Diagnostic[]; readonly client: SipClient; readonly remote: readonly RemoteRule[] }> {
   let client: SipClient | undefined;
   let clientError: unknown;
   try {
@@ -62,14 +68,15 @@ export async function loadDesiredAndList(
   // One turn of the event loop, so that the request is written before the (synchronous) checks.
   if (listing !== undefined) await new Promise<void>((resolve) => setImmediate(resolve));
   let desired: DesiredState;
+  let warnings: readonly Diagnostic[];
   try {
-    desired = await loadDesired(config, io);
+    ({ state: desired, warnings } = await loadDesiredChecked(config, io, strict));
   } catch (err) {
     abort.abort();
     throw err;
   }
   if (client === undefined || listing === undefined) throw clientError;
-  return { desired, client, remote: await listing };
+  return { desired, warnings, client, remote: await listing };
 }
 
 /** A saved server state (`export --format json` or the emulator's --state file). */

@@ -16,6 +16,8 @@ export interface PlanOptions {
   readonly updateSupported: boolean;
   /** `--names GLOB...`: only rules with a matching name are planned; the rest are left alone. */
   readonly names?: readonly string[];
+  /** Warnings about the file (its lints) shown first among the plan's warnings. */
+  readonly notes?: readonly string[];
 }
 
 function actionRank(c: Change): number {
@@ -52,7 +54,7 @@ function groupOf(slot: Slot): readonly NormalizedRemote[] {
 }
 
 export function planChanges(desired: DesiredState, remote: readonly RemoteRule[], options: PlanOptions): Plan {
-  const warnings: string[] = [];
+  const warnings: string[] = options.notes === undefined ? [] : [...options.notes];
   const managed = manageMatcher(desired.manage);
   const names = options.names;
   const inScope = names === undefined ? undefined : (name: string) => matchesManage(name, names);

@@ -163,7 +163,7 @@ describe("hints lead to a valid file when followed", () => {
     expect(good.stdout, name).toBe("<stdin>: 1 rule, valid\n");
     expect(good.code).toBe(0);
   }
-  const rule = (extra: string) => `version: 1\nrules:\n  - name: a\n    individual: {}\n${extra}`;
+  const rule = (extra: string) => `version: 1\nrules:\n  - name: a\n    individual: {}\n    trunkIds: [ST_1]\n${extra}`;
 
   it("a quoted number where a list is wanted: the hint keeps it a quoted string", async () => {
     await follow("quoted", rule('    numbers: "+14155550100"\n'), 'write a list: ["+14155550100"]', '"+14155550100"', '["+14155550100"]');
@@ -178,7 +178,7 @@ describe("hints lead to a valid file when followed", () => {
   });
 
   it("a top-level `rule:` gets did you mean `rules`", async () => {
-    const text = "version: 1\nrule:\n  - name: a\n    individual: {}\n";
+    const text = "version: 1\nrule:\n  - name: a\n    individual: {}\n    trunkIds: [ST_1]\n";
     const bad = await runCli(["validate", "-"], { input: text });
     expect(bad.stdout).toContain("<stdin>:2:1: error: unknown key `rule` (at rule)\n  hint: did you mean `rules`?");
     await follow("rule", text, "did you mean `rules`?", "rule:", "rules:");
@@ -187,7 +187,7 @@ describe("hints lead to a valid file when followed", () => {
   it("an unclosed [ is reported at the bracket's line as unclosed", async () => {
     const text = rule('    numbers: ["+14155550100", "+14155550101"\n    hidePhoneNumber: true\n');
     const bad = await runCli(["validate", "-"], { input: text });
-    expect(bad.stdout).toContain("<stdin>:5:14: error: unclosed `[`");
+    expect(bad.stdout).toContain("<stdin>:6:14: error: unclosed `[`");
     expect(bad.stdout).not.toContain("align this line");
     await follow("bracket", text, "add `]` after its last item", '"+14155550101"', '"+14155550101"]');
   });

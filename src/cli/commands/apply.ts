@@ -12,7 +12,7 @@ import { useColor, type CliIo } from "../io.js";
 import { loadDesiredAndList } from "../load.js";
 import { displayFile } from "../rules-input.js";
 import { createApplyReporter } from "../apply-reporter.js";
-import { namesScope, savePlanOutputs } from "./plan.js";
+import { lintNotes, namesScope, savePlanOutputs } from "./plan.js";
 
 export const help = `Usage: sip-dispatch-sync apply [PLAN.json] [flags]
 
@@ -29,6 +29,7 @@ Flags:
       --concurrency N      operations in flight at once (default 4); operations whose conflict
                            keys meet never run together
       --out PLAN.json      also save the plan that is applied, as JSON
+      --strict             the file's warnings (lints) are errors: nothing is applied
       --names GLOB         apply only to rules whose name matches (repeatable), as plan --names
       --log-format FORMAT  text (default): each operation's outcome as it finishes, and on a
                            terminal a progress line; json: JSON lines on stderr instead
@@ -56,8 +57,8 @@ export async function run(args: readonly string[], io: CliIo): Promise<ExitCode>
     now: () => performance.now(),
   });
 
-  const { desired, client, remote } = await loadDesiredAndList(config, values, io, { onRetryWait: (e) => reporter.retry(e) });
-  const plan = await planWithProbe(desired, remote, () => client.supportsUpdate(), namesScope(values));
+  const { desired, warnings, client, remote } = await loadDesiredAndList(config, values, io, { onRetryWait: (e) => reporter.retry(e) }, values.strict === true);
+  const plan = await planWithProbe(desired, remote, () => client.supportsUpdate(), { ...namesScope(values), notes: lintNotes(warnings) });
   const ctx = { config: displayFile(config), server: client.server };
 
   if (saved) checkSavedPlan(saved, plan);

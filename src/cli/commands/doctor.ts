@@ -184,7 +184,8 @@ const versionCheck: DoctorCheck = {
     if (v.items === 0) return [warn("version", "cannot tell: the server has no dispatch rules yet (the version is read from a listed rule's keys)", "run doctor again after the first apply")];
     if (!v.emitsDefaults) return [warn("version", "cannot tell: the List answer leaves out default values (a proxy, or LiveKit Cloud)", "the fields check cannot run either; compare the server's release notes with the fields you use")];
     if (v.floor === undefined) return [ok("version", "older than v1.9.11 (no `numbers` key in its List answer)")];
-    return [ok("version", `at least ${v.floor} (${v.evidence.map((e) => `\`${e}\``).join(", ")} in its List answer)`)];
+    // The newest key is the proof; the older ones follow from it.
+    return [ok("version", `at least ${v.floor} (\`${v.evidence[v.evidence.length - 1] ?? ""}\` in its List answer)`)];
   },
 };
 

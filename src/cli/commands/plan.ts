@@ -3,15 +3,15 @@
 // 1 error, 3 refused by a safety limit (SPEC §3).
 import { appendFile, writeFile } from "node:fs/promises";
 import { planWithProbe } from "../../apply/index.js";
-import { DEFAULT_RETRY } from "../../livekit/index.js";
-import { ConfigError, EXIT, type ExitCode, type Plan } from "../../model/index.js";
+import { DEFAULT_RETRY, type RetryWaitEvent } from "../../livekit/index.js";
+import { ConfigError, EXIT, type Diagnostic, type ExitCode, type Plan } from "../../model/index.js";
 import { renderDiagnostics } from "../../render/diagnostics.js";
 import { renderPlan, renderPlanJson, renderPlanMarkdown, type PlanFormat } from "../../render/index.js";
 import { flagsFor, choiceFlag, configPath, listFlag, parseFlags, stringFlag, type ParsedFlags } from "../flags.js";
 import { useColor, type CliIo } from "../io.js";
 import { retryLine } from "../apply-reporter.js";
 import { displayFile } from "../rules-input.js";
-import { loadDesired, loadDesiredAndList, readServerState } from "../load.js";
+import { loadDesiredAndList, loadDesiredChecked, readServerState } from "../load.js";
 
 export const help = `Usage: sip-dispatch-sync plan [flags]
 
@@ -25,6 +25,8 @@ Flags:
       --format FORMAT       text | json | markdown | github (default text)
       --out PLAN.json       also save the plan as JSON (for "apply PLAN.json"), even when refused
       --detailed-exitcode   exit 2 when changes are pending
+      --strict              the file's warnings (lints: a catch-all rule, a number that is not
+                            E.164, ...) are errors: nothing is planned
       --names GLOB          plan only rules whose name matches (* and ?; repeatable): an
                             emergency change to a few rules; nothing outside is ever deleted
       --against STATE.json  plan against a saved server state (export --format json, or the
@@ -49,18 +51,20 @@ export async function run(args: readonly string[], io: CliIo): Promise<ExitCode>
   const config = configPath(values, io);
   const against = stringFlag(values, "against");
   const scope = namesScope(values);
+  const strict = values.strict === true;
 
   let plan: Plan;
   let server: string;
   try {
     if (against !== undefined) {
-      const desired = await loadDesired(config, io);
+      const { state: desired, warnings } = await loadDesiredChecked(config, io, strict);
       const remote = await readServerState(against);
-      plan = await planWithProbe(desired, remote, async () => true, scope);
+      plan = await planWithProbe(desired, remote, async () => true, { ...scope, notes: lintNotes(warnings) });
       server = `file:${against}`;
     } else {
-      const { desired, client, remote } = await loadDesiredAndList(config, values, io, { onRetryWait: (e) => io.stderr.write(`${retryLine(e, DEFAULT_RETRY.maxAttempts)}\n`) });
-      plan = await planWithProbe(desired, remote, () => client.supportsUpdate(), scope);
+      const hooks = { onRetryWait: (e: RetryWaitEvent) => io.stderr.write(`${retryLine(e, DEFAULT_RETRY.maxAttempts)}\n`) };
+      const { desired, warnings, client, remote } = await loadDesiredAndList(config, values, io, hooks, strict);
+      plan = await planWithProbe(desired, remote, () => client.supportsUpdate(), { ...scope, notes: lintNotes(warnings) });
       server = client.server;
     }
   } catch (err) {
@@ -81,6 +85,14 @@ export async function savePlanOutputs(plan: Plan, ctx: { config: string; server:
   if (out !== undefined) await writeFile(out, renderPlanJson(plan, ctx), "utf8");
   const summary = io.env.GITHUB_STEP_SUMMARY;
   if (summary) await appendFile(summary, `${renderPlanMarkdown(plan, ctx)}\n`, "utf8");
+}
+
+/**
+ * The file's lint warnings as plan warnings, `file:line:column: message [code]`. A name outside
+ * manage is left out: the planner says it itself.
+ */
+export function lintNotes(warnings: readonly Diagnostic[]): string[] {
+  return warnings.filter((d) => d.code !== "name-outside-manage").map((d) => `${d.line > 0 ? `${d.file}:${d.line}:${d.column}: ` : ""}${d.message} [${d.code}]`);
 }
 
 /** `--names GLOB` (repeatable): the plan covers only rules with a matching name. */

@@ -4,7 +4,7 @@ import { EXIT, type ExitCode } from "../../model/index.js";
 import { DIAGNOSTICS_FORMATS, renderDiagnostics, type FileReport } from "../../render/diagnostics.js";
 import { choiceFlag, configPath, flagsFor, parseFlags, stringFlag } from "../flags.js";
 import type { CliIo } from "../io.js";
-import { readRules } from "../rules-input.js";
+import { applyStrict, readRules } from "../rules-input.js";
 
 export const help = `Usage: sip-dispatch-sync validate [FILE...] [flags]
 
@@ -22,6 +22,9 @@ Flags:
   -c, --config FILE       a rules file to check (as well as every FILE)
       --format FORMAT     text | json | github (default text); github prints
                           ::error file=F,line=L,col=C::message lines for GitHub Actions
+      --strict            warnings are errors: a catch-all rule, a number that is not E.164,
+                          a number in both numbers and inboundNumbers, a name outside manage.
+                          "# sip-dispatch-sync: ignore[CODE]" on a rule's line silences one
 
 Exit codes: 0 every file valid, 1 a problem in any file (or bad flags).
 `;
@@ -34,7 +37,7 @@ export async function run(args: readonly string[], io: CliIo): Promise<ExitCode>
   const files = config !== undefined && config !== "" ? [config, ...positionals] : positionals.length > 0 ? positionals : [configPath(values, io)];
   const reports: FileReport[] = [];
   for (const path of files) {
-    const result = await readRules(path, io);
+    const result = applyStrict(await readRules(path, io), values.strict === true);
     const file = path === "-" ? "<stdin>" : path;
     reports.push(result.ok ? { file, rules: result.state.rules.length, diagnostics: result.warnings } : { file, rules: undefined, diagnostics: result.diagnostics });
   }
