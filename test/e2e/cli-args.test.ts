@@ -36,6 +36,16 @@ describe("arguments and flags", () => {
     expect(r.stderr).toContain('export takes no arguments, got "everything"');
   });
 
+  it("export --names is repeatable: a rule matching any of them, none dropped", async () => {
+    const three = "version: 1\nrules:\n" + ["a", "b", "c"].map((n) => `  - { name: ${n}, individual: {}, trunkIds: [ST_${n}] }\n`).join("");
+    await t.cli(["apply", "-c", await t.write("three.yaml", three), "--auto-approve"]);
+    const r = await t.cli(["export", "--names", "a", "--names", "c"]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain("name: a");
+    expect(r.stdout).toContain("name: c");
+    expect(r.stdout).not.toContain("name: b");
+  });
+
   it("apply takes one saved plan at most", async () => {
     const r = await t.cli(["apply", "a.json", "b.json"]);
     expect(r.code).toBe(1);

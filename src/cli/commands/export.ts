@@ -4,7 +4,7 @@ import { stringify } from "yaml";
 import { exportSpecs, matchesManage, pinPlaceholderVar } from "../../core/index.js";
 import { DEFAULT_RETRY, encodeServerState } from "../../livekit/index.js";
 import { EXIT, RULE_KINDS, UsageError, pinOf, type ExitCode, type RuleSpec } from "../../model/index.js";
-import { flagsFor, choiceFlag, parseFlags, stringFlag } from "../flags.js";
+import { flagsFor, choiceFlag, listFlag, parseFlags, stringFlag } from "../flags.js";
 import type { CliIo } from "../io.js";
 import { retryLine } from "../apply-reporter.js";
 import { makeClient, readServerState } from "../load.js";
@@ -15,7 +15,8 @@ Print the server's named dispatch rules as a dispatch-rules.yaml: a starting poi
 an existing project as code. "plan" on the result against the same server shows no changes.
 
 Flags:
-      --names GLOB       only rules whose name matches (* and ?), e.g. --names 'support-*'
+      --names GLOB       only rules whose name matches (* and ?), e.g. --names 'support-*';
+                         repeatable: a rule matching any of them
       --format FORMAT    yaml (default) | json (a server-state file for "plan --against": every
                          rule, named or not, exactly as the server holds it)
       --include-pins     write pins as they are; by default each pin becomes \${PIN_<NAME>}
@@ -30,7 +31,9 @@ Flags:
 export async function run(args: readonly string[], io: CliIo): Promise<ExitCode> {
   const { values } = parseFlags("export", args, flagsFor("export"));
   const format = choiceFlag(values, "format", ["yaml", "json"] as const, "yaml");
-  const names = stringFlag(values, "names");
+  // Repeatable: a rule is exported when it matches any of them.
+  const globs = listFlag(values, "names");
+  const names = globs.length === 1 ? globs[0] : undefined;
   const from = stringFlag(values, "from");
   let remote;
   let server: string;
@@ -42,6 +45,7 @@ export async function run(args: readonly string[], io: CliIo): Promise<ExitCode>
     remote = await client.listRules();
     server = client.server;
   }
+  if (globs.length > 1) remote = remote.filter((r) => matchesManage(r.spec.name, globs));
 
   const includePins = values["include-pins"] === true;
   if (format === "json") {
