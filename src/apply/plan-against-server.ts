@@ -1,7 +1,7 @@
 // Orchestration through the SipClient interface (no I/O of its own): list the server, plan, and
 // probe for UpdateSIPDispatchRule only when the plan would use it, so that old servers get a
 // plan that already says "delete + create" (SPEC §4).
-import { planChanges } from "../core/index.js";
+import { planChanges, type FingerprintKey } from "../core/index.js";
 import type { DesiredState, Plan, RemoteRule, SipClient } from "../model/index.js";
 
 export interface ServerPlan {
@@ -18,7 +18,7 @@ export async function planWithProbe(
   desired: DesiredState,
   remote: readonly RemoteRule[],
   supportsUpdate: () => Promise<boolean>,
-  options: { readonly names?: readonly string[]; readonly notes?: readonly string[] } = {},
+  options: { readonly names?: readonly string[]; readonly notes?: readonly string[]; readonly fingerprintKey?: FingerprintKey } = {},
 ): Promise<Plan> {
   const plan = planChanges(desired, remote, { ...options, updateSupported: true });
   const needsUpdate = plan.changes.some((c) => c.action === "update" && c.method === "replace");

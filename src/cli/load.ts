@@ -8,7 +8,8 @@ import { AppError, ConfigError, type DesiredState, type Diagnostic, type RemoteR
 import type { ParsedFlags } from "./flags.js";
 import type { CliIo } from "./io.js";
 import { applyStrict, readRules } from "./rules-input.js";
-import { resolveServerOptions } from "./server-options.js";
+import { resolveServerOptions, type ServerOptions } from "./server-options.js";
+import type { FingerprintKey } from "../core/index.js";
 
 /** Loads and validates the rules file; throws ConfigError with every diagnostic (warnings too under --strict). */
 export async function loadDesired(path: string, io: CliIo, strict = false): Promise<DesiredState> {
@@ -28,7 +29,10 @@ export async function loadDesiredChecked(path: string, io: CliIo, strict: boolea
  * which shows in both the start-up of `plan` and the rate of `apply`.
  */
 export function makeClient(values: ParsedFlags["values"], io: CliIo, hooks: ClientHooks = {}): SipClient {
-  const opts = resolveServerOptions(values, io);
+  return clientFor(resolveServerOptions(values, io), hooks);
+}
+
+function clientFor(opts: ServerOptions, hooks: ClientHooks): SipClient {
   const transport = createNodeTransport();
   return createSipClient({ ...opts, fetch: transport.fetch, ...hooks });
 }
@@ -53,11 +57,21 @@ export async function loadDesiredAndList(
   io: CliIo,
   hooks: ClientHooks = {},
   strict = false,
-): Promise<{ readonly desired: DesiredState; readonly warnings: readonly Diagnostic[]; readonly client: SipClient; readonly remote: readonly RemoteRule[] }> {
+): Promise<{
+  readonly desired: DesiredState;
+  readonly warnings: readonly Diagnostic[];
+  readonly client: SipClient;
+  readonly remote: readonly RemoteRule[];
+  readonly fingerprintKey: FingerprintKey;
+}> {
   let client: SipClient | undefined;
   let clientError: unknown;
+  let fingerprintKey: FingerprintKey | undefined;
   try {
-    client = makeClient(values, io, hooks);
+    const opts = resolveServerOptions(values, io);
+    // The plan's fingerprint is keyed with the API secret (core/fingerprint.ts).
+    fingerprintKey = { apiSecret: opts.apiSecret };
+    client = clientFor(opts, hooks);
   } catch (err) {
     clientError = err;
   }
@@ -75,8 +89,8 @@ export async function loadDesiredAndList(
     abort.abort();
     throw err;
   }
-  if (client === undefined || listing === undefined) throw clientError;
-  return { desired, warnings, client, remote: await listing };
+  if (client === undefined || listing === undefined || fingerprintKey === undefined) throw clientError;
+  return { desired, warnings, client, remote: await listing, fingerprintKey };
 }
 
 /** A saved server state (`export --format json` or the emulator's --state file). */

@@ -60,7 +60,7 @@ export interface PlanSummary {
   readonly outsideNames: number;
 }
 
-export type RefusalCode = "max-deletes" | "max-delete-percent" | "empty-rules" | "unmanaged-conflict";
+export type RefusalCode = "max-deletes" | "max-delete-percent" | "empty-rules" | "unmanaged-conflict" | "pin-removal";
 
 /** Why a plan must not be applied. `forceable` refusals can be overridden once with --force. */
 export interface Refusal {

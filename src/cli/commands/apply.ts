@@ -3,7 +3,7 @@
 import { readFile } from "node:fs/promises";
 import { createInterface } from "node:readline";
 import { applyPlan, planWithProbe } from "../../apply/index.js";
-import { orderChanges } from "../../core/index.js";
+import { orderChanges, pinRemovalRefusal } from "../../core/index.js";
 import { DEFAULT_RETRY } from "../../livekit/index.js";
 import { AppError, EXIT, StalePlanError, UsageError, type ExitCode, type Plan } from "../../model/index.js";
 import { parsePlanJson, planChangesDigest, approvalQuestion, renderPlan, savedPlanChangesDigest, type PlanContext, type SavedPlan } from "../../render/index.js";
@@ -25,7 +25,8 @@ Flags:
                            else ./dispatch-rules.yaml, else ./dispatch-rules.yml)
       --no-color           no colours (also NO_COLOR; FORCE_COLOR forces them)
       --auto-approve       apply without asking (required when stdin is not a terminal)
-      --force              override the safety limits (maxDeletes, maxDeletePercent, allowEmpty) once
+      --force              override the safety limits (maxDeletes, maxDeletePercent, allowEmpty,
+                           allowPinRemoval) once
       --concurrency N      operations in flight at once (default 4); operations whose conflict
                            keys meet never run together
       --out PLAN.json      also save the plan that is applied, as JSON
@@ -57,8 +58,8 @@ export async function run(args: readonly string[], io: CliIo): Promise<ExitCode>
     now: () => performance.now(),
   });
 
-  const { desired, warnings, client, remote } = await loadDesiredAndList(config, values, io, { onRetryWait: (e) => reporter.retry(e) }, values.strict === true);
-  const plan = await planWithProbe(desired, remote, () => client.supportsUpdate(), { ...namesScope(values), notes: lintNotes(warnings) });
+  const { desired, warnings, client, remote, fingerprintKey } = await loadDesiredAndList(config, values, io, { onRetryWait: (e) => reporter.retry(e) }, values.strict === true);
+  const plan = await planWithProbe(desired, remote, () => client.supportsUpdate(), { ...namesScope(values), notes: lintNotes(warnings), fingerprintKey });
   const ctx = { config: displayFile(config), server: client.server };
 
   if (saved) checkSavedPlan(saved, plan);
@@ -71,6 +72,15 @@ export async function run(args: readonly string[], io: CliIo): Promise<ExitCode>
       return EXIT.refused;
     }
     io.stderr.write(`warning: --force overrides the safety limit: ${plan.refusal.message}\n`);
+  }
+  // Removing a pin opens a room to every caller: without a person at the prompt, refused (SPEC §5).
+  const pinRefusal = values["auto-approve"] === true ? pinRemovalRefusal(plan.changes, desired.limits) : null;
+  if (pinRefusal !== null) {
+    if (values.force !== true) {
+      io.stderr.write(`error: plan refused: ${pinRefusal.message}\n  hint: ${pinRefusal.hint}\n`);
+      return EXIT.refused;
+    }
+    io.stderr.write(`warning: --force overrides the safety limit: ${pinRefusal.message}\n`);
   }
   const total = plan.summary.create + plan.summary.update + plan.summary.delete;
   if (total === 0) {
@@ -110,7 +120,10 @@ async function readSavedPlan(path: string): Promise<SavedPlan> {
 /** A saved plan is applied only when a fresh plan is the same plan against the same server state. */
 function checkSavedPlan(saved: SavedPlan, fresh: Plan): void {
   if (saved.fingerprint !== fresh.fingerprint) {
-    throw new StalePlanError("stale plan: the server's dispatch rules changed since the plan was saved; nothing was applied");
+    throw new StalePlanError(
+      "stale plan: the server's dispatch rules, or a secret of the file (a pin or an egress credential), changed since the plan was saved; nothing was applied",
+      "run plan --out again and review it (a plan made with --against, or against another server, is never applied)",
+    );
   }
   if (savedPlanChangesDigest(saved) !== planChangesDigest(fresh)) {
     throw new StalePlanError(
