@@ -295,7 +295,8 @@ export function createReconciler(deps: ReconcilerDeps): Reconcile {
         for (const d of result.diagnostics) deps.log.error({ event: "config-error", ...diagnosticEntry(d) }, `${d.file}:${d.line}:${d.column}: ${d.message}`);
       }
     } else {
-      digest = `${read.reason}`;
+      // The reason and what it says: the same problem is logged once, another one again.
+      digest = `${read.reason}\0${read.detail}`;
       problem = read.reason === "missing" ? `${deps.file} does not exist` : `${deps.file}: ${read.detail}`;
       if (digest !== lastReported) deps.log.error({ event: "config-error", file: deps.file, reason: read.reason }, problem);
       if (read.reason === "not-a-file" || read.reason === "too-large") problem = read.detail;
