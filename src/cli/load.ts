@@ -7,18 +7,27 @@ import { createSipClient, decodeServerState, type ApiCallEvent, type RetryWaitEv
 import { AppError, ConfigError, type DesiredState, type Diagnostic, type RemoteRule, type SipClient } from "../model/index.js";
 import type { ParsedFlags } from "./flags.js";
 import type { CliIo } from "./io.js";
+import { noteYamlFallback } from "./debug-note.js";
+import { maxFileBytes } from "./file-limit.js";
 import { applyStrict, readRules } from "./rules-input.js";
 import { resolveServerOptions, type ServerOptions } from "./server-options.js";
 import type { FingerprintKey } from "../core/index.js";
 
-/** Loads and validates the rules file; throws ConfigError with every diagnostic (warnings too under --strict). */
-export async function loadDesired(path: string, io: CliIo, strict = false): Promise<DesiredState> {
-  return (await loadDesiredChecked(path, io, strict)).state;
+/** Loads and validates the rules file (under the --max-file-size cap); throws ConfigError with every diagnostic (warnings too under --strict). */
+export async function loadDesired(path: string, io: CliIo, values: ParsedFlags["values"] = {}): Promise<DesiredState> {
+  return (await loadDesiredChecked(path, io, values.strict === true, values)).state;
 }
 
 /** loadDesired with the lints' warnings of a valid file. */
-export async function loadDesiredChecked(path: string, io: CliIo, strict: boolean): Promise<{ readonly state: DesiredState; readonly warnings: readonly Diagnostic[] }> {
-  const result = applyStrict(await readRules(path, io), strict);
+export async function loadDesiredChecked(
+  path: string,
+  io: CliIo,
+  strict: boolean,
+  values: ParsedFlags["values"] = {},
+): Promise<{ readonly state: DesiredState; readonly warnings: readonly Diagnostic[] }> {
+  const loaded = await readRules(path, io, maxFileBytes(values, io.env));
+  if (loaded.ok) noteYamlFallback(values, io, path, loaded.yamlFallback);
+  const result = applyStrict(loaded, strict);
   if (!result.ok) throw new ConfigError(result.diagnostics);
   return { state: result.state, warnings: result.warnings };
 }
@@ -84,7 +93,7 @@ export async function loadDesiredAndList(
   let desired: DesiredState;
   let warnings: readonly Diagnostic[];
   try {
-    ({ state: desired, warnings } = await loadDesiredChecked(config, io, strict));
+    ({ state: desired, warnings } = await loadDesiredChecked(config, io, strict, values));
   } catch (err) {
     abort.abort();
     throw err;

@@ -8,6 +8,7 @@ import { DEFAULT_RETRY } from "../../livekit/index.js";
 import { AppError, EXIT, StalePlanError, UsageError, type ExitCode, type Plan } from "../../model/index.js";
 import { parsePlanJson, planChangesDigest, approvalQuestion, renderPlan, savedPlanChangesDigest, type PlanContext, type SavedPlan } from "../../render/index.js";
 import { flagsFor, concurrencyFlag, configPath, parseFlags, stringFlag } from "../flags.js";
+import { FILE_LIMIT_HELP } from "../file-limit.js";
 import { useColor, type CliIo } from "../io.js";
 import { loadDesiredAndList } from "../load.js";
 import { displayFile } from "../rules-input.js";
@@ -35,6 +36,7 @@ Flags:
       --log-format FORMAT  text (default): each operation's outcome as it finishes, and on a
                            terminal a progress line; json: JSON lines on stderr instead
       --url, --api-key, --api-secret, --timeout, --log-level   as for plan
+${FILE_LIMIT_HELP}
 
 Retries and waits for the server's Retry-After are reported on stderr as they happen.
 

@@ -3,6 +3,8 @@
 import { EXIT, type ExitCode } from "../../model/index.js";
 import { DIAGNOSTICS_FORMATS, renderDiagnostics, type FileReport } from "../../render/diagnostics.js";
 import { choiceFlag, configPath, flagsFor, parseFlags, stringFlag } from "../flags.js";
+import { noteYamlFallback } from "../debug-note.js";
+import { FILE_LIMIT_HELP, maxFileBytes } from "../file-limit.js";
 import type { CliIo } from "../io.js";
 import { applyStrict, readRules } from "../rules-input.js";
 
@@ -25,6 +27,7 @@ Flags:
       --strict            warnings are errors: a catch-all rule, a number that is not E.164,
                           a number in both numbers and inboundNumbers, a name outside manage.
                           "# sip-dispatch-sync: ignore[CODE]" on a rule's line silences one
+${FILE_LIMIT_HELP}
 
 Exit codes: 0 every file valid, 1 a problem in any file (or bad flags).
 `;
@@ -35,10 +38,12 @@ export async function run(args: readonly string[], io: CliIo): Promise<ExitCode>
   // `validate -c A B` checks A and B: neither is dropped.
   const config = stringFlag(values, "config");
   const files = config !== undefined && config !== "" ? [config, ...positionals] : positionals.length > 0 ? positionals : [configPath(values, io)];
+  const limit = maxFileBytes(values, io.env);
   const reports: FileReport[] = [];
   for (const path of files) {
-    const result = applyStrict(await readRules(path, io), values.strict === true);
+    const result = applyStrict(await readRules(path, io, limit), values.strict === true);
     const file = path === "-" ? "<stdin>" : path;
+    if (result.ok) noteYamlFallback(values, io, file, result.yamlFallback);
     reports.push(result.ok ? { file, rules: result.state.rules.length, diagnostics: result.warnings } : { file, rules: undefined, diagnostics: result.diagnostics });
   }
   io.stdout.write(renderDiagnostics(reports, format));
