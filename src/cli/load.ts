@@ -4,24 +4,37 @@
 import { readFile } from "node:fs/promises";
 import { createNodeTransport } from "../livekit/http-transport.js";
 import { needsTrunkList } from "../core/index.js";
-import { createSipClient, decodeServerState, type ApiCallEvent, type HttpSipClient } from "../livekit/index.js";
+import { createSipClient, decodeServerState, type ApiCallEvent, type HttpSipClient, type RetryWaitEvent } from "../livekit/index.js";
 import { decodeTrunkItems } from "../livekit/inbound-trunks.js";
-import { AppError, ConfigError, type DesiredState, type InboundTrunk, type InboundTrunkLister, type RemoteRule } from "../model/index.js";
+import { AppError, ConfigError, type DesiredState, type Diagnostic, type InboundTrunk, type InboundTrunkLister, type RemoteRule } from "../model/index.js";
 import { selectedEnvironment, type EnvironmentContext } from "./environment-options.js";
 import type { ParsedFlags } from "./flags.js";
 import type { CliIo } from "./io.js";
 import { noteYamlFallback } from "./debug-note.js";
 import { maxFileBytes } from "./file-limit.js";
-import { readRules } from "./rules-input.js";
+import { applyStrict, readRules } from "./rules-input.js";
 import { resolveServerOptions, type ServerOptions } from "./server-options.js";
 import type { FingerprintKey } from "../core/index.js";
 
-/** Loads and validates the rules file (under the --max-file-size cap, for `environment`, SPEC §8); throws ConfigError with every diagnostic. */
+/** Loads and validates the rules file (under the --max-file-size cap); throws ConfigError with every diagnostic (warnings too under --strict). */
 export async function loadDesired(path: string, io: CliIo, values: ParsedFlags["values"] = {}, environment?: string): Promise<DesiredState> {
-  const result = await readRules(path, io, maxFileBytes(values, io.env), environment);
+  return (await loadDesiredChecked(path, io, values.strict === true, values, environment)).state;
+}
+
+/** loadDesired with the lints' warnings of a valid file. */
+export async function loadDesiredChecked(
+  path: string,
+  io: CliIo,
+  strict: boolean,
+  values: ParsedFlags["values"] = {},
+  /** SPEC §8: the file's environment to load. */
+  environment?: string,
+): Promise<{ readonly state: DesiredState; readonly warnings: readonly Diagnostic[] }> {
+  const loaded = await readRules(path, io, maxFileBytes(values, io.env), environment);
+  if (loaded.ok) noteYamlFallback(values, io, path, loaded.yamlFallback);
+  const result = applyStrict(loaded, strict);
   if (!result.ok) throw new ConfigError(result.diagnostics);
-  noteYamlFallback(values, io, path, result.yamlFallback);
-  return result.state;
+  return { state: result.state, warnings: result.warnings };
 }
 
 /**
@@ -29,13 +42,20 @@ export async function loadDesired(path: string, io: CliIo, values: ParsedFlags["
  * (undici) loads its own HTTP stack on first use and costs several times more CPU per request,
  * which shows in both the start-up of `plan` and the rate of `apply`.
  */
-export function makeClient(values: ParsedFlags["values"], io: CliIo, onApiCall?: (e: ApiCallEvent) => void, environment?: EnvironmentContext): HttpSipClient {
-  return clientFor(resolveServerOptions(values, io, environment), onApiCall);
+export function makeClient(values: ParsedFlags["values"], io: CliIo, hooks: ClientHooks = {}, environment?: EnvironmentContext): HttpSipClient {
+  return clientFor(resolveServerOptions(values, io, environment), hooks);
 }
 
-function clientFor(opts: ServerOptions, onApiCall?: (e: ApiCallEvent) => void): HttpSipClient {
+function clientFor(opts: ServerOptions, hooks: ClientHooks): HttpSipClient {
   const transport = createNodeTransport();
-  return createSipClient({ ...opts, fetch: transport.fetch, ...(onApiCall ? { onApiCall } : {}) });
+  return createSipClient({ ...opts, fetch: transport.fetch, ...hooks });
+}
+
+/** What a command observes of the client's calls. */
+export interface ClientHooks {
+  readonly onApiCall?: (e: ApiCallEvent) => void;
+  /** Before each wait for a retry (SPEC §3: reported as it happens). */
+  readonly onRetryWait?: (e: RetryWaitEvent) => void;
 }
 
 /**
@@ -49,18 +69,26 @@ export async function loadDesiredAndList(
   config: string,
   values: ParsedFlags["values"],
   io: CliIo,
-  onApiCall?: (e: ApiCallEvent) => void,
+  hooks: ClientHooks = {},
+  strict = false,
   /** The environment to plan; default --env / $DISPATCH_ENV. */
   environment: string | undefined = selectedEnvironment(values, io),
-): Promise<{ readonly desired: DesiredState; readonly client: HttpSipClient; readonly remote: readonly RemoteRule[]; readonly fingerprintKey: FingerprintKey; readonly trunks: TrunkListing }> {
+): Promise<{
+  readonly desired: DesiredState;
+  readonly warnings: readonly Diagnostic[];
+  readonly client: HttpSipClient;
+  readonly remote: readonly RemoteRule[];
+  readonly fingerprintKey: FingerprintKey;
+  readonly trunks: TrunkListing;
+}> {
   if (environment !== undefined) {
     // The server is named by the file's environment: the file is read first (SPEC §8).
-    const desired = await loadDesired(config, io, values, environment);
+    const { state: desired, warnings } = await loadDesiredChecked(config, io, strict, values, environment);
     const opts = resolveServerOptions(values, io, environmentContext(desired, config));
-    const client = clientFor(opts, onApiCall);
+    const client = clientFor(opts, hooks);
     const trunks = listTrunksFor(desired, client);
     // The plan's fingerprint is keyed with the API secret (core/fingerprint.ts).
-    return { desired, client, remote: await client.listRules(), fingerprintKey: { apiSecret: opts.apiSecret }, trunks: await trunks };
+    return { desired, warnings, client, remote: await client.listRules(), fingerprintKey: { apiSecret: opts.apiSecret }, trunks: await trunks };
   }
   let client: HttpSipClient | undefined;
   let clientError: unknown;
@@ -69,7 +97,7 @@ export async function loadDesiredAndList(
     const opts = resolveServerOptions(values, io);
     // The plan's fingerprint is keyed with the API secret (core/fingerprint.ts).
     fingerprintKey = { apiSecret: opts.apiSecret };
-    client = clientFor(opts, onApiCall);
+    client = clientFor(opts, hooks);
   } catch (err) {
     clientError = err;
   }
@@ -80,8 +108,9 @@ export async function loadDesiredAndList(
   // One turn of the event loop, so that the request is written before the (synchronous) checks.
   if (listing !== undefined) await new Promise<void>((resolve) => setImmediate(resolve));
   let desired: DesiredState;
+  let warnings: readonly Diagnostic[];
   try {
-    desired = await loadDesired(config, io, values);
+    ({ state: desired, warnings } = await loadDesiredChecked(config, io, strict, values));
   } catch (err) {
     abort.abort();
     throw err;
@@ -89,7 +118,7 @@ export async function loadDesiredAndList(
   if (client === undefined || listing === undefined || fingerprintKey === undefined) throw clientError;
   // The trunk list (when the file needs it) overlaps the rule list still in flight.
   const trunks = listTrunksFor(desired, client);
-  return { desired, client, remote: await listing, fingerprintKey, trunks: await trunks };
+  return { desired, warnings, client, remote: await listing, fingerprintKey, trunks: await trunks };
 }
 
 /** The server's inbound trunks, or why they could not be listed; undefined when the file names no trunk. */
@@ -127,6 +156,8 @@ export async function readServerState(path: string) {
   }
   return decodeServerState(text);
 }
+
+
 
 /**
  * The inbound trunks of a saved state (the emulator's --state file has them under `trunks`), for

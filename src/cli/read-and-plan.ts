@@ -1,15 +1,18 @@
 // Process wiring shared by `plan` and `apply`: read the file (for one environment, SPEC §8) and
-// the server, and plan. `plan --env all` runs it once per environment, concurrently.
+// the server, resolve trunk names, and plan. `plan --env all` runs it once per environment,
+// concurrently.
 import { planWithProbe } from "../apply/index.js";
 import { resolveTrunkNames, type ResolvedTrunk } from "../core/index.js";
 import type { HttpSipClient } from "../livekit/index.js";
-import { ConfigError, type DesiredState, type Plan, type RemoteRule } from "../model/index.js";
+import { ConfigError, type DesiredState, type Diagnostic, type Plan, type RemoteRule } from "../model/index.js";
 import type { ParsedFlags } from "./flags.js";
 import type { CliIo } from "./io.js";
-import { loadDesiredAndList } from "./load.js";
+import { loadDesiredAndList, type ClientHooks } from "./load.js";
 
 export interface ServerPlan {
   readonly desired: DesiredState;
+  /** The file's lint warnings (valid file). */
+  readonly warnings: readonly Diagnostic[];
   readonly client: HttpSipClient;
   readonly remote: readonly RemoteRule[];
   readonly plan: Plan;
@@ -19,20 +22,34 @@ export interface ServerPlan {
   readonly trunks: readonly ResolvedTrunk[];
 }
 
-export async function readAndPlan(config: string, values: ParsedFlags["values"], io: CliIo, environment?: string): Promise<ServerPlan> {
-  const loaded = await loadDesiredAndList(config, values, io, undefined, environment);
-  const { client, remote } = loaded;
+export interface ReadAndPlanOptions {
+  readonly hooks?: ClientHooks;
+  /** --strict: the file's warnings are errors. */
+  readonly strict?: boolean;
+  /** `--names` globs: the plan is limited to them. */
+  readonly names?: readonly string[];
+  /** The plan's notes from the file's warnings (plan.ts lintNotes). */
+  readonly notes?: (warnings: readonly Diagnostic[]) => readonly string[];
+}
+
+export async function readAndPlan(config: string, values: ParsedFlags["values"], io: CliIo, environment?: string, options: ReadAndPlanOptions = {}): Promise<ServerPlan> {
+  const loaded = await loadDesiredAndList(config, values, io, options.hooks, options.strict === true, environment);
+  const { client, remote, fingerprintKey } = loaded;
   // SPEC §8: names become IDs before the plan, so the diff and the conflict check work on IDs;
   // an unresolved name stops here (ConfigError at the rule's line: nothing is applied).
   let desired = loaded.desired;
-  let warnings: readonly string[] = [];
+  let trunkWarnings: readonly string[] = [];
   let trunks: readonly ResolvedTrunk[] = [];
   if (loaded.trunks !== undefined) {
     const resolution = resolveTrunkNames(desired, loaded.trunks);
     if (resolution.diagnostics.length > 0) throw new ConfigError(resolution.diagnostics);
-    ({ state: desired, warnings, resolved: trunks } = resolution);
+    ({ state: desired, warnings: trunkWarnings, resolved: trunks } = resolution);
   }
-  const planned = await planWithProbe(desired, remote, () => client.supportsUpdate(), loaded.fingerprintKey);
-  const plan = warnings.length === 0 ? planned : { ...planned, warnings: [...planned.warnings, ...warnings] };
-  return { desired, client, remote, plan, environment: desired.environment?.name, trunks };
+  const planned = await planWithProbe(desired, remote, () => client.supportsUpdate(), {
+    ...(options.names === undefined ? {} : { names: options.names }),
+    ...(options.notes === undefined ? {} : { notes: options.notes(loaded.warnings) }),
+    fingerprintKey,
+  });
+  const plan = trunkWarnings.length === 0 ? planned : { ...planned, warnings: [...planned.warnings, ...trunkWarnings] };
+  return { desired, warnings: loaded.warnings, client, remote, plan, environment: desired.environment?.name, trunks };
 }

@@ -2,6 +2,7 @@
 // module of its own, small, so that `validate` loads no more than it needs at start-up.
 import { readFileSync, statSync } from "node:fs";
 import { environmentNamesOfText, loadRulesText, MAX_FILE_BYTES, readRulesFile, type LoadResult } from "../rules-file/index.js";
+import type { Diagnostic } from "../model/index.js";
 import type { CliIo } from "./io.js";
 
 /** How standard input is named in diagnostics and plans. */
@@ -54,4 +55,15 @@ export async function readEnvironmentNames(path: string, io: CliIo, maxFileBytes
   } catch {
     return undefined;
   }
+}
+
+/** `--strict` (SPEC §2): the lints' warnings become errors. */
+export function strictDiagnostics(diagnostics: readonly Diagnostic[]): Diagnostic[] {
+  return diagnostics.map((d) => (d.severity === "warning" ? { ...d, severity: "error", hint: `${d.hint ?? ""}${d.hint ? " " : ""}(an error with --strict)` } : d));
+}
+
+/** A file's result under `--strict`: a valid file with warnings is invalid. */
+export function applyStrict(result: LoadResult, strict: boolean): LoadResult {
+  if (!strict || !result.ok || result.warnings.length === 0) return result;
+  return { ok: false, diagnostics: strictDiagnostics(result.warnings) };
 }

@@ -1,16 +1,17 @@
 // Process wiring for `export`: read the server, print its named rules as a dispatch-rules.yaml
 // (or, with --format json, a server-state file for `plan --against`). Writes nothing remote.
 import { exportRules, matchesManage, normalizeRule, secretsOf, type Placeholder } from "../../core/index.js";
-import { encodeServerState } from "../../livekit/index.js";
+import { DEFAULT_RETRY, encodeServerState } from "../../livekit/index.js";
 import { readFile } from "node:fs/promises";
 import { decodeTrunkItems } from "../../livekit/inbound-trunks.js";
-import type { HttpSipClient } from "../../livekit/index.js";
+import type { HttpSipClient, RetryWaitEvent } from "../../livekit/index.js";
 import { AppError, EXIT, UsageError, jsonLine, type ExitCode, type InboundTrunk, type RuleSpec } from "../../model/index.js";
 import { writeYamlDocument } from "../../render/yaml-writer.js";
 import { MAX_FILE_SIZE_ENV, MAX_FILE_SIZE_FLAG, formatBytes, suggestedLimit } from "../../rules-file/file-limit.js";
 import { ALL_ENVIRONMENTS } from "../../rules-file/index.js";
+import { retryLine } from "../apply-reporter.js";
 import { selectedEnvironment } from "../environment-options.js";
-import { flagsFor, choiceFlag, configPath, parseFlags, stringFlag, type ParsedFlags } from "../flags.js";
+import { flagsFor, choiceFlag, configPath, listFlag, parseFlags, stringFlag, type ParsedFlags } from "../flags.js";
 import { FILE_LIMIT_HELP, maxFileBytes } from "../file-limit.js";
 import type { CliIo } from "../io.js";
 import { environmentContext, loadDesired, makeClient, readServerState } from "../load.js";
@@ -21,7 +22,8 @@ Print the server's named dispatch rules as a dispatch-rules.yaml: a starting poi
 an existing project as code. "plan" on the result against the same server shows no changes.
 
 Flags:
-      --names GLOB       only rules whose name matches (* and ?), e.g. --names 'support-*'
+      --names GLOB       only rules whose name matches (* and ?), e.g. --names 'support-*';
+                         repeatable: a rule matching any of them
       --format FORMAT    yaml (default) | json (a server-state file for "plan --against": every
                          rule, named or not, exactly as the server holds it)
       --include-pins     write pins and egress credentials as they are; by default each pin
@@ -47,7 +49,9 @@ export async function run(args: readonly string[], io: CliIo): Promise<ExitCode>
   const { values } = parseFlags("export", args, flagsFor("export"));
   const format = choiceFlag(values, "format", ["yaml", "json"] as const, "yaml");
   const limit = maxFileBytes(values, io.env);
-  const names = stringFlag(values, "names");
+  // Repeatable: a rule is exported when it matches any of them.
+  const globs = listFlag(values, "names");
+  const names = globs.length === 1 ? globs[0] : undefined;
   const from = stringFlag(values, "from");
   const trunkNames = values["trunk-names"] === true;
   if (trunkNames && format === "json") throw new UsageError("--trunk-names writes YAML: a server-state file holds trunk IDs as the server does", "drop --format json, or drop --trunk-names");
@@ -66,6 +70,7 @@ export async function run(args: readonly string[], io: CliIo): Promise<ExitCode>
     trunks = listed;
     server = client.server;
   }
+  if (globs.length > 1) remote = remote.filter((r) => matchesManage(r.spec.name, globs));
 
   const includePins = values["include-pins"] === true;
   if (format === "json") {
@@ -101,12 +106,13 @@ export async function run(args: readonly string[], io: CliIo): Promise<ExitCode>
 
 /** The server: the environment's (SPEC §8: --env / $DISPATCH_ENV, read from the rules file), else --url / LIVEKIT_URL. */
 async function exportClient(values: ParsedFlags["values"], io: CliIo): Promise<HttpSipClient> {
+  const hooks = { onRetryWait: (e: RetryWaitEvent) => io.stderr.write(`${retryLine(e, DEFAULT_RETRY.maxAttempts)}\n`) };
   const asked = selectedEnvironment(values, io);
-  if (asked === undefined) return makeClient(values, io);
+  if (asked === undefined) return makeClient(values, io, hooks);
   if (asked === ALL_ENVIRONMENTS) throw new UsageError("export reads one server: --env all is not one", "pass --env NAME");
   const config = configPath(values, io);
   const desired = await loadDesired(config, io, values, asked);
-  return makeClient(values, io, undefined, environmentContext(desired, config));
+  return makeClient(values, io, hooks, environmentContext(desired, config));
 }
 
 /** ID -> name for the inbound trunks whose name is non-empty and held by no other inbound trunk. */

@@ -4,15 +4,17 @@
 import { appendFile, chmod, writeFile } from "node:fs/promises";
 import { planWithProbe } from "../../apply/index.js";
 import { resolveTrunkNames, type ResolvedTrunk } from "../../core/index.js";
-import { ConfigError, EXIT, type ExitCode, type Plan } from "../../model/index.js";
+import { DEFAULT_RETRY, type RetryWaitEvent } from "../../livekit/index.js";
+import { ConfigError, EXIT, type Diagnostic, type ExitCode, type Plan } from "../../model/index.js";
 import { renderDiagnostics } from "../../render/diagnostics.js";
 import { renderPlan, renderPlanJson, renderPlanMarkdown, type PlanContext, type PlanFormat } from "../../render/index.js";
 import { ALL_ENVIRONMENTS } from "../../rules-file/index.js";
+import { retryLine } from "../apply-reporter.js";
 import { selectedEnvironment } from "../environment-options.js";
-import { flagsFor, choiceFlag, configPath, parseFlags, stringFlag } from "../flags.js";
+import { flagsFor, choiceFlag, configPath, listFlag, parseFlags, stringFlag, type ParsedFlags } from "../flags.js";
 import { FILE_LIMIT_HELP } from "../file-limit.js";
 import { useColor, type CliIo } from "../io.js";
-import { loadDesired, readServerState, readStateTrunks } from "../load.js";
+import { loadDesiredChecked, readServerState, readStateTrunks } from "../load.js";
 import { planAllEnvironments } from "../plan-all.js";
 import { readAndPlan } from "../read-and-plan.js";
 import { displayFile } from "../rules-input.js";
@@ -30,6 +32,10 @@ Flags:
       --format FORMAT       text | json | markdown | github (default text)
       --out PLAN.json       also save the plan as JSON (for "apply PLAN.json"), even when refused
       --detailed-exitcode   exit 2 when changes are pending
+      --strict              the file's warnings (lints: a catch-all rule, a number that is not
+                            E.164, ...) are errors: nothing is planned
+      --names GLOB          plan only rules whose name matches (* and ?; repeatable): an
+                            emergency change to a few rules; nothing outside is ever deleted
       --against STATE.json  plan against a saved server state (export --format json, or the
                             emulator's --state file) instead of a live server; needs no credentials
       --url URL             LiveKit URL (default $LIVEKIT_URL; ws:// and wss:// become http(s)://)
@@ -55,6 +61,8 @@ export async function run(args: readonly string[], io: CliIo): Promise<ExitCode>
   const format = choiceFlag(values, "format", PLAN_FORMATS, "text");
   const config = configPath(values, io);
   const against = stringFlag(values, "against");
+  const scope = namesScope(values);
+  const strict = values.strict === true;
 
   const asked = selectedEnvironment(values, io);
   if (asked === ALL_ENVIRONMENTS) return planAllEnvironments(config, values, io, format);
@@ -65,7 +73,7 @@ export async function run(args: readonly string[], io: CliIo): Promise<ExitCode>
   let trunks: readonly ResolvedTrunk[];
   try {
     if (against !== undefined) {
-      const loaded = await loadDesired(config, io, values, asked);
+      const { state: loaded, warnings } = await loadDesiredChecked(config, io, strict, values, asked);
       const remote = await readServerState(against);
       const listing = await readStateTrunks(against, loaded);
       const resolution = listing === undefined ? undefined : resolveTrunkNames(loaded, listing);
@@ -75,12 +83,13 @@ export async function run(args: readonly string[], io: CliIo): Promise<ExitCode>
       // Keyed with the API secret when one is set, so that it equals the live plan's; without
       // one the fingerprint holds no secret at all (and binds none: such a plan is never applied).
       const apiSecret = optionalApiSecret(values, io);
-      const planned = await planWithProbe(desired, remote, async () => true, apiSecret === undefined ? undefined : { apiSecret });
+      const planned = await planWithProbe(desired, remote, async () => true, { ...scope, notes: lintNotes(warnings), ...(apiSecret === undefined ? {} : { fingerprintKey: { apiSecret } }) });
       plan = resolution === undefined || resolution.warnings.length === 0 ? planned : { ...planned, warnings: [...planned.warnings, ...resolution.warnings] };
       server = `file:${against}`;
       environment = desired.environment?.name;
     } else {
-      const planned = await readAndPlan(config, values, io);
+      const hooks = { onRetryWait: (e: RetryWaitEvent) => io.stderr.write(`${retryLine(e, DEFAULT_RETRY.maxAttempts)}\n`) };
+      const planned = await readAndPlan(config, values, io, undefined, { hooks, strict, ...scope, notes: lintNotes });
       plan = planned.plan;
       server = planned.client.server;
       environment = planned.environment;
@@ -104,6 +113,20 @@ export async function savePlanOutputs(plan: Plan, ctx: PlanContext, out: string 
   if (out !== undefined) await writePrivate(out, renderPlanJson(plan, ctx));
   const summary = io.env.GITHUB_STEP_SUMMARY;
   if (summary) await appendFile(summary, `${renderPlanMarkdown(plan, ctx)}\n`, "utf8");
+}
+
+/**
+ * The file's lint warnings as plan warnings, `file:line:column: message [code]`. A name outside
+ * manage is left out: the planner says it itself.
+ */
+export function lintNotes(warnings: readonly Diagnostic[]): string[] {
+  return warnings.filter((d) => d.code !== "name-outside-manage").map((d) => `${d.line > 0 ? `${d.file}:${d.line}:${d.column}: ` : ""}${d.message} [${d.code}]`);
+}
+
+/** `--names GLOB` (repeatable): the plan covers only rules with a matching name. */
+export function namesScope(values: ParsedFlags["values"]): { names?: readonly string[] } {
+  const names = listFlag(values, "names");
+  return names.length === 0 ? {} : { names };
 }
 
 export function planExitCode(plan: Plan, detailed: boolean): ExitCode {

@@ -7,7 +7,7 @@ import { choiceFlag, configPath, flagsFor, parseFlags, stringFlag } from "../fla
 import { noteYamlFallback } from "../debug-note.js";
 import { FILE_LIMIT_HELP, maxFileBytes } from "../file-limit.js";
 import type { CliIo } from "../io.js";
-import { readEnvironmentNames, readRules } from "../rules-input.js";
+import { applyStrict, readEnvironmentNames, readRules } from "../rules-input.js";
 
 export const help = `Usage: sip-dispatch-sync validate [FILE...] [flags]
 
@@ -29,6 +29,9 @@ Flags:
                           (default: every environment, whatever $DISPATCH_ENV says).
                           A problem found in only some environments starts with
                           "environment NAME:"
+      --strict            warnings are errors: a catch-all rule, a number that is not E.164,
+                          a number in both numbers and inboundNumbers, a name outside manage.
+                          "# sip-dispatch-sync: ignore[CODE]" on a rule's line silences one
 ${FILE_LIMIT_HELP}
 
 Exit codes: 0 every file valid, 1 a problem in any file (or bad flags).
@@ -49,7 +52,7 @@ export async function run(args: readonly string[], io: CliIo): Promise<ExitCode>
     const names = await readEnvironmentNames(path, io, limit);
     // SPEC §8: every environment of the file (or the one asked for), each with its own variables and rules.
     const targets = names === undefined ? [asked === ALL_ENVIRONMENTS ? undefined : asked] : asked === undefined || asked === ALL_ENVIRONMENTS ? names : [asked];
-    const results = await Promise.all(targets.map(async (environment) => ({ environment, result: await readRules(path, io, limit, environment) })));
+    const results = await Promise.all(targets.map(async (environment) => ({ environment, result: applyStrict(await readRules(path, io, limit, environment), values.strict === true) })));
     const failed = results.some((r) => !r.result.ok);
     const first = results[0]?.result;
     if (first?.ok) noteYamlFallback(values, io, file, first.yamlFallback);
