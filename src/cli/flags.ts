@@ -17,6 +17,8 @@ export const SERVER_FLAGS = {
   "api-key": { type: "string" },
   "api-secret": { type: "string" },
   timeout: { type: "string" },
+  "max-answer-bytes": { type: "string" },
+  "max-list-pages": { type: "string" },
 } as const satisfies FlagSpec;
 
 export interface ParsedFlags {

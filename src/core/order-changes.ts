@@ -170,7 +170,8 @@ function draftsOf(changes: readonly Change[], recreate: ReadonlySet<number>, key
       }
       case "delete": {
         const keys = keyIds(c.current);
-        drafts.push({ change: i, kind: "delete", operation: { op: "delete", name: c.name, id: c.id }, frees: new Set(keys), takes: none, keys });
+        const operation: Operation = c.keptId === undefined ? { op: "delete", name: c.name, id: c.id } : { op: "delete", name: c.name, id: c.id, confirm: c.keptId };
+        drafts.push({ change: i, kind: "delete", operation, frees: new Set(keys), takes: none, keys });
         return;
       }
       case "update": {

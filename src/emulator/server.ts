@@ -3,6 +3,7 @@
 // mux (`404 page not found` off the SIP prefix), Twirp routing (POST, path, Content-Type),
 // protojson decoding, the sip.admin grant, then the method. Test faults wrap the method.
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { gzipSync } from "node:zlib";
 import type { SipMethod } from "../model/index.js";
 import { checkAuth, type AuthConfig } from "./auth.js";
 import { DecodeError, decodeMessage, type CanonicalMessage } from "./decode.js";
@@ -143,7 +144,8 @@ function requestDesc(rpc: SipMethod, dispatchRuleField: boolean): MessageDesc {
 }
 
 function send(res: ServerResponse, reply: Reply): void {
-  const buf = Buffer.from(reply.body, "utf8");
+  const text = Buffer.from(reply.body, "utf8");
+  const buf = reply.headers?.["content-encoding"] === "gzip" ? gzipSync(text) : text;
   res.writeHead(reply.status, { ...reply.headers, "content-type": reply.contentType, "content-length": String(buf.length) });
   res.end(buf);
 }

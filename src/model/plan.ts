@@ -40,6 +40,11 @@ export interface DeleteChange {
   readonly id: string;
   readonly current: RuleSpec;
   readonly reason: DeleteReason;
+  /**
+   * For a duplicate: the ID of the rule of this name that is kept. It must be confirmed to exist
+   * by a second read before this delete (SPEC §4: a list may show a rule that is already gone).
+   */
+  readonly keptId?: string;
 }
 export type Change = CreateChange | UpdateChange | DeleteChange;
 export type ChangeAction = Change["action"];
@@ -76,7 +81,7 @@ export interface Plan {
 export type Operation =
   | { readonly op: "create"; readonly name: string; readonly spec: RuleSpec }
   | { readonly op: "update"; readonly name: string; readonly id: string; readonly spec: RuleSpec }
-  | { readonly op: "delete"; readonly name: string; readonly id: string };
+  | { readonly op: "delete"; readonly name: string; readonly id: string; readonly confirm?: string };
 
 /**
  * An operation with its place in the schedule: it may start once every operation in `after`

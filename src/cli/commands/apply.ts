@@ -26,6 +26,7 @@ Flags:
                            keys meet never run together
       --out PLAN.json      also save the plan that is applied, as JSON
       --url, --api-key, --api-secret, --timeout, --log-level   as for plan
+      --max-answer-bytes SIZE, --max-list-pages N              as for plan (list bounds)
 
 Exit codes: 0 applied or nothing to do, 1 error or partial failure, 3 refused by a safety limit.
 `;

@@ -23,6 +23,7 @@ Flags:
                          unless --include-pins is given
       --from STATE.json  read a saved server state instead of a live server
       --url, --api-key, --api-secret, --timeout, --log-level   as for plan
+      --max-answer-bytes SIZE, --max-list-pages N              as for plan (list bounds)
 `;
 
 const FLAGS = {

@@ -26,6 +26,11 @@ Flags:
       --api-key KEY         (default $LIVEKIT_API_KEY)
       --api-secret SECRET   (default $LIVEKIT_API_SECRET, or the file named by $LIVEKIT_API_SECRET_FILE)
       --timeout DURATION    per request (default 10s)
+      --max-answer-bytes SIZE  the most one server answer may hold, decompressed (default
+                            128MiB, $DISPATCH_MAX_ANSWER_BYTES); e.g. 64MiB, 500MB, 1000000
+      --max-list-pages N    the most List pages one listing may take (default 2000,
+                            $DISPATCH_MAX_LIST_PAGES). Past a bound the list is refused:
+                            nothing is planned or applied from it
       --log-level LEVEL     (default $LOG_LEVEL, else info; warn on a terminal)
 
 When $GITHUB_STEP_SUMMARY is set, the Markdown plan is also appended to that file.

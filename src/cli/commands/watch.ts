@@ -39,6 +39,7 @@ Flags:
       --dry-run            plan and report, never write to the server
       --concurrency N      operations in flight at once (default 4)
       --url, --api-key, --api-secret, --timeout, --log-level   as for plan
+      --max-answer-bytes SIZE, --max-list-pages N              as for plan (list bounds)
 
 Logs are JSON lines on stdout (pretty on a terminal): a "plan" event before every apply, one
 "operation" event per server write, one "reconcile" event per run.
