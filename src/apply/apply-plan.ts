@@ -162,12 +162,12 @@ async function runOne(s: ScheduledOperation, deps: ApplyDeps, confirmations: Con
           // livekit-sip-api.md §6, §7: only the server's own Twirp bad_route says "no Update here"
           // (livekit-server before v1.9.0); a bare 404 from a proxy never does (SPEC §4).
           if (!isUpdateUnsupported(err)) throw err;
-          const detail = `recreated as delete + create: the server has no UpdateSIPDispatchRule (Twirp bad_route); the rule's ID changed from ${op.id}, and LiveKit Cloud phone numbers bound to the old ID are detached (livekit-sip-api.md §11.3): bind them to the new rule`;
           deps.log?.warn({ event: "update-fallback", rule: op.name, id: op.id }, "the server has no UpdateSIPDispatchRule: replacing the rule by delete + create; phone numbers bound to its ID may detach");
           // Same keys, same slot in the schedule: delete then create is safe here.
           await deleteTolerant(deps.client, op.id);
           const created = await deps.client.createRule(op.spec);
-          return done({ status: "ok", id: created.id, detail: `${detail} (new ID ${created.id})` });
+          const detail = `recreated as delete + create: the server has no UpdateSIPDispatchRule (Twirp bad_route); the rule's ID changed from ${op.id} to ${created.id}, and LiveKit Cloud phone numbers bound to ${op.id} are detached (livekit-sip-api.md §11.3): bind them to ${created.id}`;
+          return done({ status: "ok", id: created.id, detail });
         }
       }
       case "delete": {
