@@ -156,7 +156,7 @@ async function runOne(s: ScheduledOperation, deps: ApplyDeps, confirmations: Con
       }
       case "update": {
         try {
-          const updated = await deps.client.updateRule(op.id, op.spec);
+          const updated = await deps.client.updateRule(op.id, op.spec, op.base);
           return done({ status: "ok", id: updated.id });
         } catch (err) {
           // livekit-sip-api.md §6, §7: only the server's own Twirp bad_route says "no Update here"

@@ -193,7 +193,7 @@ function draftsOf(changes: readonly Change[], recreate: ReadonlySet<number>, key
         const { frees, takes } = updateKeys(c, keyIds);
         // Keys of the same fields are the same list (conflictKeyIds has no repeats).
         const keys = sameKeyFields(c.current, c.desired) ? [...keyIds(c.current)] : [...new Set([...keyIds(c.current), ...keyIds(c.desired)])];
-        drafts.push({ change: i, kind: "update", operation: { op: "update", name: c.name, id: c.id, spec: c.desired }, frees, takes, keys });
+        drafts.push({ change: i, kind: "update", operation: c.base === undefined ? { op: "update", name: c.name, id: c.id, spec: c.desired } : { op: "update", name: c.name, id: c.id, spec: c.desired, base: c.base }, frees, takes, keys });
         return;
       }
     }

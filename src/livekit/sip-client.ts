@@ -15,7 +15,7 @@ import { DEFAULT_RETRY, parseRetryAfter, withRetry, type RetryPolicy } from "./r
 import { ANSWER_TOO_LARGE } from "./http-transport.js";
 import { versionFloor, type VersionFloor } from "./server-version.js";
 import { badResponse, errorFromFailure, errorFromResponse, type CallContext } from "./twirp-error.js";
-import { WireShapeError, decodeListItems, decodeRuleInfoAt, encodeLegacyCreate, encodeRuleInfo } from "./wire.js";
+import { WireShapeError, decodeListItems, decodeRuleInfoAt, encodeLegacyCreate, encodeReplace, encodeRuleInfo } from "./wire.js";
 
 /** One HTTP attempt, for metrics and per-operation logs. */
 export interface ApiCallEvent {
@@ -327,9 +327,9 @@ export function createSipClient(options: SipClientOptions): SipClient {
       return decodeOr("CreateSIPDispatchRule", () => decodeRuleInfoAt(json, "rule"));
     },
 
-    async updateRule(id: string, spec: RuleSpec): Promise<RemoteRule> {
+    async updateRule(id: string, spec: RuleSpec, base?: Readonly<Record<string, unknown>>): Promise<RemoteRule> {
       try {
-        const json = await call("UpdateSIPDispatchRule", { sipDispatchRuleId: id, replace: encodeRuleInfo(spec) });
+        const json = await call("UpdateSIPDispatchRule", { sipDispatchRuleId: id, replace: encodeReplace(spec, base) });
         return decodeOr("UpdateSIPDispatchRule", () => decodeRuleInfoAt(json, "rule"));
       } catch (err) {
         if (isUpdateUnsupported(err)) updateSupported = false;

@@ -32,6 +32,10 @@ export interface UpdateChange {
   readonly fields: readonly FieldChange[];
   readonly method: UpdateMethod;
   readonly loc?: SourceLocation;
+  /** Fields of the server's rule this version does not manage; the update carries them (SPEC §4). */
+  readonly kept?: readonly string[];
+  /** The rule as listed (RemoteRule.raw): the base of the `replace` body. */
+  readonly base?: Readonly<Record<string, unknown>>;
 }
 export type DeleteReason = "not-in-file" | "duplicate";
 export interface DeleteChange {
@@ -57,7 +61,7 @@ export interface PlanSummary {
   readonly unmanaged: number;
 }
 
-export type RefusalCode = "max-deletes" | "max-delete-percent" | "empty-rules" | "unmanaged-conflict";
+export type RefusalCode = "max-deletes" | "max-delete-percent" | "empty-rules" | "unmanaged-conflict" | "unknown-server-value";
 
 /** Why a plan must not be applied. `forceable` refusals can be overridden once with --force. */
 export interface Refusal {
@@ -80,7 +84,7 @@ export interface Plan {
 /** A primitive server call derived from a change. */
 export type Operation =
   | { readonly op: "create"; readonly name: string; readonly spec: RuleSpec }
-  | { readonly op: "update"; readonly name: string; readonly id: string; readonly spec: RuleSpec }
+  | { readonly op: "update"; readonly name: string; readonly id: string; readonly spec: RuleSpec; readonly base?: Readonly<Record<string, unknown>> }
   | { readonly op: "delete"; readonly name: string; readonly id: string; readonly confirm?: string };
 
 /**

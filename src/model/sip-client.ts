@@ -17,8 +17,12 @@ export interface SipClient {
   listRulesByIds(ids: readonly string[], options?: { readonly signal?: AbortSignal }): Promise<readonly RemoteRule[]>;
   /** CreateSIPDispatchRule; never blindly retried after an ambiguous failure. */
   createRule(spec: RuleSpec): Promise<RemoteRule>;
-  /** UpdateSIPDispatchRule with `replace` (full rule, ID kept). bad_route means "no Update here". */
-  updateRule(id: string, spec: RuleSpec): Promise<RemoteRule>;
+  /**
+   * UpdateSIPDispatchRule with `replace` (full rule, ID kept). `base` is the rule as listed
+   * (RemoteRule.raw): the replacement is it with `spec`'s fields overlaid, so fields this version
+   * does not manage are carried, not cleared (SPEC §4). bad_route means "no Update here".
+   */
+  updateRule(id: string, spec: RuleSpec, base?: Readonly<Record<string, unknown>>): Promise<RemoteRule>;
   /** DeleteSIPDispatchRule; throws ApiError not_found when the rule is already gone. */
   deleteRule(id: string): Promise<void>;
   /**

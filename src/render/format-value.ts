@@ -34,3 +34,9 @@ export function summaryLine(s: PlanSummary): string {
 export function hasChanges(s: PlanSummary): boolean {
   return s.create + s.update + s.delete > 0;
 }
+
+/** The line naming the fields an update keeps but does not manage (SPEC §4), or none. */
+export function keptLine(kept: readonly string[] | undefined): string[] {
+  if (kept === undefined || kept.length === 0) return [];
+  return [`kept (not managed by this version, carried unchanged): ${kept.join(", ")}`];
+}

@@ -1,7 +1,7 @@
 // Pure. The plan as GitHub-flavoured Markdown for PR comments and $GITHUB_STEP_SUMMARY: a summary
 // table, one collapsible <details> per rule with its field changes, pins masked.
 import { assertNever, type Change, type FieldChange, type Plan } from "../model/index.js";
-import { createFields, formatValue, hasChanges } from "./format-value.js";
+import { createFields, formatValue, hasChanges, keptLine } from "./format-value.js";
 import type { PlanContext } from "./json.js";
 
 /** Escapes text for inline Markdown/HTML: entities for HTML and Markdown punctuation, one line. */
@@ -35,7 +35,8 @@ function changeBlock(c: Change): string[] {
     }
     case "update": {
       const how = c.method === "recreate" ? " as delete + create (new ID)" : "";
-      return details(`<b>~ update</b> ${code(c.name)} (${code(c.id)})${how}`, c.fields.map(fieldRow), "| Field | Before | After |");
+      const kept = keptLine(c.kept).map((l) => `| ${l} | | |`);
+      return details(`<b>~ update</b> ${code(c.name)} (${code(c.id)})${how}`, [...c.fields.map(fieldRow), ...kept], "| Field | Before | After |");
     }
     case "delete": {
       const why = c.reason === "duplicate" ? "duplicate of a kept rule with this name" : "not in the file";

@@ -1,7 +1,7 @@
 // Pure. The plan as terminal text (SPEC §3): `+ create`, `~ update` with one line per changed
 // field, `- delete`, warnings, the refusal, then the `Plan: ...` line. Colour only when asked.
 import { assertNever, type Change, type Plan } from "../model/index.js";
-import { createFields, createLine, displayName, fieldLine, hasChanges, summaryLine } from "./format-value.js";
+import { createFields, createLine, displayName, fieldLine, hasChanges, keptLine, summaryLine } from "./format-value.js";
 
 const ANSI = { green: "\u001b[32m", yellow: "\u001b[33m", red: "\u001b[31m", bold: "\u001b[1m", reset: "\u001b[0m" } as const;
 type Colour = Exclude<keyof typeof ANSI, "reset">;
@@ -12,7 +12,7 @@ function changeLines(c: Change, paint: (colour: Colour, text: string) => string)
       return [`${paint("green", "+ create")} ${displayName(c.name)}`, ...createFields(c.desired).map((f) => `    ${createLine(f)}`)];
     case "update": {
       const how = c.method === "recreate" ? ", as delete + create (new ID)" : "";
-      return [`${paint("yellow", "~ update")} ${displayName(c.name)} (${displayName(c.id)})${how}`, ...c.fields.map((f) => `    ${fieldLine(f)}`)];
+      return [`${paint("yellow", "~ update")} ${displayName(c.name)} (${displayName(c.id)})${how}`, ...c.fields.map((f) => `    ${fieldLine(f)}`), ...keptLine(c.kept).map((l) => `    ${l}`)];
     }
     case "delete": {
       const why = c.reason === "duplicate" ? "duplicate of a kept rule with this name" : "not in the file";

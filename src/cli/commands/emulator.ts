@@ -20,6 +20,9 @@ Flags:
       --api-secret SECRET   secret tokens are signed with (default $LIVEKIT_API_SECRET, else secret)
       --state FILE          load rules from FILE at start when it exists; rewrite it after every
                             change ({"formatVersion": 1, "items": [...]}, as export --format json)
+      --newer-server        act as a server newer than this tool: fields and enum values this
+                            version does not know are stored and listed, not dropped (for
+                            trying forward compatibility; the default is a faithful server)
       --log-level LEVEL     (default $LOG_LEVEL, else info); logs go to stderr
 
 Prints "emulator listening on http://HOST:PORT" on stdout once ready. Stops on SIGTERM or SIGINT
@@ -37,6 +40,7 @@ const FLAGS = {
   "api-key": { type: "string" },
   "api-secret": { type: "string" },
   state: { type: "string" },
+  "newer-server": { type: "boolean" },
 } as const;
 
 /** "127.0.0.1:7880", "[::1]:0", "localhost:7880". */
@@ -68,6 +72,7 @@ export async function run(args: readonly string[], io: CliIo): Promise<ExitCode>
     port,
     apiKey,
     apiSecret,
+    ...(values["newer-server"] === true ? { features: { newerServer: true } } : {}),
     ...(initialRules === undefined ? {} : { initialRules }),
     ...(statePath === undefined
       ? {}

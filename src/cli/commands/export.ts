@@ -3,7 +3,7 @@
 import { stringify } from "yaml";
 import { exportSpecs, matchesManage, pinPlaceholderVar } from "../../core/index.js";
 import { encodeServerState } from "../../livekit/index.js";
-import { EXIT, RULE_KINDS, UsageError, pinOf, type ExitCode, type RuleSpec } from "../../model/index.js";
+import { EXIT, RULE_KINDS, UsageError, pinOf, ruleKindOf, type ExitCode, type RuleSpec } from "../../model/index.js";
 import { COMMON_FLAGS, SERVER_FLAGS, choiceFlag, parseFlags, stringFlag } from "../flags.js";
 import type { CliIo } from "../io.js";
 import { makeClient, readServerState } from "../load.js";
@@ -66,7 +66,20 @@ export async function run(args: readonly string[], io: CliIo): Promise<ExitCode>
     io.stdout.write(encodeServerState(selected));
     return EXIT.ok;
   }
-  const specs = exportSpecs(remote, { ...(names === undefined ? {} : { names }), includePins });
+  // A rule type this version does not know cannot be written as a file rule: left out, said on
+  // stderr. Other values it cannot read are left out of their rule (the plan keeps such a rule
+  // unchanged and refuses to change it, SPEC §4).
+  const selected = (name: string) => name !== "" && (names === undefined || matchesManage(name, [names]));
+  const unknownType = remote.filter((r) => selected(r.spec.name) && ruleKindOf(r.spec) === undefined);
+  for (const r of unknownType) {
+    io.stderr.write(`warning: rule ${JSON.stringify(r.spec.name)} (${r.id}) is not exported: ${(r.opaque ?? []).join(", ")}; upgrade sip-dispatch-sync to export it (a file without it would delete it under prune: true)\n`);
+  }
+  for (const r of remote) {
+    if (r.opaque === undefined || !selected(r.spec.name) || ruleKindOf(r.spec) === undefined) continue;
+    io.stderr.write(`note: rule ${JSON.stringify(r.spec.name)} (${r.id}) holds values this version cannot read (${r.opaque.join(", ")}); they are not in the export, and plan keeps the rule unchanged until the file changes it\n`);
+  }
+  const exported = unknownType.length === 0 ? remote : remote.filter((r) => !unknownType.includes(r));
+  const specs = exportSpecs(exported, { ...(names === undefined ? {} : { names }), includePins });
   io.stdout.write(renderExportYaml(specs, server, includePins));
   const vars = includePins ? [] : specs.filter((s) => pinIsPlaceholder(s)).map((s) => pinPlaceholderVar(s.name));
   if (vars.length > 0) {

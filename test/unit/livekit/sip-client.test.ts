@@ -511,12 +511,10 @@ describe("bad server input fails closed (SPEC §5)", () => {
     { name: "a list missing `items`", answer: { json: {} } },
     { name: "`items` that is not a list", answer: { json: { items: { a: 1 } } } },
     { name: "a JSON array instead of an object", answer: { json: [] } },
-    { name: "a rule with an unknown oneof", answer: { json: { items: [serverRule("SDR_a", "a", { rule: { dispatch_rule_dynamic: { url: "x" } } })] } } },
     { name: "a rule without a rule", answer: { json: { items: [serverRule("SDR_a", "a", { rule: null })] } } },
     { name: "a rule without an ID", answer: { json: { items: [serverRule("", "a")] } } },
     { name: "a null item", answer: { json: { items: [null] } } },
     { name: "a field of the wrong type", answer: { json: { items: [serverRule("SDR_a", "a", { trunk_ids: "ST_1" })] } } },
-    { name: "an unknown enum value", answer: { json: { items: [serverRule("SDR_a", "a", { media: { encryption: "SIP_MEDIA_ENCRYPT_QUANTUM" } })] } } },
   ];
   for (const c of cases) {
     it(`${c.name} is ApiError bad_response`, async () => {
@@ -528,6 +526,23 @@ describe("bad server input fails closed (SPEC §5)", () => {
       expect(err.hint).toMatch(/pointing at a LiveKit server|upgrade sip-dispatch-sync/);
     });
   }
+
+  it("a rule with an unknown rule type or enum value (a newer server) is held opaque, not an error", async () => {
+    const { client } = await fresh();
+    server.enqueue(
+      {
+        json: {
+          items: [
+            serverRule("SDR_a", "a", { rule: { dispatch_rule_dynamic: { url: "x" } } }),
+            serverRule("SDR_b", "b", { media: { encryption: "SIP_MEDIA_ENCRYPT_QUANTUM", codecs: [], only_listed_codecs: false } }),
+          ],
+        },
+      },
+      { json: { items: [] } },
+    );
+    const rules = await client.listRules();
+    expect(rules.map((r) => r.opaque)).toEqual([['rule type: unknown "dispatch_rule_dynamic"'], ['media.encryption: "SIP_MEDIA_ENCRYPT_QUANTUM"']]);
+  });
 
   it("a list whose second page is bad never yields the first page as the answer", async () => {
     const { client } = await fresh({ pageLimit: 1 });
