@@ -116,6 +116,7 @@ export interface PlanChangeJson {
   readonly reason?: "not-in-file" | "duplicate";
   readonly rule?: Record<string, unknown>;
   readonly fields?: readonly { path: string; before?: unknown; after?: unknown; sensitive?: true }[];
+  readonly kept?: readonly string[];
 }
 
 export function parsePlan(r: CliResult): PlanJson {
