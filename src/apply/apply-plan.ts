@@ -47,7 +47,7 @@ export interface ApplyDeps {
   readonly log?: ApplyLogger;
   /**
    * Aborted when the process stops (watch on SIGTERM): no operation starts after it (the rest are
-   * reported as skipped), and a create whose answer was lost is not confirmed and tried again.
+   * reported as skipped). A create is sent once in any case (SPEC §5).
    */
   readonly signal?: AbortSignal;
 }
