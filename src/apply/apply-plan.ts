@@ -45,6 +45,11 @@ export interface ApplyDeps {
   readonly concurrency: number;
   readonly now: () => number;
   readonly log?: ApplyLogger;
+  /**
+   * Aborted when the process stops (watch on SIGTERM): no operation starts after it (the rest are
+   * reported as skipped). A create is sent once in any case (SPEC §5).
+   */
+  readonly signal?: AbortSignal;
 }
 
 /** Per run: the second reads that confirm a kept rule before its duplicates are deleted (one per rule). */
@@ -82,6 +87,12 @@ export async function applyPlan(schedule: Schedule, deps: ApplyDeps): Promise<Ap
     };
 
     const pump = () => {
+      if (deps.signal?.aborted) {
+        // Stopping: nothing new starts; what runs finishes (never re-sent).
+        for (const s of ops) if (state[s.index] === "waiting") markDone(s.index, skipped(s, "not attempted: stopping"));
+        if (running === 0) finish();
+        return;
+      }
       // Skip every operation whose prerequisite did not succeed: it could meet a key that is
       // still held on the server (fail closed rather than risk a conflict or a half state). Only
       // needed after an outcome other than "ok"; a skip is such an outcome, so it repeats.

@@ -2,6 +2,7 @@
 // fatal errors for the terminal. Commands read, decide, render, then act (STYLE §8.2).
 import { readFileSync } from "node:fs";
 import { AppError, ConfigError, EXIT, type ExitCode } from "../model/index.js";
+import { closest } from "../rules-file/suggest.js";
 import type { CommandModule } from "./command.js";
 import type { CliIo } from "./io.js";
 
@@ -34,18 +35,21 @@ export function usage(): string {
     ...lines,
     "",
     "Flags for every command:",
-    "  -c, --config FILE    rules file (default $DISPATCH_RULES_FILE, else ./dispatch-rules.yaml)",
+    "  -c, --config FILE    rules file (default $DISPATCH_RULES_FILE, else ./dispatch-rules.yaml,",
+    "                       else ./dispatch-rules.yml); - reads standard input",
     "      --log-level L    trace|debug|info|warn|error|silent (default $LOG_LEVEL, else info)",
     "  -h, --help           show help",
     "      --version        print the version",
     "",
-    'Run "sip-dispatch-sync <command> --help" for the flags of a command.',
+    'Run "sip-dispatch-sync help <command>" (or "<command> --help") for the flags of a command.',
     "",
   ].join("\n");
 }
 
 export async function runCli(argv: readonly string[], io: CliIo): Promise<ExitCode> {
   const [first, ...rest] = argv;
+  // `help COMMAND` is `COMMAND --help`.
+  if (first === "help" && rest.length > 0) return runCli([...rest.slice(0, 1), "--help"], io);
   if (first === undefined || first === "--help" || first === "-h" || first === "help") {
     io.stdout.write(usage());
     return first === undefined ? EXIT.error : EXIT.ok;
@@ -56,7 +60,9 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<ExitCo
   }
   const entry = COMMANDS[first];
   if (!entry) {
-    io.stderr.write(`error: unknown command "${first}"\n  hint: one of ${Object.keys(COMMANDS).join(", ")}; see sip-dispatch-sync --help\n`);
+    const near = first.startsWith("-") ? undefined : closestCommand(first);
+    const hint = near === undefined ? `one of ${Object.keys(COMMANDS).join(", ")}; see sip-dispatch-sync --help` : `did you mean "${near}"? (commands: ${Object.keys(COMMANDS).join(", ")})`;
+    io.stderr.write(`error: unknown ${first.startsWith("-") ? "flag" : "command"} "${first}"\n  hint: ${hint}\n`);
     return EXIT.error;
   }
   const mod = await entry.load();
@@ -75,6 +81,10 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<ExitCo
     io.stderr.write(text);
     return exitCode;
   }
+}
+
+function closestCommand(word: string): string | undefined {
+  return closest(word, Object.keys(COMMANDS));
 }
 
 /** One readable error, never a stack trace (set SIP_DISPATCH_SYNC_DEBUG=1 to see it). */

@@ -22,7 +22,15 @@ export function processIo(): CliIo {
   };
 }
 
-/** Colour only on a TTY and when NO_COLOR is unset (SPEC §3). */
-export function useColor(io: CliIo): boolean {
-  return io.stdoutIsTTY && (io.env.NO_COLOR === undefined || io.env.NO_COLOR === "");
+/**
+ * Colour (SPEC §3): never with --no-color; always with FORCE_COLOR set to anything but "0" or
+ * "false" (Node's own rule: it wins over NO_COLOR); never with NO_COLOR set and non-empty;
+ * otherwise only when stdout is a terminal.
+ */
+export function useColor(io: CliIo, values?: { readonly [name: string]: unknown }): boolean {
+  if (values?.["no-color"] === true) return false;
+  const force = io.env.FORCE_COLOR;
+  if (force !== undefined && force !== "0" && force !== "false") return true;
+  if (io.env.NO_COLOR !== undefined && io.env.NO_COLOR !== "") return false;
+  return io.stdoutIsTTY;
 }

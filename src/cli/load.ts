@@ -4,15 +4,15 @@
 import { readFile } from "node:fs/promises";
 import { createNodeTransport } from "../livekit/http-transport.js";
 import { createSipClient, decodeServerState, type ApiCallEvent } from "../livekit/index.js";
-import { readRulesFile } from "../rules-file/index.js";
 import { AppError, ConfigError, type DesiredState, type RemoteRule, type SipClient } from "../model/index.js";
 import type { ParsedFlags } from "./flags.js";
 import type { CliIo } from "./io.js";
+import { readRules } from "./rules-input.js";
 import { resolveServerOptions } from "./server-options.js";
 
 /** Loads and validates the rules file; throws ConfigError with every diagnostic. */
 export async function loadDesired(path: string, io: CliIo): Promise<DesiredState> {
-  const result = await readRulesFile(path, { env: io.env });
+  const result = await readRules(path, io);
   if (!result.ok) throw new ConfigError(result.diagnostics);
   return result.state;
 }

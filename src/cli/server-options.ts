@@ -49,21 +49,36 @@ export function resolveTimeout(values: ParsedFlags["values"]): number {
   return parseDuration("timeout", stringFlag(values, "timeout") ?? "10s");
 }
 
+/** Where each server setting comes from, for messages and `doctor`. */
+export const CREDENTIAL_SOURCES = {
+  url: "set LIVEKIT_URL or pass --url (for the built-in emulator: --url http://127.0.0.1:7880)",
+  apiKey: "set LIVEKIT_API_KEY or pass --api-key",
+  apiSecret: "set LIVEKIT_API_SECRET, or LIVEKIT_API_SECRET_FILE to a file holding it, or pass --api-secret",
+} as const;
+
+/**
+ * The server settings, every missing one named in one error (a run per missing variable is a
+ * slow way to learn three names).
+ */
 export function resolveServerOptions(values: ParsedFlags["values"], io: CliIo): ServerOptions {
   const url = stringFlag(values, "url") ?? io.env.LIVEKIT_URL;
-  if (!url) {
-    throw new UsageError("no LiveKit server URL", "set LIVEKIT_URL or pass --url (for the built-in emulator: --url http://127.0.0.1:7880)");
-  }
   const apiKey = stringFlag(values, "api-key") ?? io.env.LIVEKIT_API_KEY;
-  if (!apiKey) throw new UsageError("no API key", "set LIVEKIT_API_KEY or pass --api-key");
   const apiSecret = stringFlag(values, "api-secret") ?? io.env.LIVEKIT_API_SECRET ?? readSecretFile(io);
-  if (!apiSecret) {
-    throw new UsageError("no API secret", "set LIVEKIT_API_SECRET, or LIVEKIT_API_SECRET_FILE to a file holding it, or pass --api-secret");
+  const missing: [string, string][] = [];
+  if (!url) missing.push(["LiveKit server URL", CREDENTIAL_SOURCES.url]);
+  if (!apiKey) missing.push(["API key", CREDENTIAL_SOURCES.apiKey]);
+  if (!apiSecret) missing.push(["API secret", CREDENTIAL_SOURCES.apiSecret]);
+  if (missing.length === 1) {
+    const [what, hint] = missing[0] as [string, string];
+    throw new UsageError(`no ${what}`, hint);
   }
-  return { url, apiKey, apiSecret, timeoutMs: resolveTimeout(values), ...resolveBounds(values, io) };
+  if (missing.length > 1) {
+    throw new UsageError(`missing ${missing.map(([what]) => what).join(", ")}`, missing.map(([, hint]) => hint).join("; "));
+  }
+  return { url: url as string, apiKey: apiKey as string, apiSecret: apiSecret as string, timeoutMs: resolveTimeout(values), ...resolveBounds(values, io) };
 }
 
-function readSecretFile(io: CliIo): string | undefined {
+export function readSecretFile(io: CliIo): string | undefined {
   const path = io.env.LIVEKIT_API_SECRET_FILE;
   if (!path) return undefined;
   let text: string;

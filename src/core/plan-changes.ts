@@ -162,7 +162,7 @@ export function planChanges(desired: DesiredState, remote: readonly RemoteRule[]
     warnings.push(`${plural(duplicates.length, "duplicate rule")} on the server (${names.map((n) => JSON.stringify(n)).join(", ")}): one per name is kept, the others are deleted`);
   }
 
-  warnings.push(...preExistingConflicts(untouched));
+  for (const w of preExistingConflicts(untouched)) warnings.push(w);
   const deletes = changes.filter((c) => c.action === "delete").length;
   // With no blockers nothing can conflict (the written specs are normalised: plain string keys).
   const refusal =

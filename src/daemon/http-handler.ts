@@ -21,9 +21,20 @@ export interface ReadinessState {
   readonly last: ReconcileOutcome | null;
   /** null while the file last read was valid; else one line saying what is wrong with it. */
   readonly configProblem: string | null;
+  /** Rules left alone because another writer keeps reverting them (fighting.ts): not ready. */
+  readonly fighting: readonly string[];
 }
 
-export const INITIAL_READINESS: ReadinessState = { succeededOnce: false, last: null, configProblem: null };
+export const INITIAL_READINESS: ReadinessState = { succeededOnce: false, last: null, configProblem: null, fighting: [] };
+
+export function recordFighting(state: ReadinessState, rules: readonly string[]): ReadinessState {
+  return { ...state, fighting: [...rules] };
+}
+
+function fightingReason(rules: readonly string[]): string {
+  const shown = rules.slice(0, 10).map((r) => `"${r}"`).join(", ");
+  return `fighting: another writer keeps reverting ${rules.length === 1 ? "rule" : "rules"} ${shown}${rules.length > 10 ? `, and ${rules.length - 10} more` : ""}; they are left alone until the file changes`;
+}
 
 export function recordOutcome(state: ReadinessState, outcome: ReconcileOutcome): ReadinessState {
   return { ...state, last: outcome, succeededOnce: state.succeededOnce || succeeded(outcome) };
@@ -37,6 +48,7 @@ function succeeded(outcome: ReconcileOutcome): boolean {
   switch (outcome.result) {
     case "success":
     case "noop":
+    case "invalid":
     case "dry-run":
       return true;
     case "error":
@@ -65,7 +77,9 @@ export function checkReadiness(state: ReadinessState): Readiness {
       return { ready: false, reason: `config invalid${detail}` };
     case "success":
     case "noop":
+    case "invalid":
     case "dry-run":
+      if (state.fighting.length > 0) return { ready: false, reason: fightingReason(state.fighting) };
       return { ready: true, configProblem: state.configProblem };
     default:
       return assertNever(last.result, "reconcile result");
@@ -106,12 +120,13 @@ function routeOf(url: string): Route | undefined {
   return (ROUTES as readonly string[]).includes(path) ? (path as Route) : undefined;
 }
 
-/** GET only (405 with `Allow: GET` otherwise); unknown paths are 404; never throws. */
+/** GET and HEAD (405 with `Allow: GET, HEAD` otherwise); unknown paths are 404; never throws. */
 export function createHttpHandler(deps: HttpHandlerDeps): HttpHandler {
   return async (req) => {
     const route = routeOf(req.url);
     if (route === undefined) return json(404, { error: "not found", paths: ROUTES });
-    if (req.method !== "GET") return json(405, { error: "method not allowed" }, { allow: "GET" });
+    // HEAD answers as GET does; the server sends no body for it (node:http drops it).
+    if (req.method !== "GET" && req.method !== "HEAD") return json(405, { error: "method not allowed" }, { allow: "GET, HEAD" });
     try {
       switch (route) {
         case "/healthz":

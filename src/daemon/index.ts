@@ -17,13 +17,14 @@ export {
 } from "./run-daemon.js";
 export { backoffDelay, jitteredDelay, DEFAULT_BACKOFF_JITTER, type BackoffPolicy } from "./backoff.js";
 export { watchFile, createDebouncer, isRelevantPath, type FileWatcher, type WatchFileOptions, type Debouncer } from "./watch-file.js";
-export { readStableFile, type StableRead, type StableReadFailure, type ReadStableOptions } from "./read-stable.js";
+export { readStableFile, readGuardedFile, GuardedReadError, type StableRead, type StableReadFailure, type ReadStableOptions } from "./read-stable.js";
 export { createMetrics, METRIC_NAMES, RULE_STATES, type DaemonMetrics, type MetricsOptions, type MetricsText, type RuleState } from "./metrics.js";
 export {
   createHttpHandler,
   checkReadiness,
   recordOutcome,
   recordConfig,
+  recordFighting,
   INITIAL_READINESS,
   type ReadinessState,
   type Readiness,
@@ -34,3 +35,6 @@ export {
 } from "./http-handler.js";
 export { serveHttp, parseListenAddress, type HttpServer, type ListenAddress } from "./serve-http.js";
 export { createReconciler, type Reconcile, type ReconcilerDeps, type ReconcileLogger } from "./reconcile-once.js";
+export { waitForSettledFile, type FileStamp, type SettleDeps, type SettleResult } from "./settle.js";
+export { createFightTracker, FLIPS_BEFORE_FIGHTING, type FightTracker, type FightCheck } from "./fighting.js";
+export { daemonRefusalHint, driftedRules, driftCounts, type DriftedRule } from "./events.js";

@@ -10,6 +10,9 @@ export const METRIC_NAMES = {
   rules: "sip_dispatch_sync_rules",
   configValid: "sip_dispatch_sync_config_valid",
   lastSuccess: "sip_dispatch_sync_last_success_timestamp_seconds",
+  drift: "sip_dispatch_sync_drift_total",
+  fighting: "sip_dispatch_sync_fighting_rules",
+  retryWaits: "sip_dispatch_sync_retry_wait_seconds_total",
 } as const;
 
 export const RULE_STATES = ["managed", "unmanaged", "drifted"] as const;
@@ -32,6 +35,12 @@ export interface DaemonMetrics {
   setConfigValid(valid: boolean): void;
   /** Wall-clock time of the last successful reconcile, in seconds since the epoch. */
   markSuccess(nowSeconds: number): void;
+  /** Rules an interval resync found changed on the server (drift), by the action that corrects them. */
+  recordDrift(counts: Readonly<Record<"create" | "update" | "delete", number>>): void;
+  /** Rules left alone because another writer keeps reverting them. */
+  setFighting(rules: number): void;
+  /** Time spent waiting before a retried API call (backoff or Retry-After). */
+  recordRetryWait(method: string, seconds: number): void;
   /** The Prometheus text exposition of everything in the registry. */
   render(): Promise<MetricsText>;
 }
@@ -47,7 +56,7 @@ export function createMetrics(options: MetricsOptions = {}): DaemonMetrics {
 
   const reconciles = new Counter({
     name: METRIC_NAMES.reconciles,
-    help: "Reconciles run, by result (success, noop, error, refused, invalid-config, dry-run).",
+    help: "Reconciles run, by result (success, noop, invalid, error, refused, invalid-config, dry-run).",
     labelNames: ["result"] as const,
     registers: [registry],
   });
@@ -84,8 +93,36 @@ export function createMetrics(options: MetricsOptions = {}): DaemonMetrics {
     registers: [registry],
   });
 
+  const drift = new Counter({
+    name: METRIC_NAMES.drift,
+    help: "Rules found changed on the server by someone else on an interval resync (drift), by the action that corrects them.",
+    labelNames: ["action"] as const,
+    registers: [registry],
+  });
+  for (const action of ["create", "update", "delete"]) drift.inc({ action }, 0);
+  const fighting = new Gauge({
+    name: METRIC_NAMES.fighting,
+    help: "Rules this daemon stopped writing because another writer reverted them twice in a row; 0 when none.",
+    registers: [registry],
+  });
+  const retryWaits = new Counter({
+    name: METRIC_NAMES.retryWaits,
+    help: "Seconds spent waiting before retrying an API call (backoff or the server's Retry-After), by method.",
+    labelNames: ["method"] as const,
+    registers: [registry],
+  });
+
   return {
     registry,
+    recordDrift(counts) {
+      for (const [action, n] of Object.entries(counts)) if (n > 0) drift.inc({ action }, n);
+    },
+    setFighting(rules) {
+      fighting.set(rules);
+    },
+    recordRetryWait(method, seconds) {
+      if (Number.isFinite(seconds) && seconds >= 0) retryWaits.inc({ method }, seconds);
+    },
     recordReconcile(result, seconds) {
       reconciles.inc({ result });
       if (Number.isFinite(seconds) && seconds >= 0) duration.observe(seconds);

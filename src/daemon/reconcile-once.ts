@@ -5,18 +5,22 @@
 // Returns an outcome and never throws: runDaemon decides what happens next from it.
 import { Buffer } from "node:buffer";
 import { createHash } from "node:crypto";
-import { readFile as fsReadFile } from "node:fs/promises";
+import { stat } from "node:fs/promises";
 import { applyPlan } from "../apply/index.js";
 import { planWithProbe } from "../apply/index.js";
 import { orderChanges } from "../core/index.js";
 import { AppError, type DesiredState, type Diagnostic, type Plan, type RemoteRule, type SipClient } from "../model/index.js";
 import { loadRulesText, type Env, type LoadResult } from "../rules-file/index.js";
+import { daemonRefusalHint, driftCounts, driftedRules } from "./events.js";
+import { createFightTracker } from "./fighting.js";
 import type { DaemonMetrics } from "./metrics.js";
-import { readStableFile } from "./read-stable.js";
+import { readGuardedFile, readStableFile } from "./read-stable.js";
 import type { ReconcileOutcome, Trigger } from "./run-daemon.js";
+import { waitForSettledFile, type FileStamp } from "./settle.js";
 
 /** The subset of a pino logger used here. Fields never hold secrets: pins are not logged at all. */
 export interface ReconcileLogger {
+  debug?(obj: object, msg: string): void;
   info(obj: object, msg: string): void;
   warn(obj: object, msg: string): void;
   error(obj: object, msg: string): void;
@@ -44,7 +48,24 @@ export interface ReconcilerDeps {
    */
   readonly quietFor?: () => number | undefined;
   readonly maxReads?: number;
+  /** Default: readGuardedFile (regular file, under maxFileBytes, never blocks). */
   readonly readFile?: (path: string) => Promise<Uint8Array>;
+  /** The size cap of every read of the file (default MAX_FILE_BYTES). */
+  readonly maxFileBytes?: number;
+  /**
+   * The settle rule (`--settle`, SPEC §6): a plan with deletes is applied only once the file has
+   * been unchanged this long (ms), and after a wait it is read and planned again. 0 disables it;
+   * default 2000.
+   */
+  readonly deleteSettleMs?: number;
+  /** Aborted when the daemon stops: no operation starts after it, and a settle wait ends. */
+  readonly signal?: AbortSignal;
+  /** After every run that planned writes: the rules left alone because another writer reverts them. */
+  readonly onFighting?: (rules: readonly string[]) => void;
+  /** The settle rule's view of the file and time (tests inject them). */
+  readonly stampFile?: (path: string) => Promise<FileStamp | undefined>;
+  readonly wallNow?: () => number;
+  readonly sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
   /**
    * List ahead (0 or absent: never). With a positive value, prepare() also starts the server list
    * (and, once the file is loaded, the plan against it) while the debounce waits, and the
@@ -107,6 +128,29 @@ function describeError(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
+/** The file's stamp for the settle rule (following symlinks), undefined when it is not there. */
+async function statStamp(path: string): Promise<FileStamp | undefined> {
+  try {
+    const s = await stat(path);
+    return { ino: s.ino, size: s.size, mtimeMs: s.mtimeMs, ctimeMs: s.ctimeMs };
+  } catch {
+    return undefined;
+  }
+}
+
+function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise<void>((resolve) => {
+    if (signal?.aborted) return resolve();
+    const done = (): void => {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener("abort", done, { once: true });
+  });
+}
+
 type Settled<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: unknown };
 
 /** A promise that never rejects, so that one started early is never an unhandled rejection. */
@@ -119,6 +163,10 @@ function settle<T>(p: Promise<T>): Promise<Settled<T>> {
 
 export function createReconciler(deps: ReconcilerDeps): Reconcile {
   let lastGood: DesiredState | undefined;
+  /** The last read of the file was not usable: the next valid one logs "config valid again". */
+  let invalidSeen = false;
+  const fights = createFightTracker();
+  const readFile = deps.readFile ?? ((path: string) => readGuardedFile(path, deps.maxFileBytes));
   /** Digest of the last file content whose problems were logged in full, to log them once. */
   let lastReported: string | undefined;
 
@@ -196,7 +244,7 @@ export function createReconciler(deps: ReconcilerDeps): Reconcile {
       do {
         prepareAgain = false;
         try {
-          load(await (deps.readFile ?? fsReadFile)(deps.file));
+          load(await readFile(deps.file));
         } catch {
           // Missing or unreadable now: the reconcile reads it again and reports why.
         }
@@ -212,15 +260,18 @@ export function createReconciler(deps: ReconcilerDeps): Reconcile {
     deps.onConfig?.(problem);
   };
 
-  /** The desired state to reconcile to, or the reason there is none. */
-  const loadDesired = async (): Promise<{ state: DesiredState } | { problem: string }> => {
+  /**
+   * The desired state to reconcile to (with `stale`, why the file itself is not usable when the
+   * last good state stands in), or the reason there is none.
+   */
+  const loadDesired = async (): Promise<{ state: DesiredState; stale?: string } | { problem: string }> => {
     const settleMs = deps.settleMs ?? 50;
     const quiet = deps.quietFor?.();
     const read = await readStableFile(deps.file, {
       settleMs,
       ...(quiet !== undefined && quiet >= settleMs ? { firstSettleMs: 0 } : {}),
       maxReads: deps.maxReads ?? 10,
-      ...(deps.readFile ? { readFile: deps.readFile } : {}),
+      readFile,
     });
     let problem: string;
     let digest: string;
@@ -230,6 +281,10 @@ export function createReconciler(deps: ReconcilerDeps): Reconcile {
         for (const w of result.warnings) deps.log.warn({ event: "config-warning", ...diagnosticEntry(w) }, w.message);
         lastGood = result.state;
         lastReported = undefined;
+        if (invalidSeen) {
+          invalidSeen = false;
+          deps.log.info({ event: "config-valid-again", file: deps.file }, "config valid again");
+        }
         configProblem(null);
         return { state: result.state };
       }
@@ -243,12 +298,14 @@ export function createReconciler(deps: ReconcilerDeps): Reconcile {
       digest = `${read.reason}`;
       problem = read.reason === "missing" ? `${deps.file} does not exist` : `${deps.file}: ${read.detail}`;
       if (digest !== lastReported) deps.log.error({ event: "config-error", file: deps.file, reason: read.reason }, problem);
+      if (read.reason === "not-a-file" || read.reason === "too-large") problem = read.detail;
     }
     lastReported = digest;
+    invalidSeen = true;
     configProblem(problem);
     if (lastGood === undefined) return { problem };
     deps.log.warn({ event: "config-stale", file: deps.file, problem }, "the file is not usable; the last good version stays in force");
-    return { state: lastGood };
+    return { state: lastGood, stale: problem };
   };
 
   const reconcile = async (trigger: Trigger): Promise<ReconcileOutcome> => {
@@ -268,52 +325,136 @@ export function createReconciler(deps: ReconcilerDeps): Reconcile {
     }
   };
 
+  const settleMs = Math.max(0, deps.deleteSettleMs ?? 2_000);
+
+  /**
+   * Plans, and (the settle rule) when the plan deletes while the file changed less than settleMs
+   * ago, waits for the file to be quiet that long and plans again from a fresh read and list.
+   */
   const reconcileWith = async (trigger: Trigger, early: ListedAhead | undefined): Promise<ReconcileOutcome> => {
+    let ahead: ListedAhead | undefined = early;
+    for (;;) {
+      const planned = await planRound(ahead);
+      ahead = undefined;
+      if ("outcome" in planned) return planned.outcome;
+      const { plan } = planned;
+      if (plan.summary.delete > 0 && plan.refusal === null && !deps.dryRun && settleMs > 0) {
+        let logged = false;
+        const waited = await waitForSettledFile({
+          settleMs,
+          stamp: () => (deps.stampFile ?? statStamp)(deps.file),
+          ...(deps.quietFor ? { quietFor: deps.quietFor } : {}),
+          now: deps.now,
+          wallNow: deps.wallNow ?? Date.now,
+          sleep: (ms, signal) => {
+            if (!logged) {
+              logged = true;
+              deps.log.info(
+                { event: "settling", trigger, deletes: plan.summary.delete, settleMs, file: deps.file },
+                `the plan deletes ${plan.summary.delete} rule(s) after a change of the file: waiting until it has been unchanged for ${settleMs} ms`,
+              );
+            }
+            return (deps.sleep ?? abortableSleep)(ms, signal);
+          },
+          ...(deps.signal ? { signal: deps.signal } : {}),
+        });
+        if (!waited.settled) return stoppedBeforeApply(plan);
+        // Waited: read the file and list the server again, and plan from those.
+        if (waited.waitedMs > 0) continue;
+      }
+      return applyRound(trigger, plan, planned.state, planned.stale);
+    }
+  };
+
+  const stoppedBeforeApply = (plan: Plan): ReconcileOutcome => {
+    const total = plan.summary.create + plan.summary.update + plan.summary.delete;
+    return { result: "error", detail: `stopped before applying: ${total} change(s) left for the next run` };
+  };
+
+  /** Reads the file and lists the server (or uses the list ahead), and plans. */
+  const planRound = async (early: ListedAhead | undefined): Promise<{ outcome: ReconcileOutcome } | { plan: Plan; state: DesiredState; stale: string | undefined }> => {
     // With a good desired state in hand, every run lists the server (an invalid file falls back
     // to it), so the list starts now (unless prepare() started it already) and runs while the
     // file is read and validated. Without one the list waits for the file: a run that ends
     // invalid-config makes no API call at all.
     const listing = early?.listed ?? (lastGood === undefined ? undefined : settle(deps.client.listRules()));
     const desired = await loadDesired();
-    if ("problem" in desired) return { result: "invalid-config", detail: desired.problem };
+    if ("problem" in desired) return { outcome: { result: "invalid-config", detail: desired.problem } };
 
-    let plan: Plan;
     try {
       const planned = early?.planned?.state === desired.state ? await early.planned.plan : undefined;
       if (planned !== undefined) {
         if (!planned.ok) throw planned.error;
-        plan = planned.value;
-      } else {
-        const listed = await (listing ?? settle(deps.client.listRules()));
-        if (!listed.ok) throw listed.error;
-        plan = await planWithProbe(desired.state, listed.value, () => deps.client.supportsUpdate());
+        return { plan: planned.value, state: desired.state, stale: desired.stale };
       }
+      const listed = await (listing ?? settle(deps.client.listRules()));
+      if (!listed.ok) throw listed.error;
+      return { plan: await planWithProbe(desired.state, listed.value, () => deps.client.supportsUpdate()), state: desired.state, stale: desired.stale };
     } catch (err) {
       // Fail closed (SPEC §5): no list, no plan, nothing applied.
-      return { result: "error", detail: describeError(err) };
+      return { outcome: { result: "error", detail: describeError(err) } };
     }
+  };
 
+  /** Logs the plan and applies it (unless refused, dry-run, or fighting); an unusable file makes a good run `invalid`. */
+  const applyRound = async (trigger: Trigger, plan: Plan, state: DesiredState, stale: string | undefined): Promise<ReconcileOutcome> => {
+    const outcome = await applyPlanned(trigger, plan, state);
+    if (stale === undefined || (outcome.result !== "success" && outcome.result !== "noop" && outcome.result !== "dry-run")) return outcome;
+    return { result: "invalid", detail: `${stale}; the last good file stays in force${outcome.detail ? ` (${outcome.detail})` : ""}` };
+  };
+
+  const applyPlanned = async (trigger: Trigger, plan: Plan, state: DesiredState): Promise<ReconcileOutcome> => {
     const { create, update, unchanged, unmanaged } = plan.summary;
     const deletes = plan.summary.delete;
     deps.metrics.setRules({ managed: unchanged + update + deletes, unmanaged, drifted: create + update + deletes });
     const total = create + update + deletes;
-    if (total === 0 && plan.refusal === null) return { result: "noop" };
+    if (total === 0 && plan.refusal === null) {
+      if (!deps.dryRun) checkFights(state, []);
+      return { result: "noop" };
+    }
 
+    if (trigger === "interval") {
+      // Nothing in the file changed: whatever differs was changed on the server by someone else.
+      deps.log.warn({ event: "drift", rules: driftedRules(plan.changes) }, `drift: ${total} rule(s) changed on the server outside the file`);
+      deps.metrics.recordDrift(driftCounts(plan));
+    }
     deps.log.info(planEvent(plan, trigger, deps.dryRun), `plan: ${create} to create, ${update} to update, ${deletes} to delete`);
     if (plan.refusal) {
       // The daemon never forces (SPEC §5): a person decides.
-      deps.log.error({ event: "refused", code: plan.refusal.code, message: plan.refusal.message, hint: plan.refusal.hint }, `plan refused: ${plan.refusal.message}`);
+      deps.log.error({ event: "refused", code: plan.refusal.code, message: plan.refusal.message, hint: daemonRefusalHint(plan.refusal.hint) }, `plan refused: ${plan.refusal.message}`);
       return { result: "refused", detail: plan.refusal.message };
     }
     if (deps.dryRun) return { result: "dry-run", detail: `${total} change(s) not applied (--dry-run)` };
 
-    const report = await applyPlan(orderChanges(plan.changes), { client: deps.client, concurrency: deps.concurrency, now: deps.now, log: deps.log });
+    const hold = checkFights(state, plan.changes.map((c) => c.name));
+    const changes = hold.size === 0 ? plan.changes : plan.changes.filter((c) => !hold.has(c.name));
+    const heldNote = hold.size === 0 ? "" : `; ${hold.size} rule(s) left alone (fighting)`;
+    if (changes.length === 0) return { result: "noop", detail: `nothing applied${heldNote}` };
+    if (deps.signal?.aborted) return stoppedBeforeApply(plan);
+
+    const report = await applyPlan(orderChanges(changes), { client: deps.client, concurrency: deps.concurrency, now: deps.now, log: deps.log, ...(deps.signal ? { signal: deps.signal } : {}) });
+    fights.written(state, report.outcomes.filter((o) => o.status === "ok").map((o) => o.name));
     if (report.ok) {
-      deps.metrics.setRules({ managed: unchanged + update + create, unmanaged, drifted: 0 });
-      return { result: "success", detail: `${report.counts.ok} operation(s) applied` };
+      deps.metrics.setRules({ managed: unchanged + update + create, unmanaged, drifted: hold.size });
+      return { result: "success", detail: `${report.counts.ok} operation(s) applied${heldNote}` };
     }
     const failed = report.outcomes.filter((o) => o.status !== "ok").map((o) => `${o.op} ${o.name}`);
     return { result: "error", detail: `${report.counts.failed} failed, ${report.counts.skipped} skipped: ${failed.slice(0, 5).join(", ")}${failed.length > 5 ? ", …" : ""}` };
+  };
+
+  /** The fighting check (fighting.ts): which rules to leave alone; logs rules that start fighting. */
+  const checkFights = (state: DesiredState, needing: readonly string[]): ReadonlySet<string> => {
+    const needs = new Set(needing);
+    const inSync = state.rules.map((r) => r.spec.name).filter((n) => !needs.has(n));
+    const check = fights.check(state, needing, inSync);
+    if (check.started.length > 0) {
+      deps.log.error(
+        { event: "fighting", rules: check.started, file: deps.file },
+        `fighting: another writer reverted ${check.started.map((r) => `"${r}"`).join(", ")} twice in a row; left alone until the file changes or the server matches it again`,
+      );
+    }
+    deps.onFighting?.(fights.fighting());
+    return check.hold;
   };
   return Object.assign(reconcile, { prepare });
 }

@@ -4,13 +4,15 @@
 import { assertNever } from "../model/index.js";
 import { backoffDelay, jitteredDelay, type BackoffPolicy } from "./backoff.js";
 
-export const TRIGGERS = ["start", "file", "interval", "retry"] as const;
+export const TRIGGERS = ["start", "file", "interval", "retry", "reload"] as const;
 /** Why a reconcile ran. Reconciling is level-based: the trigger is for logs and metrics only. */
 export type Trigger = (typeof TRIGGERS)[number];
 
-export const RECONCILE_RESULTS = ["success", "noop", "error", "refused", "invalid-config", "dry-run"] as const;
+export const RECONCILE_RESULTS = ["success", "noop", "invalid", "error", "refused", "invalid-config", "dry-run"] as const;
 /**
  * - `success`: changes were applied; `noop`: nothing to change; `dry-run`: planned, not applied.
+ * - `invalid`: the file is invalid (or unreadable); the run used the last good file (drift is
+ *   still corrected from it). Not a failure of the daemon: the file needs a person.
  * - `error`: retryable (API failure, timeout, partial apply): retried with backoff.
  * - `refused` (a safety limit) and `invalid-config` (no usable desired state): terminal, like
  *   controller-runtime's TerminalError: logged and reported, then wait for the next file change
@@ -76,6 +78,8 @@ export interface Daemon {
   stop(): Promise<StopResult>;
   /** Resolves when no run is in flight or queued. */
   idle(): Promise<void>;
+  /** Reconciles now (SIGHUP): at once when idle, else right after the run in flight. */
+  reload(): void;
 }
 
 type NextStep = { readonly kind: "resync" } | { readonly kind: "retry" };
@@ -85,6 +89,7 @@ export function nextStepAfter(result: ReconcileResult): NextStep {
   switch (result) {
     case "success":
     case "noop":
+    case "invalid":
     case "dry-run":
     case "refused":
     case "invalid-config":
@@ -238,5 +243,5 @@ export function runDaemon(deps: DaemonDeps): Daemon {
   const idle = (): Promise<void> =>
     !busy ? Promise.resolve() : new Promise<void>((resolve) => idleWaiters.push(resolve));
 
-  return { stop, idle };
+  return { stop, idle, reload: () => request("reload") };
 }

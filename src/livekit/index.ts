@@ -1,6 +1,6 @@
 // The livekit folder's public surface: the SipClient over HTTP, its token, base URL, retry
 // policy, and the wire mapping (the only code that knows protobuf field names).
-export { createSipClient, isUpdateUnsupported, type ApiCallEvent, type SipClientOptions } from "./sip-client.js";
+export { createSipClient, isUpdateUnsupported, type ApiCallEvent, type RetryWaitEvent, type SipClientOptions } from "./sip-client.js";
 export { resolveBaseUrl } from "./base-url.js";
 export { createAccessToken } from "./access-token.js";
 export { DEFAULT_RETRY, type RetryPolicy } from "./retry.js";

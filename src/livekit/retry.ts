@@ -44,6 +44,17 @@ export interface RetryDeps {
   readonly random: () => number;
   /** Aborting it stops the retries: the call rejects with the signal's reason. */
   readonly signal?: AbortSignal;
+  /** Before every wait for a retry: how long, and why (the server's Retry-After, when it sent one). */
+  readonly onWait?: (wait: RetryWait) => void;
+}
+
+export interface RetryWait {
+  /** The attempt that failed (1 for the first). */
+  readonly attempt: number;
+  readonly delayMs: number;
+  /** The server's Retry-After, when it sent one. */
+  readonly retryAfterMs?: number;
+  readonly error: ApiError;
 }
 
 /**
@@ -61,7 +72,13 @@ export async function withRetry<T>(attempt: (n: number) => Promise<T>, deps: Ret
       if (!(err instanceof ApiError) || !err.retryable || n >= maxAttempts) throw err;
       const retryAfter = err.retryAfterMs;
       if (retryAfter !== undefined && retryAfter > MAX_RETRY_AFTER_MS) throw err;
-      await deps.sleep(Math.max(backoffDelay(deps.policy, n, deps.random), retryAfter ?? 0), deps.signal);
+      const delayMs = Math.max(backoffDelay(deps.policy, n, deps.random), retryAfter ?? 0);
+      try {
+        deps.onWait?.({ attempt: n, delayMs, ...(retryAfter === undefined ? {} : { retryAfterMs: retryAfter }), error: err });
+      } catch {
+        // A failing observer must not change what the call does.
+      }
+      await deps.sleep(delayMs, deps.signal);
     }
   }
 }

@@ -11,7 +11,7 @@ import {
 } from "../model/index.js";
 import { createTokenSource } from "./access-token.js";
 import { resolveBaseUrl } from "./base-url.js";
-import { DEFAULT_RETRY, parseRetryAfter, withRetry, type RetryPolicy } from "./retry.js";
+import { DEFAULT_RETRY, parseRetryAfter, withRetry, type RetryPolicy, type RetryWait } from "./retry.js";
 import { ANSWER_TOO_LARGE } from "./http-transport.js";
 import { versionFloor, type VersionFloor } from "./server-version.js";
 import { badResponse, errorFromFailure, errorFromResponse, type CallContext } from "./twirp-error.js";
@@ -49,6 +49,21 @@ export interface SipClientOptions {
   /** The most List pages one listing may take; default DEFAULT_MAX_LIST_PAGES. */
   readonly maxListPages?: number;
   readonly onApiCall?: (e: ApiCallEvent) => void;
+  /** Before every wait for a retry (backoff or Retry-After), e.g. to log it: a long wait is never silent. */
+  readonly onRetryWait?: (e: RetryWaitEvent) => void;
+}
+
+/** A wait before retrying a call. */
+export interface RetryWaitEvent {
+  readonly method: SipMethod;
+  /** The attempt that failed (1 for the first). */
+  readonly attempt: number;
+  readonly delayMs: number;
+  /** The server's Retry-After, when it sent one. */
+  readonly retryAfterMs?: number;
+  /** The Twirp / API error code of the failed attempt. */
+  readonly code: string;
+  readonly status: number;
 }
 
 const TWIRP_PREFIX = "/twirp/livekit.SIP/";
@@ -177,8 +192,13 @@ export function createSipClient(options: SipClientOptions): SipClient {
     return new ApiError({ method: err.method, twirpCode: err.twirpCode, status, message: err.message.replace(/^[A-Za-z]+: /, ""), retryable: false, ambiguous: err.ambiguous, hint: BOUNDS_HINT });
   }
 
+  const onWait =
+    (method: SipMethod) =>
+    (w: RetryWait): void =>
+      options.onRetryWait?.({ method, attempt: w.attempt, delayMs: w.delayMs, ...(w.retryAfterMs === undefined ? {} : { retryAfterMs: w.retryAfterMs }), code: w.error.twirpCode, status: w.error.status });
+
   function call(method: SipMethod, body: unknown, signal?: AbortSignal): Promise<Readonly<Record<string, unknown>>> {
-    return withRetry((attempt) => attemptOnce(method, body, attempt, signal), { policy, sleep, random, ...(signal === undefined ? {} : { signal }) });
+    return withRetry((attempt) => attemptOnce(method, body, attempt, signal), { policy, sleep, random, onWait: onWait(method), ...(signal === undefined ? {} : { signal }) });
   }
 
   /** A shape error in a 2xx body, as the typed bad_response of this call. */

@@ -6,3 +6,4 @@ export * from "./errors.js";
 export * from "./sip-client.js";
 export { assertNever } from "./assert-never.js";
 export * from "./conflict-key.js";
+export * from "./display-text.js";

@@ -1,11 +1,11 @@
 // Pure. Shared text helpers for the plan renderers: values, field lines, names, summary line.
 import { SENSITIVE, diffFields } from "../core/index.js";
-import type { FieldChange, JsonValue, PlanSummary, RuleSpec } from "../model/index.js";
+import { jsonLine, type FieldChange, type JsonValue, type PlanSummary, type RuleSpec } from "../model/index.js";
 
 /** A value as one line: JSON (control characters escaped), "(unset)", or a masked pin as "(sensitive)". */
 export function formatValue(value: JsonValue | undefined): string {
   if (value === undefined) return "(unset)";
-  return value === SENSITIVE ? SENSITIVE : JSON.stringify(value);
+  return value === SENSITIVE ? SENSITIVE : jsonLine(value);
 }
 
 /** `path: before -> after`, with "(pin changed)" when the change is a pin (values are masked). */
@@ -24,7 +24,7 @@ export function createLine(f: FieldChange): string {
 
 /** A rule name as printed: as-is when plain, else JSON-quoted (no control characters reach a terminal). */
 export function displayName(name: string): string {
-  return /^[\p{L}\p{N}\p{P}\p{S}]+$/u.test(name) ? name : JSON.stringify(name);
+  return /^[\p{L}\p{N}\p{P}\p{S}]+$/u.test(name) ? name : jsonLine(name);
 }
 
 export function summaryLine(s: PlanSummary): string {
@@ -33,6 +33,18 @@ export function summaryLine(s: PlanSummary): string {
 
 export function hasChanges(s: PlanSummary): boolean {
   return s.create + s.update + s.delete > 0;
+}
+
+/** The first line of a text plan and of the approval prompt: which file is planned against which server. */
+export function planHeader(ctx: { readonly config: string; readonly server: string; readonly environment?: string }): string {
+  const env = ctx.environment === undefined ? "" : ` (environment ${displayName(ctx.environment)})`;
+  return `Planning ${displayName(ctx.config)}${env} against ${displayName(ctx.server)}`;
+}
+
+/** The approval prompt's question: how many changes, from which file (and environment), to which server. */
+export function approvalQuestion(total: number, ctx: { readonly config: string; readonly server: string; readonly environment?: string }): string {
+  const env = ctx.environment === undefined ? "" : ` (environment ${displayName(ctx.environment)})`;
+  return `Apply these ${total} change(s) from ${displayName(ctx.config)}${env} to ${displayName(ctx.server)}?`;
 }
 
 /** The line naming the fields an update keeps but does not manage (SPEC §4), or none. */

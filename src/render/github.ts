@@ -1,7 +1,7 @@
 // Pure. The plan as GitHub Actions workflow commands: `::notice` for creates and updates at the
 // rule's line, `::warning` for deletes and plan warnings, `::error` for a refusal, then the
 // summary line. A deleted rule has no line in the file: it is annotated at line 1 of the config.
-import { assertNever, type Change, type Plan } from "../model/index.js";
+import { assertNever, jsonLine, type Change, type Plan } from "../model/index.js";
 import { createFields, createLine, fieldLine, keptLine, summaryLine } from "./format-value.js";
 import type { PlanContext } from "./json.js";
 
@@ -36,7 +36,7 @@ function position(c: Change, ctx: PlanContext): Record<string, string | number |
 }
 
 function annotation(c: Change, ctx: PlanContext): string {
-  const name = JSON.stringify(c.name);
+  const name = jsonLine(c.name);
   switch (c.action) {
     case "create":
       return command("notice", { ...position(c, ctx), title: `create ${name}` }, [`create rule ${name}`, ...createFields(c.desired).map((f) => `  ${createLine(f)}`)].join("\n"));

@@ -7,4 +7,4 @@ export { renderPlanMarkdown, escapeMarkdown } from "./markdown.js";
 export { renderPlanGithub, escapeData, escapeProperty } from "./github.js";
 export { parsePlanJson, savedPlanChangesDigest, type SavedPlan } from "./parse-plan.js";
 export { planChangesDigest, changeEntry, type ChangeEntry, type FieldEntry } from "./plan-entries.js";
-export { summaryLine } from "./format-value.js";
+export { approvalQuestion, planHeader, summaryLine } from "./format-value.js";

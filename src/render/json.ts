@@ -1,6 +1,6 @@
 // Pure. The plan as JSON (SPEC §3, schemas/plan.schema.json): stable key order, formatVersion 1,
 // pins masked. Also the `--out PLAN.json` file.
-import type { Plan } from "../model/index.js";
+import { safeJson, type Plan } from "../model/index.js";
 import { changeEntry } from "./plan-entries.js";
 
 export interface PlanContext {
@@ -8,6 +8,8 @@ export interface PlanContext {
   readonly config: string;
   /** The server's HTTP base URL (or the --against file). */
   readonly server: string;
+  /** The environment planned (`--env`), when the file has several. */
+  readonly environment?: string;
 }
 
 export function planJsonValue(plan: Plan, ctx: PlanContext) {
@@ -28,5 +30,5 @@ export function planJsonValue(plan: Plan, ctx: PlanContext) {
 
 /** Pretty-printed JSON with a trailing newline. */
 export function renderPlanJson(plan: Plan, ctx: PlanContext): string {
-  return `${JSON.stringify(planJsonValue(plan, ctx), null, 2)}\n`;
+  return `${safeJson(planJsonValue(plan, ctx), 2)}\n`;
 }

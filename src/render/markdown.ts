@@ -1,14 +1,14 @@
 // Pure. The plan as GitHub-flavoured Markdown for PR comments and $GITHUB_STEP_SUMMARY: a summary
 // table, one collapsible <details> per rule with its field changes, pins masked.
-import { assertNever, type Change, type FieldChange, type Plan } from "../model/index.js";
+import { assertNever, escapeUnprintable, type Change, type FieldChange, type Plan } from "../model/index.js";
 import { createFields, formatValue, hasChanges, keptLine } from "./format-value.js";
 import type { PlanContext } from "./json.js";
 
 /** Escapes text for inline Markdown/HTML: entities for HTML and Markdown punctuation, one line. */
 export function escapeMarkdown(text: string): string {
-  return text
-    .replace(/[&<>"'|\\`*_[\]~!#$]/g, (ch) => `&#${ch.charCodeAt(0)};`)
-    .replace(/\r\n|\r|\n/g, " ");
+  // Line breaks first (one line), then every other unprintable character made visible (a bidi
+  // override or zero-width space would hide in the rendered page), then the entities.
+  return escapeUnprintable(text.replace(/\r\n|\r|\n/g, " ")).replace(/[&<>"'|\\`*_[\]~!#$]/g, (ch) => `&#${ch.charCodeAt(0)};`);
 }
 
 function code(text: string): string {

@@ -11,7 +11,7 @@ export const PLAN_FORMATS: readonly PlanFormat[] = ["text", "json", "markdown", 
 export function renderPlan(plan: Plan, format: PlanFormat, ctx: PlanContext & { color?: boolean }): string {
   switch (format) {
     case "text":
-      return renderPlanText(plan, { color: ctx.color ?? false });
+      return renderPlanText(plan, { color: ctx.color ?? false, context: ctx });
     case "json":
       return renderPlanJson(plan, ctx);
     case "markdown":

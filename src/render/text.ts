@@ -1,7 +1,8 @@
 // Pure. The plan as terminal text (SPEC §3): `+ create`, `~ update` with one line per changed
 // field, `- delete`, warnings, the refusal, then the `Plan: ...` line. Colour only when asked.
 import { assertNever, type Change, type Plan } from "../model/index.js";
-import { createFields, createLine, displayName, fieldLine, hasChanges, keptLine, summaryLine } from "./format-value.js";
+import { createFields, createLine, displayName, fieldLine, hasChanges, keptLine, planHeader, summaryLine } from "./format-value.js";
+import type { PlanContext } from "./json.js";
 
 const ANSI = { green: "\u001b[32m", yellow: "\u001b[33m", red: "\u001b[31m", bold: "\u001b[1m", reset: "\u001b[0m" } as const;
 type Colour = Exclude<keyof typeof ANSI, "reset">;
@@ -23,9 +24,10 @@ function changeLines(c: Change, paint: (colour: Colour, text: string) => string)
   }
 }
 
-export function renderPlanText(plan: Plan, opts: { color: boolean }): string {
+export function renderPlanText(plan: Plan, opts: { color: boolean; context?: PlanContext }): string {
   const paint = (colour: Colour, text: string) => (opts.color ? `${ANSI[colour]}${text}${ANSI.reset}` : text);
   const lines: string[] = [];
+  if (opts.context !== undefined) lines.push(planHeader(opts.context), "");
   if (!hasChanges(plan.summary)) lines.push("No changes. The server matches the file.");
   for (const c of plan.changes) lines.push(...changeLines(c, paint));
   if (plan.warnings.length > 0) {

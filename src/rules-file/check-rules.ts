@@ -86,6 +86,9 @@ export const noServerConflicts: Check = (ctx) => {
   const owner = new Map<string, number>();
   const reported = new Set<string>();
   const out: Diagnostic[] = [];
+  // By index, not ctx.rules.find(...) per conflict: 150,000 conflicting rules made that quadratic.
+  const byIndex = new Map<number, RuleEntry>();
+  for (const r of ctx.rules) byIndex.set(r.index, r);
   for (const r of ctx.rules) {
     if (r.spec === undefined) continue;
     for (const key of conflictKeysOf(r.spec)) {
@@ -98,7 +101,7 @@ export const noServerConflicts: Check = (ctx) => {
       const pair = `${prev}:${r.index}`;
       if (prev === r.index || reported.has(pair)) continue;
       reported.add(pair);
-      const other = ctx.rules.find((x) => x.index === prev);
+      const other = byIndex.get(prev);
       const w = where(ctx, r.index);
       out.push(
         diagnosticAt(ctx.source, w.offset, namePath(r.index), {

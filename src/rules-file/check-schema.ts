@@ -1,7 +1,7 @@
 // Pure. Validates the interpolated value against schemas/dispatch-rules.schema.json and turns
 // every ajv error into a positioned Diagnostic with a human message and a hint (closest key for
 // typos, the allowed values for enums, a specific message for server-owned fields).
-import { RULE_KINDS, type Diagnostic } from "../model/index.js";
+import { RULE_KINDS, UNPRINTABLE_CHAR, codePointName, safeText, type Diagnostic } from "../model/index.js";
 import { diagnosticAt, keyOrValueOffset, valueOffset, type PathSegment, type SourceIndex } from "./positions.js";
 import { closest } from "./suggest.js";
 import { getValidator, type SchemaError } from "./validator.js";
@@ -84,7 +84,25 @@ function short(v: unknown): string {
   return text.length > 40 ? `${text.slice(0, 37)}...` : text;
 }
 
-function typeHint(expected: readonly string[], data: unknown, path: readonly PathSegment[]): string {
+/**
+ * The value as written in the file (one line, without a trailing comment): `+14155550100`, which
+ * YAML read as the number 14155550100. Hints quote this text, so that following them keeps it.
+ */
+function sourceText(index: SourceIndex, path: readonly PathSegment[], data: unknown): string {
+  const offset = valueOffset(index, path);
+  const text = (index as { text?: string }).text;
+  if (offset === undefined || text === undefined || typeof data === "object") return short(data);
+  const line = text.slice(offset, text.indexOf("\n", offset) < 0 ? text.length : text.indexOf("\n", offset));
+  const token = line.replace(/\s+#.*$/, "").replace(/[,\]}]\s*$/, "").split(/,\s/)[0]?.trim() ?? "";
+  return token === "" ? short(data) : short(token);
+}
+
+/** A string as a YAML double-quoted scalar (JSON's escaping is valid there). */
+function quoted(text: string): string {
+  return /^(["']).*\1$/s.test(text) ? `"${text.slice(1, -1).replace(/\\?"/g, '\\"')}"` : JSON.stringify(text);
+}
+
+function typeHint(expected: readonly string[], data: unknown, path: readonly PathSegment[], written: string): string {
   const last = path[path.length - 1];
   if (data === null && expected.includes("object")) {
     if (typeof last === "string" && (RULE_KINDS as readonly string[]).includes(last)) return `write \`${last}: {}\` for a rule with default settings`;
@@ -93,10 +111,13 @@ function typeHint(expected: readonly string[], data: unknown, path: readonly Pat
   if (data === null && expected.includes("array")) return "write `[]` for an empty list, or remove the key";
   // A pin is a secret: its value is never repeated in a message (it would reach logs and CI output).
   if (last === "pin" && expected.includes("string")) return 'quote it, e.g. pin: "0123" (unquoted digits are read as a number, and a leading 0 is lost)';
-  if (expected.includes("string") && (typeof data === "number" || typeof data === "boolean")) return `quote it: "${short(data)}" (YAML reads it as ${describeValue(data)})`;
+  // A duration needs its unit as well as the quotes: "30" would be the next error.
+  if (last === "mediaTimeout" && typeof data === "number") return `write seconds as a quoted string with an \`s\`: ${JSON.stringify(`${data}s`)}`;
+  if (expected.includes("string") && (typeof data === "number" || typeof data === "boolean")) return `quote it: ${quoted(written)} (YAML reads it as ${describeValue(data)})`;
   if ((expected.includes("integer") || expected.includes("number")) && typeof data === "string" && data.trim() !== "" && Number.isFinite(Number(data))) return "write the number without quotes";
   if (expected.includes("boolean") && typeof data === "string") return "write true or false without quotes";
-  if (expected.includes("array") && (typeof data === "string" || typeof data === "number")) return `write a list: [${short(data)}]`;
+  // Quoted inside the brackets: `[+14155550100]` would be a list of one number.
+  if (expected.includes("array") && (typeof data === "string" || typeof data === "number")) return `write a list: [${quoted(written)}]`;
   if (expected.includes("array") && data !== null && typeof data === "object") return "write a list: each item on its own line starting with `- `";
   if (path.length === 0) return "the file must be a mapping with `version: 1` and `rules:`";
   return `change the value to ${expected.map((t) => TYPE_NAMES[t] ?? t).join(" or ")}`;
@@ -127,7 +148,9 @@ function toDiagnostic(err: SchemaError, root: unknown, index: SourceIndex): Diag
         return make(at(keyPath, true), keyPath, "server-owned-field", `\`${key}\` is set by the server and cannot be written in the file`, "remove it: rules are matched by `name`, and the server sets IDs and timestamps");
       const allowed = Object.keys((err.parentSchema?.properties as Record<string, unknown> | undefined) ?? {});
       const guess = closest(key, allowed);
-      const hint = WIRE_KEY_HINTS[key] ?? (guess !== undefined ? `did you mean \`${guess}\`?` : allowed.length > 0 ? `allowed keys here: ${allowed.join(", ")}` : "remove it");
+      // At the top level, `rule:` is a typo of `rules:`, not a wire-shaped rule type.
+      const wire = path.length === 0 ? undefined : WIRE_KEY_HINTS[key];
+      const hint = wire ?? (guess !== undefined ? `did you mean \`${guess}\`?` : allowed.length > 0 ? `allowed keys here: ${allowed.join(", ")}` : "remove it");
       return make(at(keyPath, true), keyPath, "unknown-key", `unknown key \`${short(key)}\``, hint);
     }
     case "required": {
@@ -161,7 +184,7 @@ function toDiagnostic(err: SchemaError, root: unknown, index: SourceIndex): Diag
       const expected = Array.isArray(err.params.type) ? (err.params.type as string[]) : [String(err.params.type)];
       const want = expected.map((t) => TYPE_NAMES[t] ?? t).join(" or ");
       const subject = path.length === 0 ? "the file" : `\`${label}\``;
-      return make(at(path), path, "wrong-type", `${subject} must be ${want}, not ${describeValue(err.data)}`, typeHint(expected, err.data, path));
+      return make(at(path), path, "wrong-type", `${subject} must be ${want}, not ${describeValue(err.data)}`, typeHint(expected, err.data, path, sourceText(index, path, err.data)));
     }
     case "enum": {
       const allowed = ((err.params.allowedValues as unknown[]) ?? []).filter((v): v is string => typeof v === "string" && !v.startsWith("SIP_MEDIA_ENCRYPT_"));
@@ -173,7 +196,11 @@ function toDiagnostic(err: SchemaError, root: unknown, index: SourceIndex): Diag
       return make(at(path), path, "invalid-value", `\`${label}\` must be ${JSON.stringify(err.params.allowedValue)}`, label === "version" ? "set `version: 1`: it is the only format version" : `set it to ${JSON.stringify(err.params.allowedValue)}`);
     case "minLength":
       return make(at(path), path, "empty-value", `\`${label}\` must not be empty`, label === "name" ? "give the rule a unique, non-empty name" : "remove the empty entry or give it a value");
+    case "maxLength":
+      return make(at(path), path, "too-long", `\`${label}\` is longer than ${String(err.params.limit)} characters`, isRuleName(path) ? "shorten the rule name (at most 256 characters)" : `shorten it to at most ${String(err.params.limit)} characters`);
     case "pattern":
+      // An empty rule name is reported once, by minLength.
+      if (isRuleName(path) && err.data === "") return undefined;
       return patternDiagnostic(err, path, label, at(path), index);
     case "minimum":
     case "maximum": {
@@ -206,8 +233,27 @@ function ruleTypeDiagnostic(path: readonly PathSegment[], rule: unknown, index: 
   });
 }
 
+/** A rule's `name` (`rules[i].name`), not a codec's or a room configuration's. */
+function isRuleName(path: readonly PathSegment[]): boolean {
+  return path.length === 3 && path[0] === "rules" && path[2] === "name";
+}
+
+/** Why a rule name fails the schema's pattern: the first unprintable character, or only whitespace. */
+function ruleNameDiagnostic(name: string, path: readonly PathSegment[], offset: number | undefined, index: SourceIndex): Diagnostic {
+  const bad = UNPRINTABLE_CHAR.exec(name);
+  if (bad === null)
+    return diagnosticAt(index, offset, path, { code: "invalid-name", message: "the rule name is only whitespace", hint: "give the rule a name with visible characters, e.g. `support-line`" });
+  const position = [...name.slice(0, bad.index)].length + 1;
+  return diagnosticAt(index, offset, path, {
+    code: "invalid-name",
+    message: `the rule name \`${safeText(name, 60)}\` contains the invisible or control character ${codePointName(bad[0])} (character ${position})`,
+    hint: "rule names are printable text: remove control, bidi-override and zero-width characters (they hide in plans, terminals and Markdown)",
+  });
+}
+
 function patternDiagnostic(err: SchemaError, path: readonly PathSegment[], label: string, offset: number | undefined, index: SourceIndex): Diagnostic {
   const last = path[path.length - 1];
+  if (isRuleName(path) && typeof err.data === "string") return ruleNameDiagnostic(err.data, path, offset, index);
   if (last === "mediaTimeout")
     return diagnosticAt(index, offset, path, {
       code: "invalid-duration",

@@ -2,6 +2,7 @@
 // one-line scalars and flow collections, comments. It yields exactly what the `yaml`-library path
 // of parseYaml yields (the value and the span of every value), and `undefined` for anything
 // outside the subset or in any doubt, so that the library path (and its messages) handles it.
+import { nonTextKey } from "./plain-key.js";
 import { pointerOf, type NodeInfo, type PathSegment } from "./positions.js";
 
 export interface FastYaml {
@@ -534,11 +535,12 @@ class FastParser {
     const raw = text.slice(pos, end);
     if (raw.length > MAX_KEY_LENGTH || raw === "<<") bail();
     const resolved = resolvePlain(raw);
-    if (resolved === null) bail();
+    // A key YAML reads as no text (`007`, `yes`, `~`) is an error: the library path reports it.
+    if (typeof resolved !== "string" || nonTextKey(raw, resolved) !== undefined) bail();
     this.kStart = pos;
     this.kEnd = end;
     this.kColon = end + 1;
-    return typeof resolved === "string" ? resolved : String(resolved);
+    return resolved;
   }
 
   /** A scalar or flow collection that starts at pos; its span goes to s0..s1. */
@@ -700,12 +702,13 @@ class FastParser {
     }
     if (i === pos || i + 1 >= limit || text.charCodeAt(i) !== COLON || text.charCodeAt(i + 1) !== SP) bail();
     if (i - pos > MAX_KEY_LENGTH) bail();
-    const resolved = resolvePlain(text.slice(pos, i));
-    if (resolved === null) bail();
+    const raw = text.slice(pos, i);
+    const resolved = resolvePlain(raw);
+    if (typeof resolved !== "string" || nonTextKey(raw, resolved) !== undefined) bail();
     this.kStart = pos;
     this.kEnd = i;
     this.kColon = i + 1;
-    return String(resolved);
+    return resolved;
   }
 }
 

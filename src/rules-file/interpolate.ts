@@ -1,7 +1,8 @@
-// Pure. `${VAR}`, `${VAR:-default}` and `$${` in string values, from an env passed in. A missing
-// variable without a default is a diagnostic at its line (never an empty string), and values
-// (pins) never appear in a message.
-import type { Diagnostic } from "../model/index.js";
+// Pure. `${VAR}`, `${VAR:-default}` and `$${` in string values, from an env passed in (SPEC §2).
+// A missing variable without a default, and a variable that is set but empty (an undefined CI
+// secret arrives as ""), are diagnostics at their line: only `${VAR:-}` yields an empty string.
+// Defaults may hold references and are resolved; values (pins) never appear in a message.
+import { safeText, type Diagnostic } from "../model/index.js";
 import { diagnosticAt, nodeAt, type PathSegment, type SourceIndex } from "./positions.js";
 
 export type Env = Readonly<Record<string, string | undefined>>;
@@ -16,11 +17,42 @@ export interface InterpolationProblem {
   readonly hint: string;
 }
 
+/** Defaults nest (`${A:-${B:-x}}`); deeper than this is an error, not a recursion without end. */
+const MAX_DEFAULT_DEPTH = 8;
+
+/**
+ * Index of the `}` that closes the reference whose body starts at `from`, counting nested `${`
+ * (a default may hold references) and skipping `$${` escapes; -1 when it is never closed.
+ */
+function closingBrace(input: string, from: number): number {
+  let depth = 0;
+  for (let i = from; i < input.length; i++) {
+    const c = input.charCodeAt(i);
+    if (c === 0x24 /* $ */) {
+      if (input.startsWith("$${", i)) i += 2;
+      else if (input.charCodeAt(i + 1) === 0x7b /* { */) {
+        depth += 1;
+        i += 1;
+      }
+    } else if (c === 0x7d /* } */) {
+      if (depth === 0) return i;
+      depth -= 1;
+    }
+  }
+  return -1;
+}
+
 /** Replaces every reference in one string; problems are listed with their index in the string. */
 export function interpolateString(input: string, env: Env): { readonly value: string; readonly problems: readonly InterpolationProblem[] } {
   if (!input.includes("$")) return { value: input, problems: [] };
-  let out = "";
   const problems: InterpolationProblem[] = [];
+  const value = expand(input, env, problems, 0, 0);
+  return { value, problems };
+}
+
+/** `input` with its references replaced; problems get `base` added to their index. */
+function expand(input: string, env: Env, problems: InterpolationProblem[], base: number, depth: number): string {
+  let out = "";
   let i = 0;
   while (i < input.length) {
     const dollar = input.indexOf("$", i);
@@ -39,10 +71,10 @@ export function interpolateString(input: string, env: Env): { readonly value: st
       i = dollar + 1;
       continue;
     }
-    const close = input.indexOf("}", dollar + 2);
+    const at = base + dollar;
+    const close = closingBrace(input, dollar + 2);
     if (close === -1) {
-      problems.push({ at: dollar, code: "bad-interpolation", message: "unterminated `${`: missing `}`", hint: "close it as `${NAME}`, or write `$${` for a literal `${`" });
-      out += input.slice(dollar);
+      problems.push({ at, code: "bad-interpolation", message: "unterminated `${`: missing `}`", hint: "close it as `${NAME}`, or write `$${` for a literal `${`" });
       break;
     }
     const body = input.slice(dollar + 2, close);
@@ -51,25 +83,51 @@ export function interpolateString(input: string, env: Env): { readonly value: st
     i = close + 1;
     if (!VAR_NAME.test(name)) {
       problems.push({
-        at: dollar,
+        at,
         code: "bad-interpolation",
-        message: `\`\${${name.slice(0, 40)}}\` is not a valid variable reference`,
+        message: `\`\${${safeText(name, 40)}}\` is not a valid variable reference`,
         hint: "use `${NAME}` or `${NAME:-default}` with NAME made of letters, digits and _, or write `$${` for a literal `${`",
       });
       continue;
     }
     const value = env[name];
-    if (value !== undefined) out += value;
-    else if (sep !== -1) out += body.slice(sep + 2);
-    else
+    if (value !== undefined && value !== "") {
+      if (value.includes("${")) {
+        // Never a value that still reads as a reference (a pin stored as the text `${OTHER}`).
+        problems.push({
+          at,
+          code: "bad-interpolation",
+          message: `the value of environment variable \`${name}\` contains \`\${\`; values are not interpolated again`,
+          hint: `set ${name} to the final value itself`,
+        });
+        continue;
+      }
+      out += value;
+    } else if (sep !== -1) {
+      // Like the shell's `:-`: unset or empty takes the default, which may hold references itself.
+      if (depth >= MAX_DEFAULT_DEPTH) {
+        problems.push({ at, code: "bad-interpolation", message: `defaults are nested more than ${MAX_DEFAULT_DEPTH} levels deep`, hint: "use fewer nested `${A:-${B}}` defaults" });
+        continue;
+      }
+      const start = dollar + 2 + sep + 2;
+      out += expand(input.slice(start, close), env, problems, base + start, depth + 1);
+    } else if (value === "") {
       problems.push({
-        at: dollar,
+        at,
+        code: "empty-env",
+        message: `environment variable \`${name}\` is set but empty`,
+        hint: `set ${name} to a value (an undefined CI secret arrives as ""); for an intended empty value write \`\${${name}:-}\``,
+      });
+    } else {
+      problems.push({
+        at,
         code: "missing-env",
         message: `environment variable \`${name}\` is not set`,
         hint: `set ${name}, or give a default: \`\${${name}:-default}\``,
       });
+    }
   }
-  return { value: out, problems };
+  return out;
 }
 
 /** Offset of the n-th `${` of a scalar in the source, or the scalar's start when it cannot be found. */

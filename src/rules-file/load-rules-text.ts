@@ -119,8 +119,21 @@ function desiredRule(spec: RuleSpec, ruleIndex: number, locations: (ruleIndex: n
   };
 }
 
-/** Pure: text (or raw bytes, to detect non-UTF-8) -> desired state or every problem. */
+/**
+ * Pure: text (or raw bytes, to detect non-UTF-8) -> desired state or every problem. Never throws:
+ * an unexpected failure (a bug, or memory) is a diagnostic too, so that `watch` keeps the last
+ * good file and a one-shot command prints a clear error.
+ */
 export function loadRulesText(input: string | Uint8Array, file: string, options: LoadOptions): LoadResult {
+  try {
+    return loadRulesTextUnguarded(input, file, options);
+  } catch (err) {
+    const why = err instanceof RangeError ? "the file is too large or too deeply structured to check" : "the file could not be checked (an internal error)";
+    return failure([atLine0(file, "load-failed", why, "nothing was applied; simplify the file, and please report this with the file's shape")]);
+  }
+}
+
+function loadRulesTextUnguarded(input: string | Uint8Array, file: string, options: LoadOptions): LoadResult {
   const decoded = decode(input, file);
   if ("diagnostic" in decoded) return failure([decoded.diagnostic]);
   const text = decoded.text;
@@ -159,11 +172,12 @@ export function loadRulesText(input: string | Uint8Array, file: string, options:
       return;
     }
     const converted = toRuleSpec(rule, i, index);
-    problems.push(...converted.diagnostics);
+    for (const d of converted.diagnostics) problems.push(d);
     entries.push({ index: i, name, spec: converted.spec });
     desired.push(desiredRule(converted.spec, i, locations));
   });
-  problems.push(...checkRules({ rules: entries, source: index }));
+  // A loop, not push(...list): 150,000 conflicts as call arguments overflow the stack.
+  for (const d of checkRules({ rules: entries, source: index })) problems.push(d);
 
   const errors = problems.filter((d) => d.severity === "error");
   if (errors.length > 0) return failure(problems);

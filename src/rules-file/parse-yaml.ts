@@ -5,8 +5,9 @@
 import { createRequire } from "node:module";
 import type * as Yaml from "yaml";
 import type { Document, Node as YamlNode, YAMLError } from "yaml";
-import { toDotPath, type Diagnostic } from "../model/index.js";
+import { safeText, toDotPath, type Diagnostic } from "../model/index.js";
 import { parseFastYaml } from "./fast-yaml.js";
+import { nonTextKey, quoteKeyHint } from "./plain-key.js";
 import { diagnosticAt, makeLocator, pointerOf, type NodeInfo, type PathSegment, type SourceIndex, type Span } from "./positions.js";
 
 /**
@@ -49,6 +50,7 @@ class Abort extends Error {}
 
 interface WalkState {
   readonly index: Pick<SourceIndex, "file" | "locate">;
+  readonly text: string;
   readonly nodes: Map<string, NodeInfo>;
   readonly anchors: Map<string, YamlNode>;
   readonly diagnostics: Diagnostic[];
@@ -149,11 +151,25 @@ function walkMap(st: WalkState, items: readonly unknown[], path: readonly PathSe
       continue;
     }
     const keySpan = spanOf(keyNode, span);
+    if (isScalar(keyNode) && keyNode.type === "PLAIN" && keyNode.tag === undefined) {
+      // Keys are text as written: a key YAML reads as a number, boolean or null is never re-spelled.
+      const raw = st.text.slice(keySpan.start, keySpan.end).trim();
+      const reading = nonTextKey(raw, keyNode.value);
+      if (reading !== undefined) {
+        fail(st, keySpan.start, [...path, raw], "non-text-key", `the key \`${safeText(raw, 40)}\` is read by YAML as ${reading}, not as the text written`, quoteKeyHint(safeText(raw, 40)));
+        continue;
+      }
+    }
     if (!isScalar(keyNode) || keyNode.value === null || typeof keyNode.value === "object" || typeof keyNode.value === "symbol") {
       fail(st, keySpan.start, path, "bad-key", "a mapping key must be a plain, non-empty string", "write `key: value` with a simple key");
       continue;
     }
-    const name = String(keyNode.value);
+    if (typeof keyNode.value !== "string") {
+      // A tagged key (`!!int 7: x`) or another non-text key.
+      fail(st, keySpan.start, path, "non-text-key", "a mapping key must be text", "quote the key and remove any tag: `\"key\": value`");
+      continue;
+    }
+    const name = keyNode.value;
     const childPath = [...path, name];
     const first = firstKey.get(name);
     if (first !== undefined) {
@@ -239,6 +255,22 @@ export function parseYamlWithLibrary(text: string, file: string): ParseYamlResul
     return { ok: false, diagnostics: [diagnosticAt(index, 0, [], { code: "too-deep", message, hint: "reduce the nesting of lists and mappings" })] };
   }
   const problems = firstPerLine([...doc.errors, ...doc.warnings], locate);
+  // An unclosed `[` or `{` is reported by the parser on a later line, as an indentation problem:
+  // point at the bracket itself instead (the rest is the same mistake).
+  const unclosed = problems.length > 0 ? unclosedBracket(text, problems) : undefined;
+  if (unclosed !== undefined) {
+    const close = unclosed.char === "[" ? "]" : "}";
+    return {
+      ok: false,
+      diagnostics: [
+        diagnosticAt(index, unclosed.offset, [], {
+          code: "yaml-unclosed-bracket",
+          message: `unclosed \`${unclosed.char}\`: the ${unclosed.char === "[" ? "list" : "mapping"} opened here is never closed with \`${close}\``,
+          hint: `add \`${close}\` after its last item (on this line, or on a later line indented deeper than the key)`,
+        }),
+      ],
+    };
+  }
   if (problems.length > 0) {
     return {
       ok: false,
@@ -254,7 +286,7 @@ export function parseYamlWithLibrary(text: string, file: string): ParseYamlResul
       ),
     };
   }
-  const st: WalkState = { index, nodes: new Map(), anchors: new Map(), diagnostics: [], expanding: new Set(), aliasDepth: 0, expanded: 0 };
+  const st: WalkState = { index, text, nodes: new Map(), anchors: new Map(), diagnostics: [], expanding: new Set(), aliasDepth: 0, expanded: 0 };
   let value: unknown;
   try {
     value = walk(st, doc.contents as YamlNode | null, [], undefined, { start: 0, end: 0 }, 0);
@@ -266,6 +298,33 @@ export function parseYamlWithLibrary(text: string, file: string): ParseYamlResul
     throw err;
   }
   return { ok: true, value, index: { file, text, nodes: st.nodes, locate }, diagnostics: st.diagnostics };
+}
+
+/**
+ * The `[` or `{` left open before the first error the parser reports about a flow collection's
+ * end ("... must be sufficiently indented and end with a ]", "Expected flow sequence to end with ]"):
+ * a scan of the text up to that error that skips quoted strings and comments.
+ */
+export function unclosedBracket(text: string, errors: readonly YAMLError[]): { offset: number; char: "[" | "{" } | undefined {
+  const first = errors.find((e) => /end with an? [\]}]|flow (sequence|mapping|collection)/i.test(e.message));
+  if (first === undefined) return undefined;
+  const stop = Math.min(first.pos[0], text.length);
+  const open: { offset: number; char: "[" | "{" }[] = [];
+  for (let i = 0; i < stop; i++) {
+    const ch = text[i];
+    if (ch === '"') {
+      for (i++; i < stop && text[i] !== '"'; i++) if (text[i] === "\\") i++;
+    } else if (ch === "'") {
+      for (i++; i < stop; i++) {
+        if (text[i] === "'" && text[i + 1] === "'") i++;
+        else if (text[i] === "'") break;
+      }
+    } else if (ch === "#" && (i === 0 || /\s/.test(text[i - 1] as string))) {
+      while (i < stop && text[i] !== "\n") i++;
+    } else if (ch === "[" || ch === "{") open.push({ offset: i, char: ch });
+    else if ((ch === "]" || ch === "}") && open.length > 0) open.pop();
+  }
+  return open[open.length - 1];
 }
 
 /** One syntax error reaches the next lines as a cascade: keep the first per line, at most a few. */

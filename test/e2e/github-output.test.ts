@@ -329,7 +329,8 @@ function startEmulator(state: string): Promise<RunningEmulator> {
 
 describe("plan --against a saved server state (built CLI)", () => {
   // The only difference allowed: the Markdown names the server ("file:STATE.json" for a saved state).
-  const withoutServer = (out: string): string => out.replace(/ against <code>[^<]*<\/code>/g, " against (server)");
+  const withoutServer = (out: string): string =>
+    out.replace(/ against <code>[^<]*<\/code>/g, " against (server)").replace(/^(Planning .*) against \S+$/m, "$1 against (server)");
 
   it("gives the live plan's outputs and exit codes against `export --format json`, with no credentials", async () => {
     const exported = await t.cli(["export", "--format", "json", "--include-pins"], { showsPins: true });

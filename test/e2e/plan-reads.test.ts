@@ -42,7 +42,7 @@ describe("plan and apply read the file and the server together", () => {
     expect(first.stderr).not.toContain("LiveKit server URL");
     const second = await runCli(["plan", "-c", valid], { env, cwd: t.dir });
     expect(second.code).toBe(1);
-    expect(second.stderr).toContain("no LiveKit server URL");
+    expect(second.stderr).toContain("missing LiveKit server URL, API key, API secret");
   });
 
   it("plan --format github puts an invalid file's problems on its lines, with a slow List pending", async () => {

@@ -348,8 +348,9 @@ describe("watch (built CLI against the emulator)", () => {
     expect(error).toMatchObject({ file, line: 4, column: 19 });
     expect(String(error.message)).toContain("roomPrefx");
     const after = await cli.waitFor(isReconcile({ trigger: "file" }), { from, what: "the reconcile of the invalid edit" });
-    // The last good file stays in force; it matches the server, so nothing is done.
-    expect(after.result).toBe("noop");
+    // The last good file stays in force; it matches the server, so nothing is done. The run
+    // counts as `invalid`, not `noop` (SPEC §6).
+    expect(after.result).toBe("invalid");
     expect(events(cli, "config-stale", from)).toHaveLength(1);
     expect(writes(em.control)).toEqual([]);
     expect(serverRules(em.control)).toEqual(expected(V1));
@@ -399,7 +400,9 @@ describe("watch (built CLI against the emulator)", () => {
     from = cli.count();
     started = Date.now();
     fixed = await cli.waitFor(isReconcile({ trigger: "interval" }), { from, timeoutMs: 4_000, what: "an interval reconcile" });
-    expect(fixed.result).toBe("success");
+    // Applied from the last good file; the run counts as `invalid` (the file still needs a person).
+    expect(fixed.result).toBe("invalid");
+    expect(String(fixed.detail)).toMatch(/1 operation\(s\) applied/);
     expect(Date.now() - started).toBeLessThan(3_500);
     expect(serverRules(em.control)).toEqual(expected(V1));
   });
@@ -599,7 +602,7 @@ describe("watch (built CLI against the emulator)", () => {
     const missing = await cli.waitFor((r) => eventOf(r) === "config-error", { from, what: "the config-error of the missing file" });
     expect(missing).toMatchObject({ file, reason: "missing" });
     const stale = await cli.waitFor(isReconcile({ trigger: "file" }), { from, what: "the reconcile without a file" });
-    expect(stale.result).toBe("noop");
+    expect(stale.result).toBe("invalid");
     expect(writes(em.control)).toEqual([]);
     expect(metric((await get(http, "/metrics")).text, "sip_dispatch_sync_config_valid")).toBe(0);
 

@@ -120,7 +120,8 @@ describe("createReconciler", () => {
     em.control.seed(keep);
     expect(names()).toEqual(["support"]);
 
-    expect(await reconcile("file")).toMatchObject({ result: "success" });
+    // Applied from the last good file; the run counts as `invalid` (SPEC §6).
+    expect(await reconcile("file")).toMatchObject({ result: "invalid", detail: expect.stringMatching(/1 operation\(s\) applied/) });
     expect(names()).toEqual(["sales", "support"]);
     expect(problems.at(-1)).toMatch(/error\(s\) in/);
     expect((await metrics.render()).body).toMatch(/sip_dispatch_sync_config_valid 0/);
@@ -175,7 +176,7 @@ describe("createReconciler", () => {
     await reconcile("start");
     await unlink(file);
     const out = await reconcile("file");
-    expect(out.result).toBe("noop");
+    expect(out.result).toBe("invalid");
     expect(em.control.rules()).toHaveLength(2);
   });
 

@@ -4,7 +4,8 @@ import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 
-export const CLI_PATH = fileURLToPath(new URL("../../dist/src/bin.cjs", import.meta.url));
+/** The built CLI; SDS_TEST_CLI runs the tests against another build (e.g. to see a new test fail on main). */
+export const CLI_PATH = process.env.SDS_TEST_CLI ?? fileURLToPath(new URL("../../dist/src/bin.cjs", import.meta.url));
 
 export interface CliResult {
   readonly code: number | null;

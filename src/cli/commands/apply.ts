@@ -5,10 +5,11 @@ import { createInterface } from "node:readline";
 import { applyPlan, planWithProbe, type ApplyReport, type OperationOutcome } from "../../apply/index.js";
 import { orderChanges } from "../../core/index.js";
 import { AppError, EXIT, StalePlanError, UsageError, type ExitCode, type Plan } from "../../model/index.js";
-import { parsePlanJson, planChangesDigest, renderPlan, savedPlanChangesDigest, type SavedPlan } from "../../render/index.js";
-import { COMMON_FLAGS, SERVER_FLAGS, concurrencyFlag, configPath, parseFlags, stringFlag } from "../flags.js";
+import { parsePlanJson, planChangesDigest, approvalQuestion, renderPlan, savedPlanChangesDigest, type PlanContext, type SavedPlan } from "../../render/index.js";
+import { flagsFor, concurrencyFlag, configPath, parseFlags, stringFlag } from "../flags.js";
 import { useColor, type CliIo } from "../io.js";
 import { loadDesiredAndList } from "../load.js";
+import { displayFile } from "../rules-input.js";
 import { oneShotLogger } from "../logger.js";
 import { savePlanOutputs } from "./plan.js";
 
@@ -19,7 +20,9 @@ With PLAN.json (written by "plan --out"), apply exactly that plan: if the server
 changed since, nothing is applied ("stale plan", exit 1).
 
 Flags:
-  -c, --config FILE        rules file (default $DISPATCH_RULES_FILE, else ./dispatch-rules.yaml)
+  -c, --config FILE        rules file; - reads standard input (default $DISPATCH_RULES_FILE,
+                           else ./dispatch-rules.yaml, else ./dispatch-rules.yml)
+      --no-color           no colours (also NO_COLOR; FORCE_COLOR forces them)
       --auto-approve       apply without asking (required when stdin is not a terminal)
       --force              override the safety limits (maxDeletes, maxDeletePercent, allowEmpty) once
       --concurrency N      operations in flight at once (default 4); operations whose conflict
@@ -31,18 +34,9 @@ Flags:
 Exit codes: 0 applied or nothing to do, 1 error or partial failure, 3 refused by a safety limit.
 `;
 
-const FLAGS = {
-  ...COMMON_FLAGS,
-  ...SERVER_FLAGS,
-  "auto-approve": { type: "boolean" },
-  force: { type: "boolean" },
-  concurrency: { type: "string" },
-  out: { type: "string" },
-} as const;
 
 export async function run(args: readonly string[], io: CliIo): Promise<ExitCode> {
-  const { values, positionals } = parseFlags("apply", args, FLAGS);
-  if (positionals.length > 1) throw new UsageError("apply takes at most one saved plan", "sip-dispatch-sync apply [PLAN.json]");
+  const { values, positionals } = parseFlags("apply", args, flagsFor("apply"), { max: 1, usage: "[PLAN.json]" });
   const concurrency = concurrencyFlag(values);
   const config = configPath(values, io);
   const savedPath = positionals[0];
@@ -51,10 +45,10 @@ export async function run(args: readonly string[], io: CliIo): Promise<ExitCode>
 
   const { desired, client, remote } = await loadDesiredAndList(config, values, io);
   const plan = await planWithProbe(desired, remote, () => client.supportsUpdate());
-  const ctx = { config, server: client.server };
+  const ctx = { config: displayFile(config), server: client.server };
 
   if (saved) checkSavedPlan(saved, plan);
-  io.stdout.write(renderPlan(plan, "text", { ...ctx, color: useColor(io) }));
+  io.stdout.write(renderPlan(plan, "text", { ...ctx, color: useColor(io, values) }));
   await savePlanOutputs(plan, ctx, stringFlag(values, "out"), io);
 
   if (plan.refusal) {
@@ -69,7 +63,7 @@ export async function run(args: readonly string[], io: CliIo): Promise<ExitCode>
     io.stdout.write("Nothing to apply.\n");
     return EXIT.ok;
   }
-  if (values["auto-approve"] !== true && !(await confirm(io, total))) {
+  if (values["auto-approve"] !== true && !(await confirm(io, total, ctx))) {
     io.stdout.write("Apply cancelled; nothing was changed.\n");
     return EXIT.error;
   }
@@ -105,13 +99,13 @@ function checkSavedPlan(saved: SavedPlan, fresh: Plan): void {
   }
 }
 
-async function confirm(io: CliIo, total: number): Promise<boolean> {
+async function confirm(io: CliIo, total: number, ctx: PlanContext): Promise<boolean> {
   if (!io.stdinIsTTY) {
     throw new UsageError("stdin is not a terminal, so apply cannot ask for approval; nothing was changed", "review the plan, then pass --auto-approve");
   }
   const rl = createInterface({ input: io.stdin, output: io.stdout });
   try {
-    const answer = await new Promise<string>((resolve) => rl.question(`\nApply these ${total} change(s)? Only "yes" is accepted: `, resolve));
+    const answer = await new Promise<string>((resolve) => rl.question(`\n${approvalQuestion(total, ctx)} Only "yes" is accepted: `, resolve));
     return answer.trim() === "yes";
   } finally {
     rl.close();

@@ -4,7 +4,7 @@ import { stringify } from "yaml";
 import { exportSpecs, matchesManage, pinPlaceholderVar } from "../../core/index.js";
 import { encodeServerState } from "../../livekit/index.js";
 import { EXIT, RULE_KINDS, UsageError, pinOf, ruleKindOf, type ExitCode, type RuleSpec } from "../../model/index.js";
-import { COMMON_FLAGS, SERVER_FLAGS, choiceFlag, parseFlags, stringFlag } from "../flags.js";
+import { flagsFor, choiceFlag, parseFlags, stringFlag } from "../flags.js";
 import type { CliIo } from "../io.js";
 import { makeClient, readServerState } from "../load.js";
 
@@ -26,17 +26,9 @@ Flags:
       --max-answer-bytes SIZE, --max-list-pages N              as for plan (list bounds)
 `;
 
-const FLAGS = {
-  ...COMMON_FLAGS,
-  ...SERVER_FLAGS,
-  names: { type: "string" },
-  format: { type: "string" },
-  "include-pins": { type: "boolean" },
-  from: { type: "string" },
-} as const;
 
 export async function run(args: readonly string[], io: CliIo): Promise<ExitCode> {
-  const { values } = parseFlags("export", args, FLAGS);
+  const { values } = parseFlags("export", args, flagsFor("export"));
   const format = choiceFlag(values, "format", ["yaml", "json"] as const, "yaml");
   const names = stringFlag(values, "names");
   const from = stringFlag(values, "from");
@@ -105,12 +97,20 @@ function escapeInterpolation(value: unknown, isPlaceholder: (path: readonly stri
   return value;
 }
 
+/**
+ * The exported file's schema link: the copy inside the installed package, relative to a file at
+ * the root of a project that installed sip-dispatch-sync (npm install --save-dev). Always there,
+ * always the version that wrote the file; a package CDN URL was not (the package is not in the
+ * registry). Editors resolve the path from the YAML file's folder.
+ */
+export const SCHEMA_LINK = "./node_modules/sip-dispatch-sync/schemas/dispatch-rules.schema.json";
+
 export function renderExportYaml(specs: readonly RuleSpec[], server: string, includePins: boolean): string {
   const rules = specs.map((spec) =>
     escapeInterpolation(spec, (path) => !includePins && path.length === 2 && path[1] === "pin" && (RULE_KINDS as readonly string[]).includes(path[0] ?? "")),
   );
   const header = [
-    "# yaml-language-server: $schema=https://unpkg.com/sip-dispatch-sync/schemas/dispatch-rules.schema.json",
+    `# yaml-language-server: $schema=${SCHEMA_LINK}`,
     `# Exported from ${server} by sip-dispatch-sync export.`,
     "",
   ].join("\n");

@@ -6,8 +6,9 @@ import { planWithProbe } from "../../apply/index.js";
 import { ConfigError, EXIT, type ExitCode, type Plan } from "../../model/index.js";
 import { renderDiagnostics } from "../../render/diagnostics.js";
 import { renderPlan, renderPlanJson, renderPlanMarkdown, type PlanFormat } from "../../render/index.js";
-import { COMMON_FLAGS, SERVER_FLAGS, choiceFlag, configPath, parseFlags, stringFlag } from "../flags.js";
+import { flagsFor, choiceFlag, configPath, parseFlags, stringFlag } from "../flags.js";
 import { useColor, type CliIo } from "../io.js";
+import { displayFile } from "../rules-input.js";
 import { loadDesired, loadDesiredAndList, readServerState } from "../load.js";
 
 export const help = `Usage: sip-dispatch-sync plan [flags]
@@ -16,7 +17,9 @@ List the server's dispatch rules and print what apply would create, update and d
 Changes nothing on the server.
 
 Flags:
-  -c, --config FILE         rules file (default $DISPATCH_RULES_FILE, else ./dispatch-rules.yaml)
+  -c, --config FILE         rules file; - reads standard input (default $DISPATCH_RULES_FILE,
+                            else ./dispatch-rules.yaml, else ./dispatch-rules.yml)
+      --no-color            no colours (also NO_COLOR; FORCE_COLOR forces them)
       --format FORMAT       text | json | markdown | github (default text)
       --out PLAN.json       also save the plan as JSON (for "apply PLAN.json"), even when refused
       --detailed-exitcode   exit 2 when changes are pending
@@ -38,19 +41,11 @@ When $GITHUB_STEP_SUMMARY is set, the Markdown plan is also appended to that fil
 Exit codes: 0 ok, 2 changes pending (with --detailed-exitcode), 1 error, 3 refused by a safety limit.
 `;
 
-const FLAGS = {
-  ...COMMON_FLAGS,
-  ...SERVER_FLAGS,
-  format: { type: "string" },
-  out: { type: "string" },
-  "detailed-exitcode": { type: "boolean" },
-  against: { type: "string" },
-} as const;
 
 export const PLAN_FORMATS: readonly PlanFormat[] = ["text", "json", "markdown", "github"];
 
 export async function run(args: readonly string[], io: CliIo): Promise<ExitCode> {
-  const { values } = parseFlags("plan", args, FLAGS);
+  const { values } = parseFlags("plan", args, flagsFor("plan"));
   const format = choiceFlag(values, "format", PLAN_FORMATS, "text");
   const config = configPath(values, io);
   const against = stringFlag(values, "against");
@@ -71,12 +66,12 @@ export async function run(args: readonly string[], io: CliIo): Promise<ExitCode>
   } catch (err) {
     // In a workflow the problems belong on the file's lines, like `validate --format github`.
     if (!(format === "github" && err instanceof ConfigError)) throw err;
-    io.stdout.write(renderDiagnostics([{ file: config, rules: undefined, diagnostics: err.diagnostics }], "github"));
+    io.stdout.write(renderDiagnostics([{ file: displayFile(config), rules: undefined, diagnostics: err.diagnostics }], "github"));
     return EXIT.error;
   }
 
-  const ctx = { config, server };
-  io.stdout.write(renderPlan(plan, format, { ...ctx, color: useColor(io) }));
+  const ctx = { config: displayFile(config), server };
+  io.stdout.write(renderPlan(plan, format, { ...ctx, color: useColor(io, values) }));
   await savePlanOutputs(plan, ctx, stringFlag(values, "out"), io);
   return planExitCode(plan, values["detailed-exitcode"] === true);
 }

@@ -2,9 +2,9 @@
 // exit 0 (all valid) or 1. Loads neither the server client nor the logger (start-up speed).
 import { EXIT, type ExitCode } from "../../model/index.js";
 import { DIAGNOSTICS_FORMATS, renderDiagnostics, type FileReport } from "../../render/diagnostics.js";
-import { readRulesFile } from "../../rules-file/index.js";
-import { COMMON_FLAGS, choiceFlag, configPath, parseFlags } from "../flags.js";
+import { choiceFlag, configPath, flagsFor, parseFlags, stringFlag } from "../flags.js";
 import type { CliIo } from "../io.js";
+import { readRules } from "../rules-input.js";
 
 export const help = `Usage: sip-dispatch-sync validate [FILE...] [flags]
 
@@ -14,26 +14,28 @@ as conflicting (same pin, trunk, inbound number and number). Contacts no server.
 Every problem of every file is reported at once, with file:line:column, path and a hint.
 
 Arguments:
-  FILE...                 files to check (default: -c/--config, else $DISPATCH_RULES_FILE,
-                          else ./dispatch-rules.yaml)
+  FILE...                 files to check; - reads standard input. With -c as well, both are
+                          checked. With neither: $DISPATCH_RULES_FILE, else
+                          ./dispatch-rules.yaml, else ./dispatch-rules.yml
 
 Flags:
-  -c, --config FILE       rules file when no FILE is given
+  -c, --config FILE       a rules file to check (as well as every FILE)
       --format FORMAT     text | json | github (default text); github prints
                           ::error file=F,line=L,col=C::message lines for GitHub Actions
 
 Exit codes: 0 every file valid, 1 a problem in any file (or bad flags).
 `;
 
-const FLAGS = { ...COMMON_FLAGS, format: { type: "string" } } as const;
-
 export async function run(args: readonly string[], io: CliIo): Promise<ExitCode> {
-  const { values, positionals } = parseFlags("validate", args, FLAGS);
+  const { values, positionals } = parseFlags("validate", args, flagsFor("validate"), { max: Infinity, usage: "FILE..." });
   const format = choiceFlag(values, "format", DIAGNOSTICS_FORMATS, "text");
-  const files = positionals.length > 0 ? positionals : [configPath(values, io)];
+  // `validate -c A B` checks A and B: neither is dropped.
+  const config = stringFlag(values, "config");
+  const files = config !== undefined && config !== "" ? [config, ...positionals] : positionals.length > 0 ? positionals : [configPath(values, io)];
   const reports: FileReport[] = [];
-  for (const file of files) {
-    const result = await readRulesFile(file, { env: io.env });
+  for (const path of files) {
+    const result = await readRules(path, io);
+    const file = path === "-" ? "<stdin>" : path;
     reports.push(result.ok ? { file, rules: result.state.rules.length, diagnostics: result.warnings } : { file, rules: undefined, diagnostics: result.diagnostics });
   }
   io.stdout.write(renderDiagnostics(reports, format));

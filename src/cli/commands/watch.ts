@@ -8,6 +8,7 @@ import {
   createReconciler,
   parseListenAddress,
   recordConfig,
+  recordFighting,
   recordOutcome,
   runDaemon,
   serveHttp,
@@ -29,20 +30,29 @@ export const help = `Usage: sip-dispatch-sync watch [flags]
 Keep the server's dispatch rules equal to the file: reconcile at start, on every change of the
 file (its directory is watched, so editor saves and Kubernetes ConfigMap updates are seen) and
 every --interval to correct drift made by hand. An invalid edit is logged and ignored: the last
-good file stays in force. Safety limits are never forced. Runs until SIGTERM or SIGINT, then 0.
+good file stays in force. Safety limits are never forced. A plan that deletes, after a change of
+the file, waits until the file has been unchanged for --settle (a writer pausing mid-file never
+causes a delete). A rule another writer reverts twice in a row is left alone ("fighting").
+
+Signals: SIGTERM, SIGINT and SIGQUIT stop gracefully (no new operation, the ones in flight
+finish within --timeout, exit 0); SIGHUP reconciles at once; SIGUSR1 and SIGUSR2 are logged and
+ignored.
 
 Flags:
   -c, --config FILE        rules file (default $DISPATCH_RULES_FILE, else ./dispatch-rules.yaml)
       --interval DURATION  resync period, ±10 % jitter (default 60s)
       --debounce DURATION  quiet time after a file event before reconciling (default 300ms)
-      --listen HOST:PORT   /healthz, /readyz, /metrics (default 0.0.0.0:9464; port 0 picks one)
+      --settle DURATION    how long the file must be unchanged before a plan that deletes is
+                           applied (default 2s; 0 turns the wait off)
+      --listen HOST:PORT   /healthz, /readyz, /metrics (GET or HEAD; default 0.0.0.0:9464;
+                           port 0 picks one)
       --dry-run            plan and report, never write to the server
       --concurrency N      operations in flight at once (default 4)
       --url, --api-key, --api-secret, --timeout, --log-level   as for plan
       --max-answer-bytes SIZE, --max-list-pages N              as for plan (list bounds)
 
 Logs are JSON lines on stdout (pretty on a terminal): a "plan" event before every apply, one
-"operation" event per server write, one "reconcile" event per run.
+"operation" event per server write, one "reconcile" event per run; the README lists them all.
 `;
 
 const FLAGS = {
@@ -50,6 +60,7 @@ const FLAGS = {
   ...SERVER_FLAGS,
   interval: { type: "string" },
   debounce: { type: "string" },
+  settle: { type: "string" },
   listen: { type: "string" },
   "dry-run": { type: "boolean" },
   concurrency: { type: "string" },
@@ -64,6 +75,7 @@ export async function run(args: readonly string[], io: CliIo): Promise<ExitCode>
   const file = configPath(values, io);
   const intervalMs = parseDuration("interval", stringFlag(values, "interval") ?? "60s");
   const debounceMs = parseDuration("debounce", stringFlag(values, "debounce") ?? "300ms");
+  const settleMs = parseDuration("settle", stringFlag(values, "settle") ?? "2s");
   if (intervalMs < 1000) throw new UsageError(`--interval: ${intervalMs} ms is too short`, "use at least 1s (the default is 60s)");
   const listenText = stringFlag(values, "listen") ?? "0.0.0.0:9464";
   const listen = parseListenAddress(listenText);
@@ -80,6 +92,15 @@ export async function run(args: readonly string[], io: CliIo): Promise<ExitCode>
     ...resolveServerOptions(values, io),
     fetch: transport.fetch,
     onApiCall: (e) => metrics.recordApiCall(e.method, e.status === 0 ? "0" : String(e.status)),
+    // A wait before a retry is never silent: a server asking for Retry-After: 60 again and again
+    // would otherwise hold a reconcile for minutes with nothing in the logs.
+    onRetryWait: (e) => {
+      metrics.recordRetryWait(e.method, e.delayMs / 1000);
+      log.warn(
+        { event: "retry-wait", method: e.method, attempt: e.attempt, delayMs: e.delayMs, ...(e.retryAfterMs === undefined ? {} : { retryAfterMs: e.retryAfterMs }), code: e.code, status: e.status },
+        `${e.method} failed (${e.code}); retrying in ${e.delayMs} ms${e.retryAfterMs === undefined ? "" : " (the server's Retry-After)"}`,
+      );
+    },
   });
   let readiness: ReadinessState = INITIAL_READINESS;
 
@@ -87,8 +108,10 @@ export async function run(args: readonly string[], io: CliIo): Promise<ExitCode>
     createHttpHandler({ readiness: () => checkReadiness(readiness), metrics: () => metrics.render() }),
     { ...listen.address, onError: (err) => log.warn({ event: "http-error", err: String(err) }, "HTTP endpoint error") },
   );
-  log.info({ event: "start", file, server: client.server, listen: http.url, intervalMs, debounceMs, dryRun }, `watching ${file}; endpoints on ${http.url}`);
+  log.info({ event: "start", file, server: client.server, listen: http.url, intervalMs, debounceMs, settleMs, dryRun }, `watching ${file}; endpoints on ${http.url}`);
 
+  // Aborted on a stop signal: no operation starts after it, a settle wait ends (SPEC §6).
+  const stopping = new AbortController();
   let watcher: FileWatcher | undefined;
   const reconcile = createReconciler({
     file,
@@ -103,8 +126,14 @@ export async function run(args: readonly string[], io: CliIo): Promise<ExitCode>
     // A save is listed and planned while the debounce waits (prepare()); the reconcile after it
     // uses that list when it is at most two debounce periods old (plus scheduling slack).
     listAheadMs: 2 * debounceMs + 200,
+    deleteSettleMs: settleMs,
+    signal: stopping.signal,
     onConfig: (problem) => {
       readiness = recordConfig(readiness, problem);
+    },
+    onFighting: (rules) => {
+      readiness = recordFighting(readiness, rules);
+      metrics.setFighting(rules.length);
     },
   });
 
@@ -136,9 +165,9 @@ export async function run(args: readonly string[], io: CliIo): Promise<ExitCode>
     onOutcome: (outcome, trigger, durationMs) => {
       readiness = recordOutcome(readiness, outcome);
       metrics.recordReconcile(outcome.result, durationMs / 1000);
-      if (outcome.result === "success" || outcome.result === "noop" || outcome.result === "dry-run") metrics.markSuccess(Date.now() / 1000);
+      if (outcome.result === "success" || outcome.result === "noop" || outcome.result === "invalid" || outcome.result === "dry-run") metrics.markSuccess(Date.now() / 1000);
       const fields = { event: "reconcile", trigger, result: outcome.result, durationMs: Math.round(durationMs), ...(outcome.detail ? { detail: outcome.detail } : {}) };
-      const bad = outcome.result === "error" || outcome.result === "refused" || outcome.result === "invalid-config";
+      const bad = outcome.result === "error" || outcome.result === "refused" || outcome.result === "invalid-config" || outcome.result === "invalid";
       if (bad) log.warn(fields, `reconcile ${outcome.result}`);
       else log.info(fields, `reconcile ${outcome.result}`);
     },
@@ -146,24 +175,47 @@ export async function run(args: readonly string[], io: CliIo): Promise<ExitCode>
     onError: (err) => log.error({ event: "internal-error", err: err instanceof Error ? err.message : String(err) }, "unexpected error in the daemon loop"),
   });
 
-  // Graceful stop (SPEC §6): stop watching and timers, let the operation in flight finish (at most
-  // --timeout), close the HTTP server, flush the logs, exit 0.
+  // Signals (SPEC §6). Graceful stop on SIGTERM, SIGINT and SIGQUIT: stop watching and timers,
+  // start no new operation, let the ones in flight finish (at most --timeout, never re-sent),
+  // close the HTTP server, log `stopped` last, exit 0. SIGQUIT stops too (nginx's "graceful
+  // quit"; Node's default would be an abrupt exit). SIGHUP reconciles now. SIGUSR1 and SIGUSR2
+  // are logged and ignored: a handler for SIGUSR1 is also what keeps Node from opening its
+  // inspector (debugger) port on it. The handlers stay installed until the process ends, so a
+  // repeated signal is logged rather than killing the process mid-stop.
   await new Promise<void>((resolve) => {
+    let stopRequested = false;
     const stop = (signal: NodeJS.Signals): void => {
-      process.off("SIGTERM", stop);
-      process.off("SIGINT", stop);
+      if (stopRequested) {
+        log.info({ event: "signal-ignored", signal, reason: "already stopping" }, `received ${signal}; already stopping`);
+        return;
+      }
+      stopRequested = true;
       log.info({ event: "stopping", signal }, `received ${signal}; stopping`);
+      stopping.abort();
       void (async () => {
         const result = await daemon.stop();
         transport.close();
         await http.close();
         log.info({ event: "stopped", timedOut: result.timedOut }, result.timedOut ? "stopped; the run in flight did not finish in time" : "stopped");
         log.flush();
+        // `stopped` is the last line: whatever is still in flight after --timeout ends silently
+        // (its outcome is unknown; the next run's list decides), and the process exits now.
+        log.level = "silent";
+        if (result.timedOut) setTimeout(() => process.exit(EXIT.ok), 200).unref();
         resolve();
       })();
     };
-    process.on("SIGTERM", stop);
-    process.on("SIGINT", stop);
+    const reload = (signal: NodeJS.Signals): void => {
+      if (stopRequested) return;
+      log.info({ event: "reload", signal }, `received ${signal}; reading ${file} again now`);
+      daemon.reload();
+    };
+    const ignore = (signal: NodeJS.Signals): void => {
+      log.info({ event: "signal-ignored", signal }, `received ${signal}; ignored (SIGTERM or SIGINT stops the daemon, SIGHUP re-reads the file)`);
+    };
+    for (const sig of ["SIGTERM", "SIGINT", "SIGQUIT"] as const) process.on(sig, stop);
+    process.on("SIGHUP", reload);
+    for (const sig of ["SIGUSR1", "SIGUSR2"] as const) process.on(sig, ignore);
   });
   return EXIT.ok;
 }

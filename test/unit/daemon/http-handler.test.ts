@@ -75,8 +75,8 @@ describe("/readyz", () => {
   it("records outcomes without mutating the previous state", () => {
     const before = INITIAL_READINESS;
     const next = recordOutcome(before, { result: "success" });
-    expect(before).toEqual({ succeededOnce: false, last: null, configProblem: null });
-    expect(next).toEqual({ succeededOnce: true, last: { result: "success" }, configProblem: null });
+    expect(before).toEqual({ succeededOnce: false, last: null, configProblem: null, fighting: [] });
+    expect(next).toEqual({ succeededOnce: true, last: { result: "success" }, configProblem: null, fighting: [] });
     expect(recordOutcome(next, { result: "error" }).succeededOnce).toBe(true);
   });
 });
@@ -133,10 +133,19 @@ describe("routing", () => {
     const h = handlerFor(() => INITIAL_READINESS);
     const notFound = await h(get("/nope"));
     expect(notFound.status).toBe(404);
-    for (const method of ["POST", "PUT", "DELETE", "HEAD"]) {
+    for (const method of ["POST", "PUT", "DELETE", "OPTIONS"]) {
       const r = await h({ method, url: "/healthz" });
       expect(r.status).toBe(405);
-      expect(r.headers.allow).toBe("GET");
+      expect(r.headers.allow).toBe("GET, HEAD");
+    }
+  });
+
+  it("answers HEAD on every endpoint as it answers GET (probes that send HEAD)", async () => {
+    const h = handlerFor(() => INITIAL_READINESS);
+    for (const url of ["/healthz", "/readyz", "/metrics"]) {
+      const [head, getr] = [await h({ method: "HEAD", url }), await h(get(url))];
+      expect(head.status).toBe(getr.status);
+      expect(head.headers["content-type"]).toBe(getr.headers["content-type"]);
     }
   });
 

@@ -1,4 +1,5 @@
 // Tests readStableFile: it returns only bytes read twice in a row, and names why it could not.
+import { execFileSync } from "node:child_process";
 import { mkdtemp, mkdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -99,10 +100,25 @@ describe("readStableFile (real files)", () => {
     expect(!a.ok && a.detail).toContain("ENOENT");
   });
 
-  it("reports a directory as unreadable", async () => {
+  it("refuses a directory as not a file", async () => {
     await mkdir(join(dir, "f.yaml"));
     const got = await readStableFile(join(dir, "f.yaml"), { settleMs: 5, maxReads: 3 });
-    expect(got).toMatchObject({ ok: false, reason: "unreadable" });
-    expect(!got.ok && got.detail).toContain("EISDIR");
+    expect(got).toMatchObject({ ok: false, reason: "not-a-file" });
+    expect(!got.ok && got.detail).toContain("is a directory");
+  });
+
+  it("refuses a FIFO without blocking, and a device without reading it", async () => {
+    const fifo = join(dir, "fifo.yaml");
+    execFileSync("mkfifo", [fifo]);
+    expect(await readStableFile(fifo, { settleMs: 5, maxReads: 3 })).toMatchObject({ ok: false, reason: "not-a-file" });
+    expect(await readStableFile("/dev/zero", { settleMs: 5, maxReads: 3 })).toMatchObject({ ok: false, reason: "not-a-file" });
+  });
+
+  it("refuses a file over the cap, and reads one at the cap", async () => {
+    const f = join(dir, "f.yaml");
+    await writeFile(f, "x".repeat(100));
+    expect(await readStableFile(f, { settleMs: 1, maxReads: 3, maxBytes: 99 })).toMatchObject({ ok: false, reason: "too-large" });
+    const at = await readStableFile(f, { settleMs: 1, maxReads: 3, maxBytes: 100 });
+    expect(at.ok && at.bytes.length).toBe(100);
   });
 });

@@ -248,6 +248,7 @@ describe("runDaemon: backoff after failures", () => {
     expect(steps).toEqual({
       success: "resync",
       noop: "resync",
+      invalid: "resync",
       "dry-run": "resync",
       refused: "resync",
       "invalid-config": "resync",

@@ -1,0 +1,27 @@
+// Process wiring. The rules file of a command: a path, or `-` for standard input (SPEC §3). A
+// module of its own, small, so that `validate` loads no more than it needs at start-up.
+import { loadRulesText, MAX_FILE_BYTES, readRulesFile, type LoadResult } from "../rules-file/index.js";
+import type { CliIo } from "./io.js";
+
+/** How standard input is named in diagnostics and plans. */
+export const STDIN_NAME = "<stdin>";
+
+/** The name a rules file is shown by: the path as given, or <stdin> for `-`. */
+export function displayFile(path: string): string {
+  return path === "-" ? STDIN_NAME : path;
+}
+
+/** Reads and checks the rules file at `path` (`-`: standard input, read once to its end). */
+export async function readRules(path: string, io: CliIo): Promise<LoadResult> {
+  if (path !== "-") return readRulesFile(path, { env: io.env });
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of io.stdin) {
+    const buf = typeof chunk === "string" ? Buffer.from(chunk) : (chunk as Buffer);
+    size += buf.length;
+    // Past the cap the text is refused by loadRulesText; no need to hold more of it.
+    if (size > MAX_FILE_BYTES + 1) break;
+    chunks.push(buf);
+  }
+  return loadRulesText(Buffer.concat(chunks), STDIN_NAME, { env: io.env });
+}
