@@ -210,19 +210,28 @@ export function keptFields(raw: Obj): string[] {
 }
 
 function walkKept(raw: Obj, m: Msg, path: string, out: string[]): void {
-  for (const key of Object.keys(raw)) {
+  // for-in, not Object.keys: this runs on every listed rule, and most hold no unknown key.
+  for (const key in raw) {
+    if (!Object.hasOwn(raw, key)) continue;
     const known = knownName(m, key);
     const value = raw[key];
     if (known === undefined) {
       // Server text: a key that is not a plain identifier is shown quoted (no control characters in a plan).
+      if (m.dropUnknown || !meaningful(value)) continue;
       const shown = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/.test(key) ? key : JSON.stringify(key.length > 64 ? `${key.slice(0, 64)}…` : key);
-      if (!m.dropUnknown && meaningful(value)) out.push(path === "" ? shown : `${path}.${shown}`);
+      out.push(path === "" ? shown : `${path}.${shown}`);
       continue;
     }
     const f = m.fields.get(known) as Field;
+    if (f.k === "leaf" || f.k === "server" || f.k === "drop" || value === null || typeof value !== "object") continue;
     const name = m.fileName.get(known) as string;
     const sub = name === "" ? path : path === "" ? name : `${path}.${name}`;
     if ((f.k === "msg" || f.k === "variant") && isObj(value)) walkKept(value, f.m, sub, out);
-    else if (f.k === "list" && Array.isArray(value)) value.forEach((item, i) => isObj(item) && walkKept(item, f.m, `${sub}[${i}]`, out));
+    else if (f.k === "list" && Array.isArray(value)) {
+      for (let i = 0; i < value.length; i++) {
+        const item: unknown = value[i];
+        if (isObj(item)) walkKept(item, f.m, `${sub}[${i}]`, out);
+      }
+    }
   }
 }
