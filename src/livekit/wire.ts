@@ -241,14 +241,37 @@ export function decodeRuleInfoAt(json: unknown, path: string): RemoteRule {
   } finally {
     opaqueSink = undefined;
   }
-  const kept = keptFields(obj);
-  const rule: RemoteRule =
-    kept.length === 0 && sink.found.length === 0
-      ? { id, spec }
-      : { id, spec, ...(kept.length === 0 ? {} : { kept }), ...(sink.found.length === 0 ? {} : { opaque: sink.found }) };
-  // Not enumerable: equality, spreads and JSON of a RemoteRule ignore it.
-  Object.defineProperty(rule, "raw", { value: obj, enumerable: false });
-  return rule;
+  return new ListedRule(id, spec, obj, sink.found.length === 0 ? undefined : sink.found);
+}
+
+/**
+ * A RemoteRule as listed. `raw` (the rule's JSON) and `kept` (computed from it, only when read:
+ * the planner asks for updated rules only) live on the prototype over private fields, so
+ * equality, spreads and JSON of a rule see `id`, `spec` and (when set) `opaque` only, and the
+ * list's hot path pays one object per rule and no walk of its keys.
+ */
+class ListedRule implements RemoteRule {
+  readonly id: string;
+  readonly spec: RuleSpec;
+  declare readonly opaque?: readonly string[];
+  readonly #raw: Readonly<Record<string, unknown>>;
+  #kept: readonly string[] | null | undefined;
+  constructor(id: string, spec: RuleSpec, raw: Readonly<Record<string, unknown>>, opaque: readonly string[] | undefined) {
+    this.id = id;
+    this.spec = spec;
+    if (opaque !== undefined) (this as { opaque?: readonly string[] }).opaque = opaque;
+    this.#raw = raw;
+  }
+  get raw(): Readonly<Record<string, unknown>> {
+    return this.#raw;
+  }
+  get kept(): readonly string[] | undefined {
+    if (this.#kept === undefined) {
+      const found = keptFields(this.#raw);
+      this.#kept = found.length === 0 ? null : found;
+    }
+    return this.#kept ?? undefined;
+  }
 }
 
 function decodeSpec(obj: Readonly<WireObject>, at: string): RuleSpec {

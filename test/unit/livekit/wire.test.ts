@@ -182,10 +182,12 @@ describe("decodeRuleInfo", () => {
   it("reads past unknown fields, timestamps and nulls, and lists the unknown fields as kept", () => {
     const json = { sip_dispatch_rule_id: "SDR_x", name: null, rule: { dispatch_rule_direct: { room_name: "r", future: 1 } }, future_field: [1], future_empty: "", created_at: "2026-01-01T00:00:00Z" };
     const rule = decodeRuleInfo(json);
-    expect(rule).toEqual({ id: "SDR_x", spec: { name: "", direct: { roomName: "r" } }, kept: ["direct.future", "future_field"] });
-    // The raw JSON rides along, invisible to equality and spreads.
+    expect(rule).toEqual({ id: "SDR_x", spec: { name: "", direct: { roomName: "r" } } });
+    expect(rule.kept).toEqual(["direct.future", "future_field"]);
+    // The raw JSON rides along, invisible to equality, spreads and JSON.
     expect(rule.raw).toBe(json);
-    expect(Object.keys(rule)).toEqual(["id", "spec", "kept"]);
+    expect(Object.keys(rule)).toEqual(["id", "spec"]);
+    expect(JSON.parse(JSON.stringify(rule))).toEqual({ id: "SDR_x", spec: { name: "", direct: { roomName: "r" } } });
   });
 
   it("holds an unknown enum value or rule type opaque: no error, the value left out of the spec", () => {
