@@ -3,7 +3,8 @@
 // paging order, an answer past the size bound (decompressed: a gzip bomb), more pages than the
 // bound — fails closed with nothing written (SPEC §4, §5).
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { parsePlan, seedRule, startE2e, type E2e, type StoredRule } from "../support/e2e-harness.js";
+import { API_KEY, API_SECRET, parsePlan, seedRule, startE2e, type E2e, type StoredRule } from "../support/e2e-harness.js";
+import { eventOf, spawnCli } from "../support/spawn-cli.js";
 
 const RULES = `version: 1
 rules:
@@ -127,6 +128,25 @@ describe("a List answer that cannot be trusted fails closed with nothing written
   it("a server that keeps paging (more pages than the bound)", async () => {
     armed = () => t.em.control.setFeatures({ pageSize: 1 });
     await expectFailsClosed(/did not end within 2 pages/, { DISPATCH_MAX_LIST_PAGES: "2" });
+  });
+
+  it("watch: a malformed list fails the reconcile, nothing is written, and the next good list converges", async () => {
+    const [keep, change, stale] = t.rules() as [StoredRule, StoredRule, StoredRule];
+    const impostor: StoredRule = { ...change, name: "stale" };
+    t.em.control.failNext("ListSIPDispatchRule", 1, { status: 200, contentType: "application/json", body: listBody([keep, change, impostor, stale].sort(byId)) });
+    const file = await t.write("rules.yaml", RULES);
+    const cli = spawnCli(["watch", "-c", file, "--interval", "1s", "--listen", "127.0.0.1:0"], {
+      env: { LIVEKIT_URL: t.em.url, LIVEKIT_API_KEY: API_KEY, LIVEKIT_API_SECRET: API_SECRET },
+    });
+    const first = await cli.waitFor((r) => eventOf(r) === "reconcile", { what: "the first reconcile", timeoutMs: 15_000 });
+    expect(first.result).toBe("error");
+    expect(JSON.stringify(first)).toMatch(/malformed list/);
+    expect(t.writes()).toEqual([]);
+    const next = await cli.waitFor((r) => eventOf(r) === "reconcile" && r.result === "success", { what: "a reconcile on a good list", timeoutMs: 15_000 });
+    expect(next.result).toBe("success");
+    cli.signal("SIGTERM");
+    await cli.waitForExit();
+    expect(t.rules().map((r) => r.name).sort()).toEqual(["change", "fresh", "keep"]);
   });
 
   it("the bounds flags are read, and a bad value is a usage error", async () => {
