@@ -162,7 +162,7 @@ async function runOne(s: ScheduledOperation, deps: ApplyDeps, confirmations: Con
     switch (op.op) {
       case "create": {
         // Sent once (SPEC §5): after an ambiguous failure it is never sent again in this run.
-        const created = await deps.client.createRule(op.spec);
+        const created = await deps.client.createRule(op.spec, op.base);
         return done({ status: "ok", id: created.id });
       }
       case "update": {
@@ -176,7 +176,7 @@ async function runOne(s: ScheduledOperation, deps: ApplyDeps, confirmations: Con
           deps.log?.warn({ event: "update-fallback", rule: op.name, id: op.id }, "the server has no UpdateSIPDispatchRule: replacing the rule by delete + create; phone numbers bound to its ID may detach");
           // Same keys, same slot in the schedule: delete then create is safe here.
           await deleteTolerant(deps.client, op.id);
-          const created = await deps.client.createRule(op.spec);
+          const created = await deps.client.createRule(op.spec, op.base);
           const detail = `recreated as delete + create: the server has no UpdateSIPDispatchRule (Twirp bad_route); the rule's ID changed from ${op.id} to ${created.id}, and LiveKit Cloud phone numbers bound to ${op.id} are detached (livekit-sip-api.md §11.3): bind them to ${created.id}`;
           return done({ status: "ok", id: created.id, detail });
         }

@@ -182,7 +182,8 @@ function draftsOf(changes: readonly Change[], recreate: ReadonlySet<number>, key
           drafts.push({
             change: i,
             kind: "create",
-            operation: { op: "create", name: c.name, spec: c.desired },
+            // The create half of a recreate carries what the listed rule held (SPEC §4).
+            operation: c.base === undefined ? { op: "create", name: c.name, spec: c.desired } : { op: "create", name: c.name, spec: c.desired, base: c.base },
             frees: none,
             takes: new Set(taken),
             keys: taken,

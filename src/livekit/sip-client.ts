@@ -246,10 +246,11 @@ export function createSipClient(options: SipClientOptions): SipClient {
     });
   }
 
-  async function createWith(spec: RuleSpec): Promise<Readonly<Record<string, unknown>>> {
+  async function createWith(spec: RuleSpec, base: Readonly<Record<string, unknown>> | undefined): Promise<Readonly<Record<string, unknown>>> {
     if (!legacyCreate) {
       try {
-        return await call("CreateSIPDispatchRule", { dispatchRule: encodeRuleInfo(spec) });
+        // A re-create (delete + create of a listed rule) carries what that rule held, like replace.
+        return await call("CreateSIPDispatchRule", { dispatchRule: base === undefined ? encodeRuleInfo(spec) : encodeReplace(spec, withoutTimestamps(base)) });
       } catch (err) {
         if (!isMissingRule(err)) throw err;
         // §6: a server older than v1.9.0 drops the unknown `dispatch_rule` and then finds no rule.
@@ -341,8 +342,8 @@ export function createSipClient(options: SipClientOptions): SipClient {
       });
     },
 
-    async createRule(spec: RuleSpec): Promise<RemoteRule> {
-      const json = await createWith(spec);
+    async createRule(spec: RuleSpec, base?: Readonly<Record<string, unknown>>): Promise<RemoteRule> {
+      const json = await createWith(spec, base);
       // A 2xx Create took effect: an unreadable answer is ambiguous, never retried (badResponse).
       return decodeOr("CreateSIPDispatchRule", () => decodeRuleInfoAt(json, "rule"));
     },
@@ -435,4 +436,15 @@ function firstDisorder(rules: readonly RemoteRule[]): string {
 
 function sameIds(a: readonly RemoteRule[], b: readonly RemoteRule[]): boolean {
   return a.length === b.length && a.every((r, i) => r.id === (b[i] as RemoteRule).id);
+}
+
+/** A listed rule without its server-owned timestamps (a new rule gets its own). */
+function withoutTimestamps(raw: Readonly<Record<string, unknown>>): Readonly<Record<string, unknown>> {
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(raw)) {
+    if (key === "created_at" || key === "createdAt" || key === "updated_at" || key === "updatedAt") continue;
+    if (key === "__proto__") Object.defineProperty(out, key, { value: raw[key], enumerable: true, writable: true, configurable: true });
+    else out[key] = raw[key];
+  }
+  return out;
 }

@@ -83,7 +83,7 @@ export interface Plan {
 
 /** A primitive server call derived from a change. */
 export type Operation =
-  | { readonly op: "create"; readonly name: string; readonly spec: RuleSpec }
+  | { readonly op: "create"; readonly name: string; readonly spec: RuleSpec; readonly base?: Readonly<Record<string, unknown>> }
   | { readonly op: "update"; readonly name: string; readonly id: string; readonly spec: RuleSpec; readonly base?: Readonly<Record<string, unknown>> }
   | { readonly op: "delete"; readonly name: string; readonly id: string; readonly confirm?: string };
 

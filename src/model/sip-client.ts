@@ -16,7 +16,7 @@ export interface SipClient {
    */
   listRulesByIds(ids: readonly string[], options?: { readonly signal?: AbortSignal }): Promise<readonly RemoteRule[]>;
   /** CreateSIPDispatchRule; never blindly retried after an ambiguous failure. */
-  createRule(spec: RuleSpec): Promise<RemoteRule>;
+  createRule(spec: RuleSpec, base?: Readonly<Record<string, unknown>>): Promise<RemoteRule>;
   /**
    * UpdateSIPDispatchRule with `replace` (full rule, ID kept). `base` is the rule as listed
    * (RemoteRule.raw): the replacement is it with `spec`'s fields overlaid, so fields this version
