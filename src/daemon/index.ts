@@ -16,7 +16,7 @@ export {
   type TimerHandle,
 } from "./run-daemon.js";
 export { backoffDelay, jitteredDelay, DEFAULT_BACKOFF_JITTER, type BackoffPolicy } from "./backoff.js";
-export { watchFile, createDebouncer, isRelevantPath, type FileWatcher, type WatchFileOptions, type Debouncer } from "./watch-file.js";
+export { watchFile, createDebouncer, isRelevantPath, type FileWatcher, type WatchFileOptions, type Debouncer, type DirectoryChange } from "./watch-file.js";
 export { readStableFile, readGuardedFile, GuardedReadError, type StableRead, type StableReadFailure, type ReadStableOptions } from "./read-stable.js";
 export { createMetrics, METRIC_NAMES, RULE_STATES, type DaemonMetrics, type MetricsOptions, type MetricsText, type RuleState } from "./metrics.js";
 export {

@@ -5,7 +5,7 @@
 // re-reads the file (level-based), so a spurious call costs one no-op reconcile, a missed one a
 // whole interval.
 import { basename, dirname, resolve } from "node:path";
-import { stat } from "node:fs/promises";
+import { realpath, stat } from "node:fs/promises";
 import { watch, type FSWatcher } from "chokidar";
 import { systemTimer, type SetTimer, type TimerHandle } from "./run-daemon.js";
 
@@ -23,6 +23,22 @@ export interface WatchFileOptions {
   readonly setTimer?: SetTimer;
   /** Milliseconds, for quietFor(); default performance.now. */
   readonly now?: () => number;
+  /**
+   * The watched directory went away, or came back as another directory (deleted and re-created,
+   * or a directory symlink such as a release's `current` swapped to another target). The watch is
+   * moved to the new directory and a change is reported; this is for a log line.
+   */
+  readonly onDirectory?: (change: DirectoryChange) => void;
+  /** How often the directory's identity is checked (default 250 ms; 0 turns it off). */
+  readonly directoryPollMs?: number;
+}
+
+export interface DirectoryChange {
+  readonly kind: "gone" | "replaced";
+  /** The directory as the file path names it. */
+  readonly dir: string;
+  /** What it resolves to now (symlinks followed), for "replaced". */
+  readonly realPath?: string;
 }
 
 export interface FileWatcher {
@@ -109,14 +125,27 @@ export function watchFile(path: string, options: WatchFileOptions): FileWatcher 
     }
   };
 
-  const start = async (): Promise<void> => {
+  /** The directory's identity: where it resolves to, and that directory's inode. */
+  const identity = async (): Promise<{ key: string; realPath: string } | undefined> => {
+    try {
+      const realPath = await realpath(dir);
+      const s = await stat(realPath);
+      return s.isDirectory() ? { key: `${realPath}\0${s.dev}:${s.ino}`, realPath } : undefined;
+    } catch {
+      return undefined;
+    }
+  };
+  /** The identity of the directory being watched; undefined while it is missing. */
+  let watchedIdentity: string | undefined;
+
+  /** `known`: the identity the caller already announced (the watch must match what was logged). */
+  const start = async (known?: { key: string; realPath: string } | null): Promise<void> => {
     // A directory that does not exist yet (a volume not mounted at start) is awaited from its
     // parent: chokidar, given a missing path, sees the directory appear but none of its files.
-    const dirExists = await stat(dir).then(
-      (s) => s.isDirectory(),
-      () => false,
-    );
+    const id = known === undefined ? await identity() : (known ?? undefined);
+    const dirExists = id !== undefined;
     if (closed) return;
+    watchedIdentity = id?.key;
     const w = watch(dirExists ? dir : dirname(dir), {
       depth: 0,
       ignoreInitial: true,
@@ -128,10 +157,9 @@ export function watchFile(path: string, options: WatchFileOptions): FileWatcher 
     });
     watcher = w;
     w.on("all", (event, eventPath) => {
-      if (closed) return;
+      if (closed || watcher !== w) return;
       if (!dirExists && event === "addDir" && resolve(eventPath) === dir) {
-        w.add(dir);
-        // Files may already be in it by the time its watch is in place.
+        // The poll below moves the watch to the directory itself; report the change now.
         sawEvent();
         return;
       }
@@ -148,10 +176,51 @@ export function watchFile(path: string, options: WatchFileOptions): FileWatcher 
     if (!closed && dirExists) lastEventAt = now();
   };
 
+  /**
+   * A watch stays on the directory it was set on (an inode): a directory deleted and re-created,
+   * or a directory symlink swapped to a new target (release-style `current -> releases/v2`), is
+   * not seen by it. The directory's identity is checked every directoryPollMs; when it changed,
+   * the watch moves to the directory now there, and the file counts as changed.
+   */
+  let moving = false;
+  const checkDirectory = async (): Promise<void> => {
+    if (moving || closed) return;
+    moving = true;
+    try {
+      const id = await identity();
+      if (closed || id?.key === watchedIdentity) return;
+      const old = watcher;
+      watcher = null;
+      watchedIdentity = id?.key;
+      try {
+        options.onDirectory?.(id === undefined ? { kind: "gone", dir } : { kind: "replaced", dir, realPath: id.realPath });
+      } catch (err) {
+        report(err);
+      }
+      await old?.close().catch(report);
+      if (closed) return;
+      sawEvent();
+      // On what was announced: a directory that came back meanwhile is the next poll's news.
+      await start(id ?? null);
+    } finally {
+      moving = false;
+    }
+  };
+  const pollMs = options.directoryPollMs ?? 250;
+  let poll: TimerHandle | null = null;
+  const schedulePoll = (): void => {
+    if (closed || pollMs <= 0) return;
+    poll = (options.setTimer ?? systemTimer)(() => {
+      poll = null;
+      void checkDirectory().catch(report).finally(schedulePoll);
+    }, pollMs);
+  };
+
   let markClosed: () => void = () => undefined;
   const closedSignal = new Promise<void>((resolveClosed) => (markClosed = resolveClosed));
   // Never rejects: a watcher that cannot start is reported, and the interval still converges.
   const ready = Promise.race([start().catch(report), closedSignal]);
+  void ready.then(schedulePoll);
 
   let closing: Promise<void> | null = null;
   return {
@@ -162,8 +231,13 @@ export function watchFile(path: string, options: WatchFileOptions): FileWatcher 
     close() {
       closed = true;
       debouncer.cancel();
+      poll?.cancel();
+      poll = null;
       markClosed();
-      closing ??= ready.then(() => watcher?.close()).then(
+      closing ??= ready.then(async () => {
+        while (moving) await new Promise((r) => setTimeout(r, 10));
+        await watcher?.close();
+      }).then(
         () => undefined,
         (err: unknown) => report(err),
       );

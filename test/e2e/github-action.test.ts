@@ -43,10 +43,13 @@ afterAll(async () => {
 // ---------------------------------------------------------------------------------------------
 // The files themselves
 
+/** `unshare -n` (a network namespace with no interface but a down loopback) where this user may create one, as root in CI. */
+const OFFLINE = spawnSync("unshare", ["-n", "true"]).status === 0 ? ["unshare", "-n"] : [];
+
 function validateWithSchema(file: string): { code: number | null; out: string } {
-  // unshare -n would prove "offline" but needs privileges; the validator bundles its schemas
-  // (WASM) and opens no socket: checked once by hand with `unshare -n`, see the README.
-  const r = spawnSync(VALIDATOR, [file], { encoding: "utf8" });
+  // The validator bundles the published schemas (WASM): with OFFLINE it runs with no network at all.
+  const argv = [...OFFLINE, VALIDATOR, file];
+  const r = spawnSync(argv[0] as string, argv.slice(1), { encoding: "utf8" });
   return { code: r.status, out: `${r.stdout}${r.stderr}` };
 }
 
@@ -99,6 +102,18 @@ describe("action.yml and the example workflow", () => {
     expect(refs).toHaveLength(2);
     expect(new Set(refs).size).toBe(1);
     expect(refs[0]).toMatch(/@([0-9a-f]{40}|v\d+\.\d+\.\d+)$/);
+  });
+
+  it("pins a commit of this repository that has the action (the docs' ref works)", () => {
+    const ref = /@([0-9a-f]{40})$/.exec(workflow.jobs.plan?.steps.find((s) => s.uses?.includes("/sip-dispatch-sync@"))?.uses ?? "")?.[1];
+    expect(ref, "a full commit SHA until releases are tagged").toBeDefined();
+    const show = (path: string) => spawnSync("git", ["show", `${ref}:${path}`], { cwd: REPO_ROOT, encoding: "utf8" });
+    const pinned = show("action.yml");
+    expect(pinned.status, `git show ${ref}:action.yml: ${pinned.stderr}`).toBe(0);
+    expect((parse(pinned.stdout) as ActionDef).runs.using).toBe("composite");
+    expect(show("scripts/action/run.mjs").status).toBe(0);
+    // In HEAD's history: the ref is on the line of commits that reaches this checkout.
+    expect(spawnSync("git", ["merge-base", "--is-ancestor", ref as string, "HEAD"], { cwd: REPO_ROOT }).status).toBe(0);
   });
 
   it("the README shows the plan job's steps exactly as the workflow (run below) has them", () => {

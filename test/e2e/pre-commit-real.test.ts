@@ -69,6 +69,16 @@ afterAll(async () => {
 });
 
 describe("the hook under the real pre-commit", () => {
+  it("the README's rev is a commit of this repository with the hook and its install fix (.npmrc)", () => {
+    const { config } = readmePreCommitConfig();
+    const rev = config.repos[0]?.rev ?? "";
+    expect(rev, "a full commit SHA until releases are tagged").toMatch(/^[0-9a-f]{40}$/);
+    const show = (path: string) => execFileSync("git", ["show", `${rev}:${path}`], { cwd: REPO_ROOT, encoding: "utf8" });
+    expect(show(".pre-commit-hooks.yaml")).toContain("id: sip-dispatch-sync-validate");
+    expect(show(".npmrc")).toMatch(/^foreground-scripts=false$/m);
+    expect(() => execFileSync("git", ["merge-base", "--is-ancestor", rev, "HEAD"], { cwd: REPO_ROOT })).not.toThrow();
+  });
+
   it("pre-commit is installed (.ci/run installs Debian's package: apt-get install pre-commit)", () => {
     expect(version, "`pre-commit --version` failed: install pre-commit (apt-get install -y pre-commit)").toMatch(/^pre-commit \d+\.\d+\.\d+$/);
   });
@@ -88,7 +98,8 @@ describe("the hook under the real pre-commit", () => {
       npm_config_cache: npmCache ?? join(process.env.HOME ?? work, ".npm"),
       NO_COLOR: "1",
     });
-    for (const k of Object.keys(env)) if (/^(LIVEKIT_|DISPATCH_RULES_FILE|SIP_DISPATCH_SYNC_|GITHUB_)/.test(k)) delete env[k];
+    // Nothing of the npm that may run this suite (npm test sets npm_config_*, npm_package_*).
+    for (const k of Object.keys(env)) if (/^(LIVEKIT_|DISPATCH_|SIP_DISPATCH_SYNC|GITHUB_|npm_(?!config_(cache|prefer_offline|audit|fund|update_notifier)$))/.test(k)) delete env[k];
 
     // The README's snippet, pointed at the local clone and its commit.
     const { config } = readmePreCommitConfig();

@@ -64,7 +64,7 @@ describe("npm run demo (scripts/demo.mjs)", () => {
   it("starts the emulator and watch, applies the example file, and stops on its own", async () => {
     const child = spawn(process.execPath, [join(root, "scripts/demo.mjs")], {
       cwd: root,
-      env: cleanEnv({ DEMO_LISTEN: "127.0.0.1:0", DEMO_EXIT_AFTER_MS: "4000" }),
+      env: cleanEnv({ DEMO_LISTEN: "127.0.0.1:0", DEMO_EXIT_AFTER_MS: "4000", DEMO_SKIP_BUILD: "1" }),
       stdio: ["ignore", "pipe", "pipe"],
     });
     let out = "";

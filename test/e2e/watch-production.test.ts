@@ -4,7 +4,7 @@
 // an apply and the other signals an operator (or a supervisor) sends.
 import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
-import { open, rename, rm, symlink, truncate, writeFile } from "node:fs/promises";
+import { mkdir, open, rename, rm, symlink, truncate, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { MAX_FILE_BYTES } from "../../src/rules-file/index.js";
@@ -152,7 +152,11 @@ describe("watch: the settle rule (a file written in place in pieces)", () => {
     const fh = await open(file, "w");
     await fh.write(full.slice(0, cut));
     await fh.sync();
-    await sleep(1_000);
+    // A pause of about 1 s; on a slow machine, until the daemon has surely read the half file
+    // (its settling event), but never as long as the settle time.
+    const paused = Date.now();
+    await cli.waitFor(isEvent("settling"), { from, timeoutMs: 1_800, what: "the settling event" }).catch(() => undefined);
+    await sleep(Math.max(0, 1_000 - (Date.now() - paused)));
     await fh.write(full.slice(cut));
     await fh.close();
 
@@ -183,7 +187,8 @@ describe("watch: the settle rule (a file written in place in pieces)", () => {
     expect(settling).toMatchObject({ deletes: 1, settleMs: 1000 });
     const done = await cli.waitFor(isReconcile({ trigger: "file" }), { from, timeoutMs: 15_000, what: "the file reconcile" });
     expect(done.result).toBe("success");
-    expect(Date.now() - saved).toBeGreaterThanOrEqual(1_000);
+    // File times are coarse (a few ms): a margin below the 1 s, far above "at once".
+    expect(Date.now() - saved).toBeGreaterThanOrEqual(900);
     expect(serverSpecs(em.control)).toEqual(expected(FIVE.slice(0, 4)));
   });
 
@@ -281,3 +286,60 @@ describe("watch: signals", () => {
   });
 });
 
+
+describe("watch: the watched directory replaced", () => {
+  it("a directory deleted and re-created is seen within a second, logged, and its file applied", async () => {
+    const em = await emulator();
+    const base = await tempDir();
+    const dir = join(base, "conf");
+    await mkdir(dir);
+    const file = join(dir, "dispatch-rules.yaml");
+    await writeFile(file, rulesYaml(V1));
+    const { cli } = await startWatch(em, file);
+    await cli.waitFor(isReconcile({ trigger: "start", result: "success" }), { what: "the first reconcile" });
+
+    let from = cli.count();
+    await rm(dir, { recursive: true });
+    await cli.waitFor(isEvent("directory-gone"), { from, timeoutMs: 5_000, what: "the directory-gone event" });
+    from = cli.count();
+    const made = Date.now();
+    await mkdir(dir);
+    await writeFile(file, rulesYaml(V2));
+    const replaced = await cli.waitFor(isEvent("directory-replaced"), { from, timeoutMs: 5_000, what: "the directory-replaced event" });
+    // Polled every 250 ms; generous for a loaded machine, far below the 30 s resync.
+    expect(Date.now() - made).toBeLessThan(2_500);
+    expect(replaced.dir).toBe(dir);
+    await cli.waitFor(isReconcile({ trigger: "file", result: "success" }), { from, timeoutMs: 10_000, what: "the reconcile of the new directory's file" });
+    expect(serverSpecs(em.control)).toEqual(expected(V2));
+
+    // And the watch is on the new directory: an edit there is seen as usual.
+    from = cli.count();
+    await atomicSave(file, rulesYaml(V1));
+    await cli.waitFor(isReconcile({ trigger: "file", result: "success" }), { from, timeoutMs: 10_000, what: "the reconcile of an edit in the new directory" });
+    expect(serverSpecs(em.control)).toEqual(expected(V1));
+  });
+
+  it("a release-style directory symlink swap (current -> releases/v1, renamed to v2) is seen within a second and logged", async () => {
+    const em = await emulator();
+    const base = await tempDir();
+    await mkdir(join(base, "releases", "v1"), { recursive: true });
+    await mkdir(join(base, "releases", "v2"), { recursive: true });
+    await writeFile(join(base, "releases", "v1", "dispatch-rules.yaml"), rulesYaml(V1));
+    await writeFile(join(base, "releases", "v2", "dispatch-rules.yaml"), rulesYaml(V2));
+    await symlink(join("releases", "v1"), join(base, "current"));
+    const file = join(base, "current", "dispatch-rules.yaml");
+    const { cli } = await startWatch(em, file);
+    await cli.waitFor(isReconcile({ trigger: "start", result: "success" }), { what: "the first reconcile" });
+    expect(serverSpecs(em.control)).toEqual(expected(V1));
+
+    const from = cli.count();
+    const swapped = Date.now();
+    await symlink(join("releases", "v2"), join(base, "current.new"));
+    await rename(join(base, "current.new"), join(base, "current"));
+    const replaced = await cli.waitFor(isEvent("directory-replaced"), { from, timeoutMs: 5_000, what: "the directory-replaced event" });
+    expect(Date.now() - swapped).toBeLessThan(2_500);
+    expect(String(replaced.realPath)).toMatch(/releases\/v2$/);
+    await cli.waitFor(isReconcile({ trigger: "file", result: "success" }), { from, timeoutMs: 10_000, what: "the reconcile after the swap" });
+    expect(serverSpecs(em.control)).toEqual(expected(V2));
+  });
+});

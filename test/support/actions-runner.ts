@@ -138,7 +138,7 @@ export async function newRunnerJob(opts: RunnerOptions): Promise<RunnerJob> {
   const eventPath = join(temp, "event.json");
   await writeFile(eventPath, JSON.stringify(event));
   const clean: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) if (!/^(LIVEKIT_|DISPATCH_RULES_FILE|DISPATCH_ENV|GITHUB_|RUNNER_|INPUT_|NO_COLOR|SIP_DISPATCH_SYNC)/.test(k)) clean[k] = v;
+  for (const [k, v] of Object.entries(process.env)) if (!/^(LIVEKIT_|DISPATCH_RULES_FILE|DISPATCH_ENV|GITHUB_|RUNNER_|INPUT_|NO_COLOR|SIP_DISPATCH_SYNC|npm_)/.test(k)) clean[k] = v;
   const baseEnv: NodeJS.ProcessEnv = {
     ...clean,
     PATH: `${dirname(process.execPath)}${delimiter}${process.env.PATH ?? ""}`,

@@ -152,6 +152,10 @@ export async function run(args: readonly string[], io: CliIo): Promise<ExitCode>
           onFileChange();
         },
         onError: (err) => log.warn({ event: "watch-error", err: String(err) }, "file watcher error"),
+        onDirectory: (change) => {
+          if (change.kind === "gone") log.warn({ event: "directory-gone", dir: change.dir }, `the watched directory ${change.dir} is gone; watching for it to come back`);
+          else log.info({ event: "directory-replaced", dir: change.dir, realPath: change.realPath }, `the watched directory ${change.dir} is another directory now (${change.realPath}); watching it`);
+        },
       });
       return watcher;
     },
