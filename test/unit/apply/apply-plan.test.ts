@@ -33,8 +33,8 @@ function fakeClient(opts: FakeOptions = {}) {
       calls.push(`confirm:${ids.join(",")}`);
       return [...rules].filter(([id]) => ids.includes(id)).map(([id, spec]) => ({ id, spec }));
     },
-    createRule: async (spec): Promise<RemoteRule> => {
-      await step("create", spec.name);
+    createRule: async (spec, base): Promise<RemoteRule> => {
+      await step("create", base === undefined ? spec.name : `${spec.name}+base`);
       const id = `SDR_${String(nextId++).padStart(12, "0")}`;
       rules.set(id, spec);
       const lost = opts.failAfter?.("create", spec.name);
@@ -134,6 +134,23 @@ describe("applyPlan", () => {
     expect(f.calls).toEqual(["update:SDR_a", "delete:SDR_a", "create:a"]);
     expect(report.outcomes[0]?.detail).toMatch(/recreated/);
     expect(report.outcomes[0]?.detail).toMatch(/phone numbers/);
+  });
+
+  it("passes the listed rule to an update and to the create half of a recreate (fields it does not manage are carried)", async () => {
+    const base = { sip_dispatch_rule_id: "SDR_a", future_field: "x" };
+    const f = fakeClient({
+      fail: (op) => (op === "update" ? new ApiError({ method: "UpdateSIPDispatchRule", twirpCode: "bad_route", status: 404, message: "no handler", retryable: false, twirpBody: true }) : undefined),
+    });
+    let seen: unknown;
+    const update = f.client.updateRule;
+    f.client.updateRule = async (id, s, b) => {
+      seen = b;
+      return update(id, s, b);
+    };
+    const report = await applyPlan(sched([{ op: { op: "update", name: "a", id: "SDR_a", spec: spec("a"), base } }]), { client: f.client, concurrency: 1, now });
+    expect(report.ok).toBe(true);
+    expect(seen).toBe(base);
+    expect(f.calls).toEqual(["update:SDR_a", "delete:SDR_a", "create:a+base"]);
   });
 
   it("a bare 404 from a proxy on Update fails that update: no delete, no create", async () => {
