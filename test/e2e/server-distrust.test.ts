@@ -130,6 +130,23 @@ describe("a List answer that cannot be trusted fails closed with nothing written
     await expectFailsClosed(/did not end within 2 pages/, { DISPATCH_MAX_LIST_PAGES: "2" });
   });
 
+  it("duplicates: a listed copy that is already gone is not kept on faith: the real rule is not deleted", async () => {
+    const [keep, change, stale] = t.rules() as [StoredRule, StoredRule, StoredRule];
+    // The list shows a ghost copy of "change" that equals the file (so it would be the one kept)
+    // next to the real rule, which differs: convergence would delete the real one.
+    const ghost: StoredRule = { ...change, sip_dispatch_rule_id: "SDR_AAAAAAAAAAA0", rule: { dispatch_rule_individual: { room_prefix: "changed-", pin: "", no_randomness: false } } };
+    t.em.control.failNext("ListSIPDispatchRule", 1, { status: 200, contentType: "application/json", body: listBody([ghost, keep, change, stale].sort(byId)) });
+    const file = await t.write("rules.yaml", RULES.replace("    trunkIds: [ST_fresh]\n", "    trunkIds: [ST_fresh]\nprune: false\n"));
+    const r = await t.cli(["apply", "-c", file, "--auto-approve"]);
+    expect(r.code, r.stdout + r.stderr).toBe(1);
+    expect(r.stdout).toMatch(/✗ delete change \(SDR_AAAAAAAAAAA2\) failed: .*kept rule SDR_AAAAAAAAAAA0 of "change" is not on the server by a second read/);
+    // The confirming read is a List by ID, and no delete was sent.
+    const lists = t.em.control.requests().filter((q) => q.rpc === "ListSIPDispatchRule").map((q) => JSON.parse(q.body) as Record<string, unknown>);
+    expect(lists).toContainEqual({ dispatchRuleIds: ["SDR_AAAAAAAAAAA0"] });
+    expect(t.writes().filter((w) => w.rpc === "DeleteSIPDispatchRule")).toEqual([]);
+    expect(t.rules().map((x) => x.sip_dispatch_rule_id)).toContain("SDR_AAAAAAAAAAA2");
+  });
+
   it("watch: a malformed list fails the reconcile, nothing is written, and the next good list converges", async () => {
     const [keep, change, stale] = t.rules() as [StoredRule, StoredRule, StoredRule];
     const impostor: StoredRule = { ...change, name: "stale" };
