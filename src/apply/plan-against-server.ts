@@ -2,7 +2,7 @@
 // Whether updates go through UpdateSIPDispatchRule comes from the client without a request (SPEC
 // §4: read-only commands send List only): it is assumed until an Update of this client answered
 // the server's Twirp bad_route (a daemon then plans "delete + create" from the next run on).
-import { planChanges } from "../core/index.js";
+import { planChanges, type FingerprintKey } from "../core/index.js";
 import type { DesiredState, Plan, RemoteRule, SipClient } from "../model/index.js";
 
 export interface ServerPlan {
@@ -19,9 +19,11 @@ export async function planWithProbe(
   desired: DesiredState,
   remote: readonly RemoteRule[],
   supportsUpdate: () => Promise<boolean>,
+  fingerprintKey?: FingerprintKey,
 ): Promise<Plan> {
-  const plan = planChanges(desired, remote, { updateSupported: true });
+  const key = fingerprintKey === undefined ? {} : { fingerprintKey };
+  const plan = planChanges(desired, remote, { updateSupported: true, ...key });
   const needsUpdate = plan.changes.some((c) => c.action === "update" && c.method === "replace");
   if (!needsUpdate || (await supportsUpdate())) return plan;
-  return planChanges(desired, remote, { updateSupported: false });
+  return planChanges(desired, remote, { updateSupported: false, ...key });
 }

@@ -8,7 +8,8 @@ import { AppError, ConfigError, type DesiredState, type RemoteRule, type SipClie
 import type { ParsedFlags } from "./flags.js";
 import type { CliIo } from "./io.js";
 import { readRules } from "./rules-input.js";
-import { resolveServerOptions } from "./server-options.js";
+import { resolveServerOptions, type ServerOptions } from "./server-options.js";
+import type { FingerprintKey } from "../core/index.js";
 
 /** Loads and validates the rules file; throws ConfigError with every diagnostic. */
 export async function loadDesired(path: string, io: CliIo): Promise<DesiredState> {
@@ -23,7 +24,10 @@ export async function loadDesired(path: string, io: CliIo): Promise<DesiredState
  * which shows in both the start-up of `plan` and the rate of `apply`.
  */
 export function makeClient(values: ParsedFlags["values"], io: CliIo, onApiCall?: (e: ApiCallEvent) => void): SipClient {
-  const opts = resolveServerOptions(values, io);
+  return clientFor(resolveServerOptions(values, io), onApiCall);
+}
+
+function clientFor(opts: ServerOptions, onApiCall?: (e: ApiCallEvent) => void): SipClient {
   const transport = createNodeTransport();
   return createSipClient({ ...opts, fetch: transport.fetch, ...(onApiCall ? { onApiCall } : {}) });
 }
@@ -40,11 +44,15 @@ export async function loadDesiredAndList(
   values: ParsedFlags["values"],
   io: CliIo,
   onApiCall?: (e: ApiCallEvent) => void,
-): Promise<{ readonly desired: DesiredState; readonly client: SipClient; readonly remote: readonly RemoteRule[] }> {
+): Promise<{ readonly desired: DesiredState; readonly client: SipClient; readonly remote: readonly RemoteRule[]; readonly fingerprintKey: FingerprintKey }> {
   let client: SipClient | undefined;
   let clientError: unknown;
+  let fingerprintKey: FingerprintKey | undefined;
   try {
-    client = makeClient(values, io, onApiCall);
+    const opts = resolveServerOptions(values, io);
+    // The plan's fingerprint is keyed with the API secret (core/fingerprint.ts).
+    fingerprintKey = { apiSecret: opts.apiSecret };
+    client = clientFor(opts, onApiCall);
   } catch (err) {
     clientError = err;
   }
@@ -61,8 +69,8 @@ export async function loadDesiredAndList(
     abort.abort();
     throw err;
   }
-  if (client === undefined || listing === undefined) throw clientError;
-  return { desired, client, remote: await listing };
+  if (client === undefined || listing === undefined || fingerprintKey === undefined) throw clientError;
+  return { desired, client, remote: await listing, fingerprintKey };
 }
 
 /** A saved server state (`export --format json` or the emulator's --state file). */

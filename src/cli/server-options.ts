@@ -1,6 +1,7 @@
 // Process wiring. Resolves the server flags/env of SPEC §3 (--url, --api-key, --api-secret or
 // $LIVEKIT_API_SECRET_FILE, --timeout) into client options. Secrets are never echoed.
-import { readFileSync } from "node:fs";
+import { Buffer } from "node:buffer";
+import { closeSync, constants, fstatSync, openSync, readSync, type Stats } from "node:fs";
 import { UsageError } from "../model/index.js";
 import { parseDuration } from "./duration.js";
 import { stringFlag, type ParsedFlags } from "./flags.js";
@@ -63,7 +64,8 @@ export const CREDENTIAL_SOURCES = {
 export function resolveServerOptions(values: ParsedFlags["values"], io: CliIo): ServerOptions {
   const url = stringFlag(values, "url") ?? io.env.LIVEKIT_URL;
   const apiKey = stringFlag(values, "api-key") ?? io.env.LIVEKIT_API_KEY;
-  const apiSecret = stringFlag(values, "api-secret") ?? io.env.LIVEKIT_API_SECRET ?? readSecretFile(io);
+  // A non-empty LIVEKIT_API_SECRET wins; an empty one (an undefined CI secret) does not hide the file.
+  const apiSecret = trimSecret(stringFlag(values, "api-secret") || io.env.LIVEKIT_API_SECRET || readSecretFile(io), io);
   const missing: [string, string][] = [];
   if (!url) missing.push(["LiveKit server URL", CREDENTIAL_SOURCES.url]);
   if (!apiKey) missing.push(["API key", CREDENTIAL_SOURCES.apiKey]);
@@ -78,18 +80,63 @@ export function resolveServerOptions(values: ParsedFlags["values"], io: CliIo): 
   return { url: url as string, apiKey: apiKey as string, apiSecret: apiSecret as string, timeoutMs: resolveTimeout(values), ...resolveBounds(values, io) };
 }
 
+/**
+ * The API secret when one is given (flag, environment or file), else undefined: `plan --against`
+ * needs no server, but keys its fingerprint with the secret when there is one (core/fingerprint.ts).
+ */
+export function optionalApiSecret(values: ParsedFlags["values"], io: CliIo): string | undefined {
+  return trimSecret(stringFlag(values, "api-secret") || io.env.LIVEKIT_API_SECRET || readSecretFile(io), io) || undefined;
+}
+
+/** A secret file holds a few dozen bytes; anything larger is the wrong file (or /dev/zero). */
+export const MAX_SECRET_FILE_BYTES = 64 * 1024;
+
+/**
+ * Surrounding whitespace is never part of a LiveKit secret: a stray space or newline from
+ * `echo` or an editor would only give a bare 401. It is trimmed, with a warning (which never
+ * shows the secret).
+ */
+function trimSecret(secret: string | undefined, io: CliIo): string | undefined {
+  if (secret === undefined) return undefined;
+  const trimmed = secret.trim();
+  // One trailing newline is what files mounted from Kubernetes Secrets or written by `echo` end with.
+  if (trimmed !== secret && trimmed !== secret.replace(/\r?\n$/, "")) {
+    io.stderr.write("warning: the API secret has surrounding whitespace; it was trimmed\n");
+  }
+  return trimmed;
+}
+
 export function readSecretFile(io: CliIo): string | undefined {
   const path = io.env.LIVEKIT_API_SECRET_FILE;
   if (!path) return undefined;
-  let text: string;
+  const hint = "point LIVEKIT_API_SECRET_FILE at a readable regular file that holds only the API secret";
+  let fd: number | undefined;
   try {
-    text = readFileSync(path, "utf8");
+    // O_NONBLOCK: opening a FIFO must not wait for a writer; fstat then refuses it.
+    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+    const st = fstatSync(fd);
+    if (!st.isFile()) throw new UsageError(`LIVEKIT_API_SECRET_FILE ${path} is not a regular file (${kindOf(st)})`, hint);
+    if (st.size > MAX_SECRET_FILE_BYTES) throw new UsageError(`LIVEKIT_API_SECRET_FILE ${path} is ${st.size} bytes, over the limit of ${MAX_SECRET_FILE_BYTES}`, hint);
+    const buf = Buffer.alloc(MAX_SECRET_FILE_BYTES + 1);
+    const n = readSync(fd, buf, 0, buf.length, 0);
+    if (n > MAX_SECRET_FILE_BYTES) throw new UsageError(`LIVEKIT_API_SECRET_FILE ${path} is over the limit of ${MAX_SECRET_FILE_BYTES} bytes`, hint);
+    const secret = buf.subarray(0, n).toString("utf8");
+    if (secret.trim() === "") throw new UsageError(`LIVEKIT_API_SECRET_FILE ${path} is empty`, "write the API secret into the file");
+    return secret;
   } catch (err) {
+    if (err instanceof UsageError) throw err;
     const why = (err as NodeJS.ErrnoException).code ?? "unreadable";
-    throw new UsageError(`LIVEKIT_API_SECRET_FILE ${path}: cannot read it (${why})`, "point LIVEKIT_API_SECRET_FILE at a readable file that holds only the API secret");
+    throw new UsageError(`LIVEKIT_API_SECRET_FILE ${path}: cannot read it (${why})`, hint);
+  } finally {
+    if (fd !== undefined) closeSync(fd);
   }
-  // Files mounted from Kubernetes Secrets or written by `echo` end with a newline.
-  const secret = text.replace(/\r?\n$/, "");
-  if (secret === "") throw new UsageError(`LIVEKIT_API_SECRET_FILE ${path} is empty`, "write the API secret into the file");
-  return secret;
+}
+
+function kindOf(st: Stats): string {
+  if (st.isFIFO()) return "a named pipe";
+  if (st.isCharacterDevice()) return "a character device";
+  if (st.isBlockDevice()) return "a block device";
+  if (st.isDirectory()) return "a directory";
+  if (st.isSocket()) return "a socket";
+  return "not a file";
 }

@@ -1,6 +1,6 @@
 // Pure. SPEC §5 safety limits: a plan that deletes too much, or empties the server from an empty
 // file, is refused as a value (forceable once with --force), never thrown.
-import type { DesiredState, Refusal } from "../model/index.js";
+import { jsonLine, pinOf, type Change, type DesiredState, type Refusal, type SafetyLimits } from "../model/index.js";
 
 export interface SafetyInput {
   readonly desired: DesiredState;
@@ -46,4 +46,29 @@ export function checkSafety({ desired, deletes, managedRemote }: SafetyInput): R
     };
   }
   return null;
+}
+
+/** Names of the rules whose pin an update removes or empties (the rule stays, open to every caller). */
+export function pinRemovals(changes: readonly Change[]): string[] {
+  const out: string[] = [];
+  for (const c of changes) if (c.action === "update" && pinOf(c.current) !== "" && pinOf(c.desired) === "") out.push(c.name);
+  return out;
+}
+
+/**
+ * SPEC §5: removing or emptying a pin is a sensitive change. `apply --auto-approve` and `watch`
+ * refuse it (exit 3 / `refused`) unless `limits.allowPinRemoval: true`; `--force` overrides once.
+ * A person at `apply`'s prompt sees the plan's warning and decides.
+ */
+export function pinRemovalRefusal(changes: readonly Change[], limits: SafetyLimits): Refusal | null {
+  if (limits.allowPinRemoval === true) return null;
+  const names = pinRemovals(changes);
+  if (names.length === 0) return null;
+  const shown = names.slice(0, 5).map((n) => jsonLine(n)).join(", ") + (names.length > 5 ? ` and ${names.length - 5} more` : "");
+  return {
+    code: "pin-removal",
+    message: `the plan removes the pin of ${plural(names.length, "rule")} (${shown}): callers would reach the room without a PIN`,
+    hint: "if that is intended, set `limits.allowPinRemoval: true` in the file or pass --force once; otherwise check that the pin's variable is set (an undefined CI secret arrives empty)",
+    forceable: true,
+  };
 }

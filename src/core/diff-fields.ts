@@ -1,8 +1,9 @@
 // Pure. Field-level differences between two rules after normalisation, with dotted paths like
-// `roomConfig.agents[0].agentName`; pins are reported masked and flagged `sensitive`.
+// `roomConfig.agents[0].agentName`; pins and egress credentials are reported masked and flagged
+// `sensitive`.
 import { RULE_KINDS, pinOf, type FieldChange, type JsonValue, type RuleSpec } from "../model/index.js";
 import { deepEqual, isPlainObject } from "./canonical-json.js";
-import { SENSITIVE, maskVariantValue } from "./mask-secrets.js";
+import { SENSITIVE, maskEgressChange, maskVariantValue } from "./mask-secrets.js";
 import { metadataEqual, normalizeRule, parseStructuredMetadata } from "./normalize.js";
 
 /** Top-level fields compared as a whole: sets are shown before/after, metadata as one value. */
@@ -21,7 +22,10 @@ function unionKeys(a: Record<string, unknown>, b: Record<string, unknown>): stri
   return keys;
 }
 
-function change(path: string, before: unknown, after: unknown, sensitive = false): FieldChange {
+function change(path: string, beforeRaw: unknown, afterRaw: unknown, sensitiveRaw = false): FieldChange {
+  // Egress credentials are masked like pins, and flagged when they differ.
+  const { before, after, sensitive: egressSecretChanged } = maskEgressChange(path, beforeRaw, afterRaw);
+  const sensitive = sensitiveRaw || egressSecretChanged;
   return {
     path,
     ...(before === undefined ? {} : { before: before as JsonValue }),

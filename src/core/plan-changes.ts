@@ -2,10 +2,10 @@
 // field, picks update methods, and decides safety as values (SPEC §4, §5). No I/O.
 import type { Change, DeleteChange, DesiredRule, DesiredState, Plan, Refusal, RemoteRule, RuleSpec, UpdateChange } from "../model/index.js";
 import { compareStrings } from "./canonical-json.js";
-import { checkSafety } from "./check-safety.js";
+import { checkSafety, pinRemovalRefusal } from "./check-safety.js";
 import { checkBlockingConflicts, preExistingConflicts, type UntouchedRule, type WrittenRule } from "./check-conflicts.js";
 import { diffNormalized, equalNormalized } from "./diff-fields.js";
-import { fingerprintNormalized } from "./fingerprint.js";
+import { fingerprintNormalized, type FingerprintKey } from "./fingerprint.js";
 import { normalizeRule } from "./normalize.js";
 import { keyCycleRecreates } from "./order-changes.js";
 import { StringIndex } from "./string-index.js";
@@ -14,6 +14,8 @@ import { byId, manageMatcher, pickSurvivorNormalized, type NormalizedRemote } fr
 export interface PlanOptions {
   /** Whether the server has UpdateSIPDispatchRule (livekit-server >= v1.9.0); else updates are delete + create. */
   readonly updateSupported: boolean;
+  /** Keys the fingerprint (and binds the file's secrets to it); without it the fingerprint holds no secret at all. */
+  readonly fingerprintKey?: FingerprintKey;
 }
 
 function actionRank(c: Change): number {
@@ -163,6 +165,8 @@ export function planChanges(desired: DesiredState, remote: readonly RemoteRule[]
   }
 
   for (const w of preExistingConflicts(untouched)) warnings.push(w);
+  const pinRefusal = pinRemovalRefusal(changes, desired.limits);
+  if (pinRefusal !== null) warnings.push(`${pinRefusal.message}; apply --auto-approve and watch refuse this unless limits.allowPinRemoval is true or --force is given`);
   const deletes = changes.filter((c) => c.action === "delete").length;
   // With no blockers nothing can conflict (the written specs are normalised: plain string keys).
   const refusal =
@@ -179,7 +183,7 @@ export function planChanges(desired: DesiredState, remote: readonly RemoteRule[]
     changes,
     summary: { create: count("create"), update: count("update"), delete: deletes, unchanged, unmanaged },
     get fingerprint(): string {
-      return (fingerprint ??= fingerprintNormalized(entries));
+      return (fingerprint ??= fingerprintNormalized(entries, options.fingerprintKey, desired.rules));
     },
     refusal,
     warnings,

@@ -8,7 +8,7 @@ import { createHash } from "node:crypto";
 import { stat } from "node:fs/promises";
 import { applyPlan } from "../apply/index.js";
 import { planWithProbe } from "../apply/index.js";
-import { orderChanges } from "../core/index.js";
+import { orderChanges, pinRemovalRefusal } from "../core/index.js";
 import { AppError, type DesiredState, type Diagnostic, type Plan, type RemoteRule, type SipClient } from "../model/index.js";
 import { loadRulesText, type Env, type LoadResult } from "../rules-file/index.js";
 import { daemonRefusalHint, driftCounts, driftedRules } from "./events.js";
@@ -295,7 +295,8 @@ export function createReconciler(deps: ReconcilerDeps): Reconcile {
         for (const d of result.diagnostics) deps.log.error({ event: "config-error", ...diagnosticEntry(d) }, `${d.file}:${d.line}:${d.column}: ${d.message}`);
       }
     } else {
-      digest = `${read.reason}`;
+      // The reason and what it says: the same problem is logged once, another one again.
+      digest = `${read.reason}\0${read.detail}`;
       problem = read.reason === "missing" ? `${deps.file} does not exist` : `${deps.file}: ${read.detail}`;
       if (digest !== lastReported) deps.log.error({ event: "config-error", file: deps.file, reason: read.reason }, problem);
       if (read.reason === "not-a-file" || read.reason === "too-large") problem = read.detail;
@@ -419,10 +420,12 @@ export function createReconciler(deps: ReconcilerDeps): Reconcile {
       deps.metrics.recordDrift(driftCounts(plan));
     }
     deps.log.info(planEvent(plan, trigger, deps.dryRun), `plan: ${create} to create, ${update} to update, ${deletes} to delete`);
-    if (plan.refusal) {
+    // A removed pin is refused like the delete limits: no person approves the daemon's plans (SPEC §5).
+    const refusal = plan.refusal ?? pinRemovalRefusal(plan.changes, state.limits);
+    if (refusal) {
       // The daemon never forces (SPEC §5): a person decides.
-      deps.log.error({ event: "refused", code: plan.refusal.code, message: plan.refusal.message, hint: daemonRefusalHint(plan.refusal.hint) }, `plan refused: ${plan.refusal.message}`);
-      return { result: "refused", detail: plan.refusal.message };
+      deps.log.error({ event: "refused", code: refusal.code, message: refusal.message, hint: daemonRefusalHint(refusal.hint) }, `plan refused: ${refusal.message}`);
+      return { result: "refused", detail: refusal.message };
     }
     if (deps.dryRun) return { result: "dry-run", detail: `${total} change(s) not applied (--dry-run)` };
 

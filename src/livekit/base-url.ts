@@ -1,5 +1,5 @@
 // Pure. LIVEKIT_URL (ws/wss/http/https) -> the HTTP base URL the Twirp paths are appended to.
-import { UsageError } from "../model/index.js";
+import { UsageError, jsonLine } from "../model/index.js";
 
 const SCHEMES: Readonly<Record<string, string>> = { "ws:": "http:", "wss:": "https:", "http:": "http:", "https:": "https:" };
 const EXAMPLE = "e.g. wss://my-project.livekit.cloud or http://127.0.0.1:7880";
@@ -12,7 +12,12 @@ const EXAMPLE = "e.g. wss://my-project.livekit.cloud or http://127.0.0.1:7880";
 export function resolveBaseUrl(url: string): string {
   const text = url.trim();
   if (text === "") throw new UsageError("the LiveKit URL is empty", `set --url or LIVEKIT_URL, ${EXAMPLE}`);
-  const shown = JSON.stringify(redactUserInfo(text));
+  const shown = jsonLine(redactUserInfo(text));
+  if (text.includes("\\")) {
+    // URL parsers read `\` as `/` in http(s) and ws(s) URLs, so `http://a\@b` is host a, not b:
+    // a URL that reads two ways is refused rather than shown with one host and used with another.
+    throw new UsageError(`LiveKit URL ${shown} contains a backslash`, `remove it; write the URL with forward slashes only, ${EXAMPLE}`);
+  }
   if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(text)) {
     throw new UsageError(`LiveKit URL ${shown} has no scheme`, `start it with ws://, wss://, http:// or https://, ${EXAMPLE}`);
   }
@@ -40,5 +45,6 @@ export function resolveBaseUrl(url: string): string {
 }
 
 function redactUserInfo(text: string): string {
-  return text.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/@]*@/i, "$1***@");
+  // User info ends at the authority's end: `/`, `\`, `?` or `#` come after it, never inside.
+  return text.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/\\?#@]*@/i, "$1***@");
 }

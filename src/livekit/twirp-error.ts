@@ -1,6 +1,6 @@
 // Pure. Turns a failed SIP call (an HTTP answer, a transport failure, a body that is not what the
 // protocol promises) into one typed ApiError: Twirp code, HTTP status, retryable, ambiguous, hint.
-import { ApiError, type ApiErrorCode, type SipMethod, type TwirpCode } from "../model/index.js";
+import { ApiError, MAX_SHOWN_CHARS, safeText, type ApiErrorCode, type SipMethod, type TwirpCode } from "../model/index.js";
 
 const TWIRP_CODES: ReadonlySet<string> = new Set<TwirpCode>([
   "canceled", "unknown", "invalid_argument", "malformed", "deadline_exceeded", "not_found", "bad_route",
@@ -59,8 +59,15 @@ export function errorFromResponse(
     ambiguous,
     twirpBody: twirp !== undefined,
     ...(res.retryAfterMs === undefined ? {} : { retryAfterMs: res.retryAfterMs }),
-    ...hintFor(ctx, code, detail, twirp !== undefined),
+    ...(plainToTls(twirp !== undefined, res.body)
+      ? { hint: `${ctx.server} expects TLS: use https:// (or wss://) in --url / LIVEKIT_URL` }
+      : hintFor(ctx, code, detail, twirp !== undefined)),
   });
+}
+
+/** A TLS port's answer to a plain HTTP request: Go's (livekit-server's) and nginx's wording. */
+function plainToTls(isTwirp: boolean, body: string): boolean {
+  return !isTwirp && /HTTP request to an HTTPS server|plain HTTP request was sent to HTTPS port/i.test(body.slice(0, 1000));
 }
 
 /** The request never produced an HTTP answer: refused, reset, DNS, TLS, or our own timeout. */
@@ -91,13 +98,29 @@ export function errorFromFailure(ctx: CallContext, err: unknown, timedOut: boole
     message: `cannot talk to ${ctx.server} (${why})`,
     retryable: !tls && !(ambiguous && isCreate(ctx.method)),
     ambiguous,
-    hint: tls
+    hint: schemeHint(ctx.server, code, err) ?? (tls
       ? `TLS failed for ${ctx.server}; check the certificate or use the right scheme in --url / LIVEKIT_URL`
       : ambiguous && isCreate(ctx.method)
         ? "the connection broke after the request was sent; the rule may or may not exist. It was not retried: the next plan lists the server and decides"
-        : `check --url / LIVEKIT_URL (${ctx.server}) and that the server is running and reachable`,
+        : `check --url / LIVEKIT_URL (${ctx.server}) and that the server is running and reachable`),
     cause: err,
   });
+}
+
+/**
+ * http/https mix-ups, told apart from other failures: a TLS request answered in plain HTTP fails
+ * the handshake with "wrong version number"; a plain request to a TLS port gets a TLS alert (not
+ * HTTP: a parse error) or a reset.
+ */
+function schemeHint(server: string, code: string | undefined, err: unknown): string | undefined {
+  const text = `${code ?? ""} ${err instanceof Error ? err.message : ""}`;
+  if (server.startsWith("https:") && /WRONG_VERSION_NUMBER|wrong version number|packet length too long|EPROTO/i.test(text)) {
+    return `${server} answered in plain HTTP, not TLS: use http:// (or ws://) in --url / LIVEKIT_URL, or the server's TLS port`;
+  }
+  if (server.startsWith("http:") && /HPE_INVALID_CONSTANT|HPE_INVALID|Expected HTTP|ECONNRESET|socket hang up/i.test(text)) {
+    return `${server} did not answer in plain HTTP (it may expect TLS): if the server uses TLS, use https:// (or wss://) in --url / LIVEKIT_URL`;
+  }
+  return undefined;
 }
 
 const NOT_SENT_CODES: ReadonlySet<string> = new Set([
@@ -180,10 +203,25 @@ function snippet(body: string): string {
   return flat.length > 200 ? `${flat.slice(0, 200)}…` : flat;
 }
 
+/**
+ * `text` without any secret, also when a server echoes only part of one (a JWT's signature, or its
+ * payload), then made safe to print: unprintable characters escaped (server text could clear a
+ * terminal or forge an `::error` line in CI) and cut to MAX_SHOWN_CHARS (a 5 MB message must not
+ * become a 5 MB log line or /readyz body). Redaction runs on the whole text, before the cut.
+ */
 export function redact(text: string, secrets: readonly string[]): string {
   let out = text;
-  for (const s of secrets) if (s.length >= 4) out = out.split(s).join("(redacted)");
-  return out;
+  const pieces: string[] = [];
+  for (const s of secrets) {
+    if (s.length < 4) continue;
+    pieces.push(s);
+    // A JWT is header.payload.signature; each long part is redacted on its own too.
+    if (s.includes(".")) for (const part of s.split(".")) if (part.length >= 8) pieces.push(part);
+  }
+  // Longest first, so that a whole token is one "(redacted)", not its parts.
+  pieces.sort((a, b) => b.length - a.length);
+  for (const p of pieces) out = out.split(p).join("(redacted)");
+  return safeText(out, MAX_SHOWN_CHARS);
 }
 
 function causeCode(err: unknown): string | undefined {

@@ -3,6 +3,7 @@
 import {
   ApiError,
   InternalError,
+  jsonLine,
   ruleKindOf,
   type CalleeDispatch,
   type DirectDispatch,
@@ -471,7 +472,17 @@ function asObject(v: unknown, path: string, what: string): Readonly<WireObject> 
 function str(obj: Readonly<WireObject>, snake: string, path: string): string | undefined {
   const v = get(obj, snake);
   if (v === undefined || typeof v === "string") return v;
-  throw new WireShapeError(`${path}.${snake}`, `expected a string, got ${describe(v)}`);
+  // A pin is a secret even when it is malformed: its type is named, never its value.
+  const got = snake === "pin" ? describeType(v) : describe(v);
+  throw new WireShapeError(`${path}.${snake}`, `expected a string, got ${got}`);
+}
+
+/** What a value is, without any of it: for values that may be secrets. */
+function describeType(v: unknown): string {
+  if (v === null) return "null";
+  if (Array.isArray(v)) return "a list";
+  if (typeof v === "object") return "an object";
+  return `a ${typeof v} (value not shown: it is a pin)`;
 }
 
 function bool(obj: Readonly<WireObject>, snake: string, path: string): boolean | undefined {
@@ -526,7 +537,7 @@ function enumValue<T>(obj: Readonly<WireObject>, snake: string, path: string, de
 function describe(v: unknown): string {
   if (v === null) return "null";
   if (Array.isArray(v)) return "a list";
-  if (typeof v === "string") return JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}…` : v);
+  if (typeof v === "string") return jsonLine(v.length > 40 ? `${v.slice(0, 40)}…` : v);
   if (typeof v === "object") return "an object";
   return `${typeof v} ${String(v)}`;
 }

@@ -61,7 +61,7 @@ export interface PlanSummary {
   readonly unmanaged: number;
 }
 
-export type RefusalCode = "max-deletes" | "max-delete-percent" | "empty-rules" | "unmanaged-conflict" | "unknown-server-value";
+export type RefusalCode = "max-deletes" | "max-delete-percent" | "empty-rules" | "unmanaged-conflict" | "pin-removal" | "unknown-server-value";
 
 /** Why a plan must not be applied. `forceable` refusals can be overridden once with --force. */
 export interface Refusal {

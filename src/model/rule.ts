@@ -136,6 +136,8 @@ export interface RemoteRule {
 export interface SafetyLimits {
   readonly maxDeletes: number;
   readonly maxDeletePercent: number;
+  /** Whether `apply --auto-approve` and `watch` may remove or empty a pin (SPEC §5). */
+  readonly allowPinRemoval?: boolean;
 }
 export const DEFAULT_LIMITS: SafetyLimits = { maxDeletes: 5, maxDeletePercent: 30 };
 

@@ -1,6 +1,6 @@
 // Pure. Shared text helpers for the plan renderers: values, field lines, names, summary line.
 import { SENSITIVE, diffFields } from "../core/index.js";
-import { jsonLine, type FieldChange, type JsonValue, type PlanSummary, type RuleSpec } from "../model/index.js";
+import { escapeUnprintable, jsonLine, type FieldChange, type JsonValue, type PlanSummary, type RuleSpec } from "../model/index.js";
 
 /** A value as one line: JSON (control characters escaped), "(unset)", or a masked pin as "(sensitive)". */
 export function formatValue(value: JsonValue | undefined): string {
@@ -8,9 +8,15 @@ export function formatValue(value: JsonValue | undefined): string {
   return value === SENSITIVE ? SENSITIVE : jsonLine(value);
 }
 
+/** What a sensitive change is called: the plan says that a secret changed, never its value. */
+export function sensitiveNote(f: FieldChange): string {
+  if (f.sensitive !== true) return "";
+  return f.path.startsWith("roomConfig") ? " (egress credential changed)" : " (pin changed)";
+}
+
 /** `path: before -> after`, with "(pin changed)" when the change is a pin (values are masked). */
 export function fieldLine(f: FieldChange): string {
-  return `${f.path}: ${formatValue(f.before)} -> ${formatValue(f.after)}${f.sensitive ? " (pin changed)" : ""}`;
+  return `${escapeUnprintable(f.path)}: ${formatValue(f.before)} -> ${formatValue(f.after)}${sensitiveNote(f)}`;
 }
 
 /** The set fields of a rule to create, as `path: value` (its diff from an empty rule of the same name). */
@@ -19,7 +25,7 @@ export function createFields(spec: RuleSpec): FieldChange[] {
 }
 
 export function createLine(f: FieldChange): string {
-  return `${f.path}: ${formatValue(f.after)}`;
+  return `${escapeUnprintable(f.path)}: ${formatValue(f.after)}`;
 }
 
 /** A rule name as printed: as-is when plain, else JSON-quoted (no control characters reach a terminal). */

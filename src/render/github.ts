@@ -1,13 +1,14 @@
 // Pure. The plan as GitHub Actions workflow commands: `::notice` for creates and updates at the
 // rule's line, `::warning` for deletes and plan warnings, `::error` for a refusal, then the
 // summary line. A deleted rule has no line in the file: it is annotated at line 1 of the config.
-import { assertNever, jsonLine, type Change, type Plan } from "../model/index.js";
+import { assertNever, escapeUnprintable, jsonLine, type Change, type Plan } from "../model/index.js";
 import { createFields, createLine, fieldLine, keptLine, summaryLine } from "./format-value.js";
 import type { PlanContext } from "./json.js";
 
 /** Workflow-command data escaping (actions/toolkit core/src/command.ts escapeData). */
 export function escapeData(text: string): string {
-  return text.replace(/%/g, "%25").replace(/\r/g, "%0D").replace(/\n/g, "%0A");
+  // Then every other unprintable character made visible: none can forge or hide a line.
+  return escapeUnprintable(text.replace(/%/g, "%25").replace(/\r/g, "%0D").replace(/\n/g, "%0A"));
 }
 
 /** Workflow-command property escaping (escapeProperty): data escaping plus ":" and ",". */

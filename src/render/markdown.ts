@@ -1,7 +1,7 @@
 // Pure. The plan as GitHub-flavoured Markdown for PR comments and $GITHUB_STEP_SUMMARY: a summary
 // table, one collapsible <details> per rule with its field changes, pins masked.
 import { assertNever, escapeUnprintable, type Change, type FieldChange, type Plan } from "../model/index.js";
-import { createFields, formatValue, hasChanges, keptLine } from "./format-value.js";
+import { createFields, formatValue, hasChanges, keptLine, sensitiveNote } from "./format-value.js";
 import type { PlanContext } from "./json.js";
 
 /** Escapes text for inline Markdown/HTML: entities for HTML and Markdown punctuation, one line. */
@@ -16,7 +16,7 @@ function code(text: string): string {
 }
 
 function fieldRow(f: FieldChange): string {
-  const note = f.sensitive ? " (pin changed)" : "";
+  const note = sensitiveNote(f);
   return `| ${code(f.path)} | ${code(formatValue(f.before))} | ${code(formatValue(f.after))}${note} |`;
 }
 

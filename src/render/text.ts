@@ -1,6 +1,6 @@
 // Pure. The plan as terminal text (SPEC §3): `+ create`, `~ update` with one line per changed
 // field, `- delete`, warnings, the refusal, then the `Plan: ...` line. Colour only when asked.
-import { assertNever, type Change, type Plan } from "../model/index.js";
+import { assertNever, escapeUnprintable, type Change, type Plan } from "../model/index.js";
 import { createFields, createLine, displayName, fieldLine, hasChanges, keptLine, planHeader, summaryLine } from "./format-value.js";
 import type { PlanContext } from "./json.js";
 
@@ -32,11 +32,12 @@ export function renderPlanText(plan: Plan, opts: { color: boolean; context?: Pla
   for (const c of plan.changes) lines.push(...changeLines(c, paint));
   if (plan.warnings.length > 0) {
     lines.push("");
-    for (const w of plan.warnings) lines.push(`${paint("yellow", "Warning:")} ${w}`);
+    // Warnings and refusals quote names and server text: escaped, like every other line.
+    for (const w of plan.warnings) lines.push(`${paint("yellow", "Warning:")} ${escapeUnprintable(w)}`);
   }
   if (plan.refusal !== null) {
     const r = plan.refusal;
-    lines.push("", `${paint("red", `Refused (${r.code}):`)} ${r.message}`, `  hint: ${r.hint}`);
+    lines.push("", `${paint("red", `Refused (${r.code}):`)} ${escapeUnprintable(r.message)}`, `  hint: ${escapeUnprintable(r.hint)}`);
     if (!r.forceable) lines.push("  --force does not override this refusal.");
   }
   lines.push("", opts.color ? `${ANSI.bold}${summaryLine(plan.summary)}${ANSI.reset}` : summaryLine(plan.summary));

@@ -20,6 +20,14 @@ const WIRE_KEY_HINTS: Readonly<Record<string, string>> = {
   dispatch_rule_callee: "did you mean `callee`?",
 };
 
+/** A table's own entry: `constructor` or `__proto__` must not find Object.prototype's members. */
+function ownHint(table: Readonly<Record<string, string>>, key: string): string | undefined {
+  return Object.hasOwn(table, key) ? table[key] : undefined;
+}
+
+/** Keys that name JavaScript built-ins: never a setting, and never "did you mean" one. */
+const PROTOTYPE_KEYS: ReadonlySet<string> = new Set(["__proto__", "constructor", "prototype", "toString", "valueOf", "hasOwnProperty", "__defineGetter__", "__lookupGetter__"]);
+
 export function checkSchema(value: unknown, index: SourceIndex): Diagnostic[] {
   const validate = getValidator();
   if (validate(value)) return [];
@@ -120,7 +128,7 @@ function typeHint(expected: readonly string[], data: unknown, path: readonly Pat
   if (expected.includes("array") && (typeof data === "string" || typeof data === "number")) return `write a list: [${quoted(written)}]`;
   if (expected.includes("array") && data !== null && typeof data === "object") return "write a list: each item on its own line starting with `- `";
   if (path.length === 0) return "the file must be a mapping with `version: 1` and `rules:`";
-  return `change the value to ${expected.map((t) => TYPE_NAMES[t] ?? t).join(" or ")}`;
+  return `change the value to ${expected.map((t) => ownHint(TYPE_NAMES, t) ?? t).join(" or ")}`;
 }
 
 const REQUIRED_HINTS: Readonly<Record<string, string>> = {
@@ -149,8 +157,9 @@ function toDiagnostic(err: SchemaError, root: unknown, index: SourceIndex): Diag
       const allowed = Object.keys((err.parentSchema?.properties as Record<string, unknown> | undefined) ?? {});
       const guess = closest(key, allowed);
       // At the top level, `rule:` is a typo of `rules:`, not a wire-shaped rule type.
-      const wire = path.length === 0 ? undefined : WIRE_KEY_HINTS[key];
-      const hint = wire ?? (guess !== undefined ? `did you mean \`${guess}\`?` : allowed.length > 0 ? `allowed keys here: ${allowed.join(", ")}` : "remove it");
+      const wire = path.length === 0 ? undefined : ownHint(WIRE_KEY_HINTS, key);
+      const builtIn = PROTOTYPE_KEYS.has(key) ? `\`${key}\` is not a setting here; allowed keys: ${allowed.join(", ")}` : undefined;
+      const hint = wire ?? builtIn ?? (guess !== undefined ? `did you mean \`${guess}\`?` : allowed.length > 0 ? `allowed keys here: ${allowed.join(", ")}` : "remove it");
       return make(at(keyPath, true), keyPath, "unknown-key", `unknown key \`${short(key)}\``, hint);
     }
     case "required": {
@@ -158,7 +167,7 @@ function toDiagnostic(err: SchemaError, root: unknown, index: SourceIndex): Diag
       if (err.schemaPath.includes("/else/")) return ruleTypeDiagnostic(path, err.data, index);
       const missing = String(err.params.missingProperty);
       const isRule = path.length === 2 && path[0] === "rules";
-      const hint = missing === "name" && !isRule ? "add `name`, e.g. `name: PCMU`" : (REQUIRED_HINTS[missing] ?? `add \`${missing}\``);
+      const hint = missing === "name" && !isRule ? "add `name`, e.g. `name: PCMU`" : (ownHint(REQUIRED_HINTS, missing) ?? `add \`${missing}\``);
       return make(at(path, true), path, "missing-key", `missing required key \`${missing}\`${path.length > 0 ? ` in ${label}` : ""}`, hint);
     }
     case "if":
@@ -182,7 +191,7 @@ function toDiagnostic(err: SchemaError, root: unknown, index: SourceIndex): Diag
       return undefined;
     case "type": {
       const expected = Array.isArray(err.params.type) ? (err.params.type as string[]) : [String(err.params.type)];
-      const want = expected.map((t) => TYPE_NAMES[t] ?? t).join(" or ");
+      const want = expected.map((t) => ownHint(TYPE_NAMES, t) ?? t).join(" or ");
       const subject = path.length === 0 ? "the file" : `\`${label}\``;
       return make(at(path), path, "wrong-type", `${subject} must be ${want}, not ${describeValue(err.data)}`, typeHint(expected, err.data, path, sourceText(index, path, err.data)));
     }

@@ -34,6 +34,14 @@ function atLine0(file: string, code: string, message: string, hint: string): Dia
 
 const STRICT_UTF8 = new TextDecoder("utf-8", { fatal: true });
 
+/**
+ * Old Mac line endings (CR alone) as LF: YAML counts a lone CR as a line break, the parser does
+ * not. One character for one, so offsets, lines and columns stay those of the file.
+ */
+function crLines(text: string): string {
+  return text.includes("\r") ? text.replace(/\r(?!\n)/g, "\n") : text;
+}
+
 /** Offset of the first byte that is not part of a well-formed UTF-8 sequence. */
 export function firstInvalidUtf8(bytes: Uint8Array): number {
   let i = 0;
@@ -57,11 +65,11 @@ function decode(input: string | Uint8Array, file: string): { text: string } | { 
   const size = typeof input === "string" ? input.length : input.byteLength;
   if (size > MAX_FILE_BYTES)
     return { diagnostic: atLine0(file, "file-too-large", `the file is ${size} bytes, over the limit of ${MAX_FILE_BYTES} (5 MiB)`, "a rules file should be far smaller: is this the right file?") };
-  if (typeof input === "string") return { text: input.replace(/^\uFEFF/, "") };
+  if (typeof input === "string") return { text: crLines(input.replace(/^\uFEFF/, "")) };
   // The native decoder rejects exactly what firstInvalidUtf8 finds (RFC 3629); only a failure
   // needs the byte offset, so the byte-by-byte scan runs only then.
   try {
-    return { text: STRICT_UTF8.decode(input) };
+    return { text: crLines(STRICT_UTF8.decode(input)) };
   } catch {
     // Not UTF-8: located below.
   }
@@ -155,7 +163,10 @@ function loadRulesTextUnguarded(input: string | Uint8Array, file: string, option
 
   const { index } = parsed;
   const interpolated = interpolateValue(parsed.value, options.env, index);
-  const schemaProblems = checkSchema(interpolated.value, index);
+  // A value the parser could not take (`!!binary`, a timestamp) is reported there once; the
+  // schema would only add a second, misleading error about the null left in its place.
+  const unsupported = new Set(parsed.diagnostics.filter((d) => d.code === "yaml-unsupported-value").map((d) => d.path));
+  const schemaProblems = unsupported.size === 0 ? checkSchema(interpolated.value, index) : checkSchema(interpolated.value, index).filter((d) => !unsupported.has(d.path));
   const problems: Diagnostic[] = [...parsed.diagnostics, ...interpolated.diagnostics, ...schemaProblems];
 
   const root = interpolated.value;

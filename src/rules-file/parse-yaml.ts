@@ -280,7 +280,8 @@ export function parseYamlWithLibrary(text: string, file: string): ParseYamlResul
           ? diagnosticAt(index, Math.min(e.pos[0], text.length), [], { code: "too-deep", message: "the document is nested too deeply to parse", hint: "reduce the nesting of lists and mappings" })
           : diagnosticAt(index, Math.min(e.pos[0], text.length), [], {
               code: e.code === "MULTIPLE_DOCS" ? "multiple-documents" : "yaml-syntax",
-              message: firstLine(e.message),
+              // The library's own wording names its API (`YAML.parseAllDocuments()`): say it plainly.
+              message: e.code === "MULTIPLE_DOCS" ? "the file holds more than one YAML document (a second `---` or `...`)" : firstLine(e.message),
               hint: SYNTAX_HINTS[e.code] ?? "fix the YAML syntax here",
             }),
       ),

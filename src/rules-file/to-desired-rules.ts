@@ -118,6 +118,8 @@ export function toDesiredState(raw: Loose, file: string, rules: readonly Desired
     limits: {
       maxDeletes: typeof limits.maxDeletes === "number" ? limits.maxDeletes : DEFAULT_LIMITS.maxDeletes,
       maxDeletePercent: typeof limits.maxDeletePercent === "number" ? limits.maxDeletePercent : DEFAULT_LIMITS.maxDeletePercent,
+      // Only when set: absent means false (SafetyLimits), and the limits of most files stay two keys.
+      ...(limits.allowPinRemoval === true ? { allowPinRemoval: true } : {}),
     },
     rules,
   };

@@ -3,7 +3,7 @@
 import { readFile } from "node:fs/promises";
 import { createInterface } from "node:readline";
 import { applyPlan, planWithProbe, type ApplyReport, type OperationOutcome } from "../../apply/index.js";
-import { orderChanges } from "../../core/index.js";
+import { orderChanges, pinRemovalRefusal } from "../../core/index.js";
 import { AppError, EXIT, StalePlanError, UsageError, type ExitCode, type Plan } from "../../model/index.js";
 import { parsePlanJson, planChangesDigest, approvalQuestion, renderPlan, savedPlanChangesDigest, type PlanContext, type SavedPlan } from "../../render/index.js";
 import { flagsFor, concurrencyFlag, configPath, parseFlags, stringFlag } from "../flags.js";
@@ -24,7 +24,8 @@ Flags:
                            else ./dispatch-rules.yaml, else ./dispatch-rules.yml)
       --no-color           no colours (also NO_COLOR; FORCE_COLOR forces them)
       --auto-approve       apply without asking (required when stdin is not a terminal)
-      --force              override the safety limits (maxDeletes, maxDeletePercent, allowEmpty) once
+      --force              override the safety limits (maxDeletes, maxDeletePercent, allowEmpty,
+                           allowPinRemoval) once
       --concurrency N      operations in flight at once (default 4); operations whose conflict
                            keys meet never run together
       --out PLAN.json      also save the plan that is applied, as JSON
@@ -43,8 +44,8 @@ export async function run(args: readonly string[], io: CliIo): Promise<ExitCode>
   const saved = savedPath === undefined ? undefined : await readSavedPlan(savedPath);
   const log = oneShotLogger(values, io, Boolean((io.stderr as { isTTY?: boolean }).isTTY));
 
-  const { desired, client, remote } = await loadDesiredAndList(config, values, io);
-  const plan = await planWithProbe(desired, remote, () => client.supportsUpdate());
+  const { desired, client, remote, fingerprintKey } = await loadDesiredAndList(config, values, io);
+  const plan = await planWithProbe(desired, remote, () => client.supportsUpdate(), fingerprintKey);
   const ctx = { config: displayFile(config), server: client.server };
 
   if (saved) checkSavedPlan(saved, plan);
@@ -57,6 +58,15 @@ export async function run(args: readonly string[], io: CliIo): Promise<ExitCode>
       return EXIT.refused;
     }
     io.stderr.write(`warning: --force overrides the safety limit: ${plan.refusal.message}\n`);
+  }
+  // Removing a pin opens a room to every caller: without a person at the prompt, refused (SPEC §5).
+  const pinRefusal = values["auto-approve"] === true ? pinRemovalRefusal(plan.changes, desired.limits) : null;
+  if (pinRefusal !== null) {
+    if (values.force !== true) {
+      io.stderr.write(`error: plan refused: ${pinRefusal.message}\n  hint: ${pinRefusal.hint}\n`);
+      return EXIT.refused;
+    }
+    io.stderr.write(`warning: --force overrides the safety limit: ${pinRefusal.message}\n`);
   }
   const total = plan.summary.create + plan.summary.update + plan.summary.delete;
   if (total === 0) {
@@ -89,7 +99,10 @@ async function readSavedPlan(path: string): Promise<SavedPlan> {
 /** A saved plan is applied only when a fresh plan is the same plan against the same server state. */
 function checkSavedPlan(saved: SavedPlan, fresh: Plan): void {
   if (saved.fingerprint !== fresh.fingerprint) {
-    throw new StalePlanError("stale plan: the server's dispatch rules changed since the plan was saved; nothing was applied");
+    throw new StalePlanError(
+      "stale plan: the server's dispatch rules, or a secret of the file (a pin or an egress credential), changed since the plan was saved; nothing was applied",
+      "run plan --out again and review it (a plan made with --against, or against another server, is never applied)",
+    );
   }
   if (savedPlanChangesDigest(saved) !== planChangesDigest(fresh)) {
     throw new StalePlanError(

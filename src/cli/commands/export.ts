@@ -1,9 +1,9 @@
 // Process wiring for `export`: read the server, print its named rules as a dispatch-rules.yaml
 // (or, with --format json, a server-state file for `plan --against`). Writes nothing remote.
 import { stringify } from "yaml";
-import { exportSpecs, matchesManage, pinPlaceholderVar } from "../../core/index.js";
+import { exportRules, matchesManage, normalizeRule, secretsOf, type Placeholder } from "../../core/index.js";
 import { encodeServerState } from "../../livekit/index.js";
-import { EXIT, RULE_KINDS, UsageError, pinOf, ruleKindOf, type ExitCode, type RuleSpec } from "../../model/index.js";
+import { EXIT, UsageError, jsonLine, ruleKindOf, type ExitCode, type RuleSpec } from "../../model/index.js";
 import { flagsFor, choiceFlag, parseFlags, stringFlag } from "../flags.js";
 import type { CliIo } from "../io.js";
 import { makeClient, readServerState } from "../load.js";
@@ -17,10 +17,12 @@ Flags:
       --names GLOB       only rules whose name matches (* and ?), e.g. --names 'support-*'
       --format FORMAT    yaml (default) | json (a server-state file for "plan --against": every
                          rule, named or not, exactly as the server holds it)
-      --include-pins     write pins as they are; by default each pin becomes \${PIN_<NAME>}
-                         (rule name upper-cased, other characters as _) to be set in the environment.
+      --include-pins     write pins and egress credentials as they are; by default each pin
+                         becomes \${PIN_<NAME>} (rule name upper-cased, other characters as _; _2,
+                         _3, ... when two names spell the same) and each egress credential
+                         \${EGRESS_<NAME>_<FIELD>}, to be set in the environment.
                          --format json cannot hold placeholders: it refuses rules with a pin
-                         unless --include-pins is given
+                         or an egress credential unless --include-pins is given
       --from STATE.json  read a saved server state instead of a live server
       --url, --api-key, --api-secret, --timeout, --log-level   as for plan
       --max-answer-bytes SIZE, --max-list-pages N              as for plan (list bounds)
@@ -48,11 +50,11 @@ export async function run(args: readonly string[], io: CliIo): Promise<ExitCode>
     const selected = names === undefined ? remote : remote.filter((r) => matchesManage(r.spec.name, [names]));
     // A state file holds rules exactly as the server does, so it cannot hold placeholders: like
     // the YAML form, it writes pins only when asked to (SPEC §5: secrets never leak by default).
-    const pinned = selected.filter((r) => pinOf(r.spec) !== "");
+    const pinned = selected.filter((r) => secretsOf(normalizeRule(r.spec)).length > 0);
     if (pinned.length > 0 && !includePins) {
       throw new UsageError(
-        `${pinned.length} rule(s) have a pin (${pinned.slice(0, 3).map((r) => JSON.stringify(r.spec.name || r.id)).join(", ")}${pinned.length > 3 ? ", ..." : ""}); a server-state file would hold them in clear`,
-        "pass --include-pins to write them (keep the file as secret as the pins), or --names to leave pinned rules out; the YAML form writes ${PIN_...} placeholders instead",
+        `${pinned.length} rule(s) have a pin or an egress credential (${pinned.slice(0, 3).map((r) => jsonLine(r.spec.name || r.id)).join(", ")}${pinned.length > 3 ? ", ..." : ""}); a server-state file would hold them in clear`,
+        "pass --include-pins to write them (keep the file as secret as the pins), or --names to leave those rules out; the YAML form writes ${...} placeholders instead",
       );
     }
     io.stdout.write(encodeServerState(selected));
@@ -71,23 +73,16 @@ export async function run(args: readonly string[], io: CliIo): Promise<ExitCode>
     io.stderr.write(`note: rule ${JSON.stringify(r.spec.name)} (${r.id}) holds values this version cannot read (${r.opaque.join(", ")}); they are not in the export, and plan keeps the rule unchanged until the file changes it\n`);
   }
   const exported = unknownType.length === 0 ? remote : remote.filter((r) => !unknownType.includes(r));
-  const specs = exportSpecs(exported, { ...(names === undefined ? {} : { names }), includePins });
-  io.stdout.write(renderExportYaml(specs, server, includePins));
-  const vars = includePins ? [] : specs.filter((s) => pinIsPlaceholder(s)).map((s) => pinPlaceholderVar(s.name));
-  if (vars.length > 0) {
-    io.stderr.write(`note: pins were written as placeholders; set ${vars.join(", ")} before plan/apply (or use --include-pins)\n`);
+  const { specs, placeholders } = exportRules(exported, { ...(names === undefined ? {} : { names }), includePins });
+  io.stdout.write(renderExportYaml(specs, server, placeholders));
+  if (placeholders.length > 0) {
+    const vars = placeholders.map((p) => p.variable);
+    io.stderr.write(`note: pins and egress credentials were written as placeholders; set ${vars.join(", ")} before plan/apply (or use --include-pins)\n`);
   }
   return EXIT.ok;
 }
 
-function pinIsPlaceholder(spec: RuleSpec): boolean {
-  return RULE_KINDS.some((k) => {
-    const pin = spec[k]?.pin;
-    return pin !== undefined && pin === `\${${pinPlaceholderVar(spec.name)}}`;
-  });
-}
-
-/** `${` in exported values would be interpolated on load: write it as `$${` (SPEC §2), except our pin placeholders. */
+/** `${` in exported values would be interpolated on load: write it as `$${` (SPEC §2), except our placeholders. */
 function escapeInterpolation(value: unknown, isPlaceholder: (path: readonly string[]) => boolean, path: readonly string[] = []): unknown {
   if (typeof value === "string") return isPlaceholder(path) ? value : value.replaceAll("${", () => "$${");
   if (Array.isArray(value)) return value.map((v, i) => escapeInterpolation(v, isPlaceholder, [...path, String(i)]));
@@ -105,10 +100,9 @@ function escapeInterpolation(value: unknown, isPlaceholder: (path: readonly stri
  */
 export const SCHEMA_LINK = "./node_modules/sip-dispatch-sync/schemas/dispatch-rules.schema.json";
 
-export function renderExportYaml(specs: readonly RuleSpec[], server: string, includePins: boolean): string {
-  const rules = specs.map((spec) =>
-    escapeInterpolation(spec, (path) => !includePins && path.length === 2 && path[1] === "pin" && (RULE_KINDS as readonly string[]).includes(path[0] ?? "")),
-  );
+export function renderExportYaml(specs: readonly RuleSpec[], server: string, placeholders: readonly Placeholder[] = []): string {
+  const at = new Set(placeholders.map((p) => `${p.rule}\u0000${p.path.join("\u0000")}`));
+  const rules = specs.map((spec, i) => escapeInterpolation(spec, (path) => at.has(`${i}\u0000${path.join("\u0000")}`)));
   const header = [
     `# yaml-language-server: $schema=${SCHEMA_LINK}`,
     `# Exported from ${server} by sip-dispatch-sync export.`,

@@ -1,7 +1,7 @@
 // Process wiring for `plan`: read the file and the server (or a saved state), decide, render.
 // Writes nothing to the server. Exit 0 ok (2 with --detailed-exitcode when changes are pending),
 // 1 error, 3 refused by a safety limit (SPEC §3).
-import { appendFile, writeFile } from "node:fs/promises";
+import { appendFile, chmod, writeFile } from "node:fs/promises";
 import { planWithProbe } from "../../apply/index.js";
 import { ConfigError, EXIT, type ExitCode, type Plan } from "../../model/index.js";
 import { renderDiagnostics } from "../../render/diagnostics.js";
@@ -10,6 +10,7 @@ import { flagsFor, choiceFlag, configPath, parseFlags, stringFlag } from "../fla
 import { useColor, type CliIo } from "../io.js";
 import { displayFile } from "../rules-input.js";
 import { loadDesired, loadDesiredAndList, readServerState } from "../load.js";
+import { optionalApiSecret } from "../server-options.js";
 
 export const help = `Usage: sip-dispatch-sync plan [flags]
 
@@ -56,11 +57,14 @@ export async function run(args: readonly string[], io: CliIo): Promise<ExitCode>
     if (against !== undefined) {
       const desired = await loadDesired(config, io);
       const remote = await readServerState(against);
-      plan = await planWithProbe(desired, remote, async () => true);
+      // Keyed with the API secret when one is set, so that it equals the live plan's; without
+      // one the fingerprint holds no secret at all (and binds none: such a plan is never applied).
+      const apiSecret = optionalApiSecret(values, io);
+      plan = await planWithProbe(desired, remote, async () => true, apiSecret === undefined ? undefined : { apiSecret });
       server = `file:${against}`;
     } else {
-      const { desired, client, remote } = await loadDesiredAndList(config, values, io);
-      plan = await planWithProbe(desired, remote, () => client.supportsUpdate());
+      const { desired, client, remote, fingerprintKey } = await loadDesiredAndList(config, values, io);
+      plan = await planWithProbe(desired, remote, () => client.supportsUpdate(), fingerprintKey);
       server = client.server;
     }
   } catch (err) {
@@ -78,7 +82,7 @@ export async function run(args: readonly string[], io: CliIo): Promise<ExitCode>
 
 /** --out and $GITHUB_STEP_SUMMARY: written even for a refused plan (SPEC §5). */
 export async function savePlanOutputs(plan: Plan, ctx: { config: string; server: string }, out: string | undefined, io: CliIo): Promise<void> {
-  if (out !== undefined) await writeFile(out, renderPlanJson(plan, ctx), "utf8");
+  if (out !== undefined) await writePrivate(out, renderPlanJson(plan, ctx));
   const summary = io.env.GITHUB_STEP_SUMMARY;
   if (summary) await appendFile(summary, `${renderPlanMarkdown(plan, ctx)}\n`, "utf8");
 }
@@ -87,4 +91,13 @@ export function planExitCode(plan: Plan, detailed: boolean): ExitCode {
   if (plan.refusal) return EXIT.refused;
   const pending = plan.summary.create + plan.summary.update + plan.summary.delete > 0;
   return detailed && pending ? EXIT.changes : EXIT.ok;
+}
+
+/**
+ * Writes a saved plan readable by its owner only (0600): it names the server, the rules and their
+ * IDs. An existing file gets the mode too (writeFile keeps an existing file's mode).
+ */
+async function writePrivate(path: string, text: string): Promise<void> {
+  await writeFile(path, text, { encoding: "utf8", mode: 0o600 });
+  await chmod(path, 0o600);
 }

@@ -2,7 +2,7 @@
 // unchanged so that the property tests can check the fast planner against it. Not product code.
 // Pure. planChanges(desired, remote, options) -> Plan: matches rules by name, diffs them field by
 // field, picks update methods, and decides safety as values (SPEC §4, §5). No I/O.
-import type { Change, DeleteChange, DesiredRule, DesiredState, Plan, RemoteRule, UpdateChange } from "../../../src/model/index.js";
+import { jsonLine, pinOf, type Change, type DeleteChange, type DesiredRule, type DesiredState, type Plan, type RemoteRule, type UpdateChange } from "../../../src/model/index.js";
 import { compareStrings } from "./canonical-json.js";
 import { checkSafety } from "./check-safety.js";
 import { checkUnmanagedConflicts, preExistingConflictWarnings, type UntouchedRule, type WrittenRule } from "./check-conflicts.js";
@@ -96,6 +96,12 @@ export function planChanges(desired: DesiredState, remote: readonly RemoteRule[]
 
   const written: WrittenRule[] = changes.flatMap((c) => (c.action === "delete" ? [] : [{ name: c.name, spec: c.desired }]));
   warnings.push(...preExistingConflictWarnings(untouched));
+  // Issue #13: a plan that removes a pin says so (apply --auto-approve and watch refuse it).
+  const unpinned = desired.limits.allowPinRemoval === true ? [] : changes.filter((c): c is UpdateChange => c.action === "update" && pinOf(c.current) !== "" && pinOf(c.desired) === "").map((c) => c.name);
+  if (unpinned.length > 0) {
+    const shown = unpinned.slice(0, 5).map((n) => jsonLine(n)).join(", ") + (unpinned.length > 5 ? ` and ${unpinned.length - 5} more` : "");
+    warnings.push(`the plan removes the pin of ${plural(unpinned.length, "rule")} (${shown}): callers would reach the room without a PIN; apply --auto-approve and watch refuse this unless limits.allowPinRemoval is true or --force is given`);
+  }
   const deletes = changes.filter((c) => c.action === "delete").length;
   const refusal = checkUnmanagedConflicts(written, untouched) ?? checkSafety({ desired, deletes, managedRemote });
 
