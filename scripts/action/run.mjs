@@ -2,7 +2,7 @@
 // The step of the reusable GitHub Action (action.yml; I/O: child processes, files under
 // $RUNNER_TEMP, $GITHUB_OUTPUT, $GITHUB_STEP_SUMMARY, the GitHub REST API at $GITHUB_API_URL).
 // Plain Node (>= 20, global fetch), no dependencies: it runs the CLI built in the action's own
-// checkout ($GITHUB_ACTION_PATH/dist/src/bin.cjs) and
+// checkout ($GITHUB_ACTION_PATH, the bin of its package.json) and
 //   - prints the command's output, which with format github is workflow commands: annotations
 //     on the rules file's lines;
 //   - appends the Markdown plan (or a short result) to the job summary;
@@ -226,7 +226,9 @@ export async function main(env = process.env, log = (s) => process.stdout.write(
     return 1;
   }
   const actionPath = env.GITHUB_ACTION_PATH ?? fileURLToPath(new URL("../../", import.meta.url));
-  const cli = [process.execPath, join(actionPath, "dist/src/bin.cjs")];
+  // The package's own bin (as npm would link it), built by the action's first step.
+  const bin = JSON.parse(readFileSync(join(actionPath, "package.json"), "utf8")).bin["sip-dispatch-sync"];
+  const cli = [process.execPath, join(actionPath, bin)];
   const cwd = env.GITHUB_WORKSPACE || process.cwd();
   const temp = join(env.RUNNER_TEMP || cwd, `sip-dispatch-sync-${randomBytes(4).toString("hex")}`);
   mkdirSync(temp, { recursive: true });
@@ -286,7 +288,11 @@ export async function main(env = process.env, log = (s) => process.stdout.write(
   let markdown = readFileSync(markdownFile, "utf8");
   let code = r.code;
 
-  if (against !== undefined && code === 2 && inputs.rehearse) {
+  if (against !== undefined && code === 2 && inputs.rehearse && inputs.environment !== "") {
+    // An environment names its server's URL in the file, and the CLI refuses any other
+    // LIVEKIT_URL (SPEC §8): the emulator cannot stand in for it.
+    log(`No rehearsal: environment ${inputs.environment} names its own server`);
+  } else if (against !== undefined && code === 2 && inputs.rehearse) {
     // The plan applies cleanly and converges: applied to an emulator seeded from a copy of the
     // snapshot (the checkout's file is never written), then planned again.
     log(`Rehearsing the apply on an emulator seeded from ${inputs.state}`);

@@ -28,8 +28,14 @@ export function createLine(f: FieldChange): string {
   return `${escapeUnprintable(f.path)}: ${formatValue(f.after)}`;
 }
 
-/** A rule name as printed: as-is when plain, else JSON-quoted (no control characters reach a terminal). */
-export function displayName(name: string): string {
+/** Names longer than a file may hold (256) come only from a server: shown cut, with the rest counted. */
+export function shortName(name: string): string {
+  return name.length > 256 ? `${name.slice(0, 256)}… (${name.length - 256} more characters)` : name;
+}
+
+/** A rule name as printed: as-is when plain, else JSON-quoted (no control characters reach a terminal); cut past 256. */
+export function displayName(nameText: string): string {
+  const name = shortName(nameText);
   return /^[\p{L}\p{N}\p{P}\p{S}]+$/u.test(name) ? name : jsonLine(name);
 }
 

@@ -2,7 +2,7 @@
 // rule's line, `::warning` for deletes and plan warnings, `::error` for a refusal, then the
 // summary line. A deleted rule has no line in the file: it is annotated at line 1 of the config.
 import { assertNever, escapeUnprintable, jsonLine, type Change, type Plan } from "../model/index.js";
-import { createFields, createLine, fieldLine, keptLine, summaryLine } from "./format-value.js";
+import { createFields, createLine, fieldLine, keptLine, shortName, summaryLine } from "./format-value.js";
 import type { PlanContext } from "./json.js";
 
 /** Workflow-command data escaping (actions/toolkit core/src/command.ts escapeData). */
@@ -37,7 +37,7 @@ function position(c: Change, ctx: PlanContext): Record<string, string | number |
 }
 
 function annotation(c: Change, ctx: PlanContext): string {
-  const name = jsonLine(c.name);
+  const name = jsonLine(shortName(c.name));
   switch (c.action) {
     case "create":
       return command("notice", { ...position(c, ctx), title: `create ${name}` }, [`create rule ${name}`, ...createFields(c.desired).map((f) => `  ${createLine(f)}`)].join("\n"));

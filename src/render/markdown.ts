@@ -1,7 +1,7 @@
 // Pure. The plan as GitHub-flavoured Markdown for PR comments and $GITHUB_STEP_SUMMARY: a summary
 // table, one collapsible <details> per rule with its field changes, pins masked.
 import { assertNever, escapeUnprintable, type Change, type FieldChange, type Plan } from "../model/index.js";
-import { createFields, formatValue, hasChanges, keptLine, sensitiveNote } from "./format-value.js";
+import { createFields, formatValue, hasChanges, keptLine, sensitiveNote, shortName } from "./format-value.js";
 import type { PlanContext } from "./json.js";
 
 /** Escapes text for inline Markdown/HTML: entities for HTML and Markdown punctuation, one line. */
@@ -31,16 +31,16 @@ function changeBlock(c: Change): string[] {
   switch (c.action) {
     case "create": {
       const rows = createFields(c.desired).map((f) => `| ${code(f.path)} | | ${code(formatValue(f.after))} |`);
-      return details(`<b>+ create</b> ${code(c.name)}`, rows, "| Field | | Value |");
+      return details(`<b>+ create</b> ${code(shortName(c.name))}`, rows, "| Field | | Value |");
     }
     case "update": {
       const how = c.method === "recreate" ? " as delete + create (new ID)" : "";
       const kept = keptLine(c.kept).map((l) => `| ${l} | | |`);
-      return details(`<b>~ update</b> ${code(c.name)} (${code(c.id)})${how}`, [...c.fields.map(fieldRow), ...kept], "| Field | Before | After |");
+      return details(`<b>~ update</b> ${code(shortName(c.name))} (${code(c.id)})${how}`, [...c.fields.map(fieldRow), ...kept], "| Field | Before | After |");
     }
     case "delete": {
       const why = c.reason === "duplicate" ? "duplicate of a kept rule with this name" : "not in the file";
-      return [`- <b>- delete</b> ${code(c.name)} (${code(c.id)}): ${why}`, ""];
+      return [`- <b>- delete</b> ${code(shortName(c.name))} (${code(c.id)}): ${why}`, ""];
     }
     default:
       return assertNever(c, "change");

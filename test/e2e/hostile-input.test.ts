@@ -128,6 +128,55 @@ describe("rule names (SPEC §2)", () => {
   });
 });
 
+describe("the smaller items: each with the error or hint a user expects", () => {
+  it("reads a file with CR-only line endings", async () => {
+    const file = await t.write("cr.yaml", "version: 1\rrules:\r  - name: a\r    callee: {}\r");
+    const r = await t.cli(["validate", file]);
+    expect([r.code, r.stdout]).toEqual([0, `${file}: 1 rule, valid\n`]);
+  });
+
+  it("gives __proto__ / constructor / toString keys a real hint (not Object.prototype's members)", async () => {
+    const file = await t.write("proto.yaml", "version: 1\nrules:\n  - name: a\n    callee: {}\n    __proto__: 1\n    constructor: 2\n    toString: 3\n");
+    const r = await t.cli(["validate", file]);
+    expect(r.code).toBe(1);
+    for (const [line, key] of [[5, "__proto__"], [6, "constructor"], [7, "toString"]] as const) {
+      expect(r.stdout).toContain(`${file}:${line}:5: error: unknown key \`${key}\` (at rules[0].${key})\n  hint: \`${key}\` is not a setting here; allowed keys: name, direct,`);
+    }
+    expect(r.stdout).not.toMatch(/\[object Object\]|native code/);
+  });
+
+  it("names no library function for a second document", async () => {
+    const file = await t.write("multi.yaml", "version: 1\nrules: []\n---\nversion: 1\n");
+    const r = await t.cli(["validate", file]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain(`${file}:3:1: error: the file holds more than one YAML document`);
+    expect(r.stdout).not.toContain("parseAllDocuments");
+  });
+
+  it("reports !!binary once, without a second error about an empty value", async () => {
+    const file = await t.write("binary.yaml", "version: 1\nrules:\n  - name: a\n    callee: {}\n    metadata: !!binary aGVsbG8=\n");
+    const r = await t.cli(["validate", file]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain("unsupported YAML value");
+    expect(r.stdout).not.toContain("not empty");
+    expect(r.stdout).toContain("1 error in 1 file");
+  });
+});
+
+describe("long server names", () => {
+  it("are cut in the text, Markdown and GitHub plans, with the rest counted", async () => {
+    const name = `x${"y".repeat(100_000)}`;
+    t.em.control.seed([seedRule("SDR_1", name, { trunk_ids: ["ST_x"] })]);
+    const file = await t.write("prune-long.yaml", "version: 1\nrules: []\nallowEmpty: true\n");
+    for (const format of ["text", "markdown", "github"]) {
+      const r = await t.cli(["plan", "-c", file, "--format", format]);
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout.length, format).toBeLessThan(5000);
+      expect(r.stdout, format).toContain("… (99745 more characters)");
+    }
+  });
+});
+
 describe("size and complexity (no crash, no backtracking)", () => {
   it("validates 150,000 mutually conflicting rules without a stack overflow", async () => {
     let text = "version: 1\nrules:\n";

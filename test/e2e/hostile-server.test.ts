@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startEmulator, type StartedEmulator } from "../support/emulator.js";
 import { runCli } from "../support/run-cli.js";
 import { startScriptedServer, twirpError } from "../support/scripted-server.js";
+import { eventOf, spawnCli } from "../support/spawn-cli.js";
 
 const KEY = "hs-key-Lp3";
 const SECRET = "hs-Secr3t-Zq81Wv5Nn2";
@@ -90,6 +91,42 @@ describe("server text is shown escaped, bounded and without the token", () => {
       await server.stop();
     }
   });
+});
+
+describe("server answers that carry secrets or hostile text, in plan and in watch", () => {
+  it("a non-string pin in a List answer is an error that does not show the value", async () => {
+    const server = await startScriptedServer({
+      fallback: { json: { items: [{ sip_dispatch_rule_id: "SDR_1", name: "a", rule: { dispatch_rule_direct: { room_name: "r", pin: 74019358 } } }] } },
+    });
+    try {
+      const r = await runCli(["plan", "-c", FILE], { env: { LIVEKIT_URL: server.url, LIVEKIT_API_KEY: KEY, LIVEKIT_API_SECRET: SECRET } });
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain("pin: expected a string, got a number (value not shown");
+      expect(r.stdout + r.stderr).not.toContain("74019358");
+    } finally {
+      await server.stop();
+    }
+  });
+
+  it("watch's /readyz reports a 5 MB server error bounded and escaped", async () => {
+    const server = await startScriptedServer({ fallback: twirpError(500, "internal", `boom \u001b[2J${"B".repeat(5_000_000)}`) });
+    try {
+      const cli = spawnCli(["watch", "-c", FILE, "--listen", "127.0.0.1:0", "--interval", "60s"], { env: { LIVEKIT_URL: server.url, LIVEKIT_API_KEY: KEY, LIVEKIT_API_SECRET: SECRET } });
+      const start = await cli.waitFor((r) => eventOf(r) === "start", { what: "the start event" });
+      await cli.waitFor((r) => eventOf(r) === "reconcile", { what: "the first reconcile", timeoutMs: 60_000 });
+      const res = await fetch(`${String(start.listen)}/readyz`);
+      const body = await res.text();
+      await cli.kill();
+      expect(res.status).toBe(503);
+      expect(body.length).toBeLessThan(2000);
+      expect(body).toContain("more characters");
+      // eslint-disable-next-line no-control-regex -- looking for raw control characters is the point
+      expect(body).not.toMatch(/[\u001b]/);
+      for (const line of cli.stdout().split("\n")) expect(line.length).toBeLessThan(5000);
+    } finally {
+      await server.stop();
+    }
+  }, 90_000);
 });
 
 describe("URLs", () => {

@@ -90,7 +90,8 @@ describe("install paths the README names", () => {
   it("from a clone: npm ci builds dist/ (prepare), and the bin runs", { timeout: 300_000 }, async () => {
     const ci = await run("npm", ["ci"], clone.dir);
     expect(ci.code, ci.stderr).toBe(0);
-    await checkValidate([process.execPath, join(clone.dir, "dist/src/bin.cjs")], "clone");
+    // As the README says: npx inside the clone runs the package's own bin (--no-install: never the registry).
+    await checkValidate(["npx", "--prefix", clone.dir, "--no-install", PKG.name], "clone");
   });
 
   it("from npm pack's tarball into an empty prefix: `sip-dispatch-sync` on PATH", { timeout: 300_000 }, async () => {

@@ -7,6 +7,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { planChanges } from "../../src/core/index.js";
+import { redact } from "../../src/livekit/twirp-error.js";
 import type { DesiredState, RemoteRule, RuleSpec } from "../../src/model/index.js";
 import { renderPlan } from "../../src/render/index.js";
 import { interpolateString } from "../../src/rules-file/interpolate.js";
@@ -137,5 +138,36 @@ describe("plan renderers on hostile plans", () => {
       }),
       { numRuns: RUNS, seed: SEED },
     );
+  });
+});
+
+// ---- server text ---------------------------------------------------------------------------------
+
+describe("server text (redact)", () => {
+  it("never shows a secret or any part of a token, nor an unprintable character, and stays bounded", () => {
+    const part = fc.string({ unit: fc.constantFrom(..."abcdefghijklmnopqrstuvwxyzABCDEF0123456789-_"), minLength: 8, maxLength: 40 });
+    fc.assert(
+      fc.property(fc.tuple(part, part, part), fc.array(fc.oneof(hostileText, fc.constantFrom("0", "1", "2", "3")), { maxLength: 8 }), fc.nat(3000), ([h, p, sig], noise, pad) => {
+        const token = `${h}.${p}.${sig}`;
+        const pieces = noise.map((n) => (n === "0" ? h : n === "1" ? p : n === "2" ? sig : n === "3" ? token : n));
+        const text = `${pieces.join(" ")}${"z".repeat(pad)}`;
+        const out = redact(text, ["api-Secr3t-value", token]);
+        for (const piece of [h, p, sig]) expect(out).not.toContain(piece);
+        expect(out).not.toMatch(RAW_UNPRINTABLE);
+        // 500 characters at most, each escaped to at most 8 (`\u{202e}`), plus the count of the rest.
+        expect(out.length).toBeLessThanOrEqual(500 * 8 + 40);
+      }),
+      { numRuns: RUNS, seed: SEED },
+    );
+  });
+});
+
+// ---- the loader never throws ---------------------------------------------------------------------
+
+describe("loadRulesText never throws", () => {
+  it("turns an unexpected failure (here: an environment that throws) into a diagnostic", () => {
+    const env = new Proxy({}, { get: () => { throw new RangeError("Maximum call stack size exceeded"); } });
+    const r = loadRulesText('version: 1\nrules:\n  - name: a\n    individual: { pin: "${PIN}" }\n', "f.yaml", { env });
+    expect(r).toMatchObject({ ok: false, diagnostics: [{ code: "load-failed", file: "f.yaml" }] });
   });
 });
