@@ -61,6 +61,7 @@ export const FLAG_TABLE: Readonly<Record<string, FlagDef & { readonly commands: 
   "dry-run": { type: "boolean", commands: ["watch"] },
   state: { type: "string", commands: ["emulator"] },
   "newer-server": { type: "boolean", commands: ["emulator"] },
+  "max-file-size": { type: "string", commands: ["validate", "plan", "apply", "watch", "export"] },
 };
 
 /** The spec of one command's flags, from FLAG_TABLE. */
