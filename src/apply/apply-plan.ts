@@ -50,6 +50,8 @@ export interface ApplyDeps {
    * reported as skipped). A create is sent once in any case (SPEC §5).
    */
   readonly signal?: AbortSignal;
+  /** Called with each operation's outcome as it finishes (skips included), to stream progress. */
+  readonly onOutcome?: (outcome: OperationOutcome, progress: { readonly done: number; readonly total: number }) => void;
 }
 
 /** Per run: the second reads that confirm a kept rule before its duplicates are deleted (one per rule). */
@@ -76,6 +78,7 @@ export async function applyPlan(schedule: Schedule, deps: ApplyDeps): Promise<Ap
     state[i] = "done";
     doneCount += 1;
     if (outcome.status !== "ok") unpropagated += 1;
+    deps.onOutcome?.(outcome, { done: doneCount, total: ops.length });
   };
 
   return new Promise<ApplyReport>((resolve) => {

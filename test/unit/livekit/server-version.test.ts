@@ -1,31 +1,32 @@
-// livekit-sip-api.md §11.2: key presence in a List answer gives a version floor, positive-only.
-import { describe, expect, it } from "vitest";
-import { formatVersion, versionFloor } from "../../../src/livekit/server-version.js";
+// Unit: the version floor read from a List answer's keys (livekit-sip-api.md §11.2).
+import { describe, expect, test } from "vitest";
+import { inferServerVersion, ruleUsesField } from "../../../src/livekit/server-version.js";
 
-const base = { sip_dispatch_rule_id: "SDR_a", rule: { dispatch_rule_direct: { room_name: "r", pin: "" } }, trunk_ids: [], name: "a" };
+const base = { sip_dispatch_rule_id: "SDR_1", name: "a", trunk_ids: [], hide_phone_number: false, rule: { dispatch_rule_individual: { room_prefix: "", pin: "" } } };
 
-describe("versionFloor", () => {
-  it("proves nothing from an empty answer or from keys every version has", () => {
-    expect(versionFloor({ rules: [] })).toEqual({ atLeast: undefined, evidence: [], update: undefined });
-    expect(versionFloor({ rules: [base] }).atLeast).toBeUndefined();
-    expect(versionFloor({ rules: [base] }).update).toBeUndefined();
+describe("inferServerVersion", () => {
+  test("the newest key present gives the floor; older keys are implied", () => {
+    expect(inferServerVersion([{ ...base, numbers: [], created_at: null, media: null }])).toMatchObject({ floor: "v1.12.0", emitsDefaults: true, missingFields: [] });
+    expect(inferServerVersion([{ ...base, numbers: [], created_at: null }])).toMatchObject({ floor: "v1.10.0", missingFields: ["media"] });
+    expect(inferServerVersion([{ ...base, numbers: [] }])).toMatchObject({ floor: "v1.9.11", missingFields: ["individual.noRandomness", "media"] });
+    expect(inferServerVersion([base])).toMatchObject({ floor: undefined, missingFields: ["numbers", "individual.noRandomness", "media"] });
   });
 
-  it.each([
-    [{ numbers: [] }, "v1.9.11"],
-    [{ numbers: [], created_at: null }, "v1.10.0"],
-    [{ numbers: [], created_at: null, media: null }, "v1.12.0"],
-    [{ createdAt: null }, "v1.10.0"],
-  ])("keys %j prove at least %s, and so Update", (extra, version) => {
-    const floor = versionFloor({ rules: [{ ...base, ...extra }] });
-    expect(floor.atLeast && formatVersion(floor.atLeast)).toBe(version);
-    expect(floor.update).toBe(true);
+  test("an answer without defaults or without rules proves nothing missing", () => {
+    expect(inferServerVersion([{ sip_dispatch_rule_id: "SDR_1", name: "a" }])).toMatchObject({ emitsDefaults: false, missingFields: [] });
+    expect(inferServerVersion([])).toMatchObject({ floor: undefined, items: 0, missingFields: [] });
   });
 
-  it("reads no_randomness in an individual rule and inbound-trunk keys", () => {
-    const individual = { ...base, rule: { dispatch_rule_individual: { room_prefix: "", pin: "", no_randomness: false } } };
-    expect(versionFloor({ rules: [base, individual] }).evidence).toEqual(["dispatch_rule_individual.no_randomness"]);
-    const trunks = versionFloor({ trunks: [{ sip_trunk_id: "ST_a", auth_realm: "", created_at: null }] });
-    expect(trunks.atLeast && formatVersion(trunks.atLeast)).toBe("v1.12.0");
+  test("no_randomness can only be missing when an individual rule was listed", () => {
+    const direct = { ...base, rule: { dispatch_rule_direct: { room_name: "r", pin: "" } }, numbers: [] };
+    expect(inferServerVersion([direct]).missingFields).toEqual(["media"]);
+  });
+
+  test("ruleUsesField ignores default values", () => {
+    expect(ruleUsesField({ numbers: [] }, "numbers")).toBe(false);
+    expect(ruleUsesField({ numbers: ["+1"] }, "numbers")).toBe(true);
+    expect(ruleUsesField({ individual: { noRandomness: false } }, "individual.noRandomness")).toBe(false);
+    expect(ruleUsesField({ individual: { noRandomness: true } }, "individual.noRandomness")).toBe(true);
+    expect(ruleUsesField({ media: {} }, "media")).toBe(false);
   });
 });
