@@ -4,9 +4,9 @@
 // onChange hook). Then the idle daemon's RSS from /proc. The daemon gets the Dockerfile's runtime
 // ENV (NODE_OPTIONS), as in the image. Run after `npm run build`. Asserts nothing.
 import { spawn } from "node:child_process";
-import { readFileSync, renameSync, writeFileSync } from "node:fs";
+import { renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { imageEnv } from "./image-env.mjs";
 import { CLI, benchRules, cliEnv, fmt, median, now, percentile, report, rssMb, rulesYaml, sleep, startEmulator, withTempDir } from "./lib.mjs";
 
 const RULES = 1000;
@@ -18,22 +18,6 @@ const IDLE_MS = 2000;
 const EDIT_TIMEOUT_MS = 10_000;
 /** Pause after a run's `reconcile` event before the next edit, so that edits never coalesce. */
 const GAP_MS = 100;
-
-/**
- * The environment the image gives the daemon: the final stage's ENV lines of the Dockerfile (e.g.
- * NODE_OPTIONS), so that the daemon measured here runs the way the container runs it.
- */
-function imageEnv() {
-  const text = readFileSync(fileURLToPath(new URL("../Dockerfile", import.meta.url)), "utf8").replace(/\\\r?\n/g, " ");
-  const lines = text.split(/\r?\n/).filter((l) => !/^\s*#/.test(l));
-  const lastFrom = lines.findLastIndex((l) => /^\s*FROM\s/i.test(l));
-  const env = {};
-  for (const line of lines.slice(lastFrom + 1)) {
-    const m = /^\s*ENV\s+(.*)$/i.exec(line);
-    if (m) for (const kv of m[1].matchAll(/(\w+)=("[^"]*"|\S+)/g)) env[kv[1]] = kv[2].replace(/^"|"$/g, "");
-  }
-  return env;
-}
 
 /** Set while an edit is awaited: the emulator's onChange checks only then (a copy of every rule). */
 let pending = null;

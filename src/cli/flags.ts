@@ -57,6 +57,7 @@ export const FLAG_TABLE: Readonly<Record<string, FlagDef & { readonly commands: 
   listen: { type: "string", commands: ["watch", "emulator"] },
   "dry-run": { type: "boolean", commands: ["watch"] },
   state: { type: "string", commands: ["emulator"] },
+  "max-file-size": { type: "string", commands: ["validate", "plan", "apply", "watch", "export"] },
 };
 
 /** The spec of one command's flags, from FLAG_TABLE. */

@@ -7,14 +7,17 @@ import { createSipClient, decodeServerState, type ApiCallEvent } from "../liveki
 import { AppError, ConfigError, type DesiredState, type RemoteRule, type SipClient } from "../model/index.js";
 import type { ParsedFlags } from "./flags.js";
 import type { CliIo } from "./io.js";
+import { noteYamlFallback } from "./debug-note.js";
+import { maxFileBytes } from "./file-limit.js";
 import { readRules } from "./rules-input.js";
 import { resolveServerOptions, type ServerOptions } from "./server-options.js";
 import type { FingerprintKey } from "../core/index.js";
 
-/** Loads and validates the rules file; throws ConfigError with every diagnostic. */
-export async function loadDesired(path: string, io: CliIo): Promise<DesiredState> {
-  const result = await readRules(path, io);
+/** Loads and validates the rules file (under the --max-file-size cap); throws ConfigError with every diagnostic. */
+export async function loadDesired(path: string, io: CliIo, values: ParsedFlags["values"] = {}): Promise<DesiredState> {
+  const result = await readRules(path, io, maxFileBytes(values, io.env));
   if (!result.ok) throw new ConfigError(result.diagnostics);
+  noteYamlFallback(values, io, path, result.yamlFallback);
   return result.state;
 }
 
@@ -64,7 +67,7 @@ export async function loadDesiredAndList(
   if (listing !== undefined) await new Promise<void>((resolve) => setImmediate(resolve));
   let desired: DesiredState;
   try {
-    desired = await loadDesired(config, io);
+    desired = await loadDesired(config, io, values);
   } catch (err) {
     abort.abort();
     throw err;

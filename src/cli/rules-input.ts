@@ -11,17 +11,18 @@ export function displayFile(path: string): string {
   return path === "-" ? STDIN_NAME : path;
 }
 
-/** Reads and checks the rules file at `path` (`-`: standard input, read once to its end). */
-export async function readRules(path: string, io: CliIo): Promise<LoadResult> {
-  if (path !== "-") return readRulesFile(path, { env: io.env });
+/** Reads and checks the rules file at `path` (`-`: standard input, read once to its end) under the size cap (--max-file-size). */
+export async function readRules(path: string, io: CliIo, maxFileBytes: number = MAX_FILE_BYTES): Promise<LoadResult> {
+  const options = { env: io.env, maxFileBytes };
+  if (path !== "-") return readRulesFile(path, options);
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of io.stdin) {
     const buf = typeof chunk === "string" ? Buffer.from(chunk) : (chunk as Buffer);
     size += buf.length;
     // Past the cap the text is refused by loadRulesText; no need to hold more of it.
-    if (size > MAX_FILE_BYTES + 1) break;
+    if (size > maxFileBytes + 1) break;
     chunks.push(buf);
   }
-  return loadRulesText(Buffer.concat(chunks), STDIN_NAME, { env: io.env });
+  return loadRulesText(Buffer.concat(chunks), STDIN_NAME, options);
 }

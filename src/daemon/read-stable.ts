@@ -30,7 +30,7 @@ export async function readGuardedFile(path: string, maxBytes: number = MAX_FILE_
     const info = await fh.stat();
     if (info.isDirectory()) throw new GuardedReadError("not-a-file", `${path} is a directory, not a rules file`);
     if (!info.isFile()) throw new GuardedReadError("not-a-file", `${path} is not a regular file (a FIFO, socket or device)`);
-    if (info.size > maxBytes) throw new GuardedReadError("too-large", `${path} is ${info.size} bytes, over the limit of ${maxBytes}`);
+    if (info.size > maxBytes) throw new GuardedReadError("too-large", `${path} is ${info.size} bytes, over the limit of ${maxBytes} (raise it with --max-file-size or DISPATCH_MAX_FILE_SIZE)`);
     // Sized by fstat, grown (up to the cap + 1) for a file that grows while it is read.
     let buffer = Buffer.allocUnsafe(Math.min(maxBytes + 1, info.size + 1));
     let length = 0;

@@ -24,6 +24,7 @@ export interface ReconcileLogger {
   info(obj: object, msg: string): void;
   warn(obj: object, msg: string): void;
   error(obj: object, msg: string): void;
+  debug?(obj: object, msg: string): void;
 }
 
 export interface ReconcilerDeps {
@@ -50,7 +51,7 @@ export interface ReconcilerDeps {
   readonly maxReads?: number;
   /** Default: readGuardedFile (regular file, under maxFileBytes, never blocks). */
   readonly readFile?: (path: string) => Promise<Uint8Array>;
-  /** The size cap of every read of the file (default MAX_FILE_BYTES). */
+  /** The size cap of every read of the file (--max-file-size; default MAX_FILE_BYTES). */
   readonly maxFileBytes?: number;
   /**
    * The settle rule (`--settle`, SPEC §6): a plan with deletes is applied only once the file has
@@ -178,7 +179,7 @@ export function createReconciler(deps: ReconcilerDeps): Reconcile {
   let memo: { readonly bytes: Uint8Array; readonly result: LoadResult } | undefined;
   const load = (bytes: Uint8Array): LoadResult => {
     if (memo !== undefined && Buffer.compare(memo.bytes, bytes) === 0) return memo.result;
-    const result = loadRulesText(bytes, deps.file, { env: deps.env });
+    const result = loadRulesText(bytes, deps.file, { env: deps.env, ...(deps.maxFileBytes === undefined ? {} : { maxFileBytes: deps.maxFileBytes }) });
     memo = { bytes, result };
     return result;
   };
@@ -278,6 +279,7 @@ export function createReconciler(deps: ReconcilerDeps): Reconcile {
     if (read.ok) {
       const result = load(read.bytes);
       if (result.ok) {
+        if (result.yamlFallback !== undefined) deps.log.debug?.({ event: "yaml-fallback", file: deps.file, reason: result.yamlFallback }, `${deps.file}: read by the yaml library, not the fast path (${result.yamlFallback})`);
         for (const w of result.warnings) deps.log.warn({ event: "config-warning", ...diagnosticEntry(w) }, w.message);
         lastGood = result.state;
         lastReported = undefined;

@@ -1,7 +1,9 @@
-// Pure. A fast parser for the plain YAML subset rules files use: block mappings and sequences,
-// one-line scalars and flow collections, comments. It yields exactly what the `yaml`-library path
-// of parseYaml yields (the value and the span of every value), and `undefined` for anything
-// outside the subset or in any doubt, so that the library path (and its messages) handles it.
+// Pure. A fast parser for the YAML that rules files are written in: block mappings and sequences,
+// one-line flow collections, plain and quoted scalars (quoted ones over several lines too), block
+// scalars (`|`, `>`, with `-` / `+` chomping), anchors, aliases and `<<` merge keys, a leading
+// `---` and a closing `...`, comments. It yields exactly what the `yaml`-library path of parseYaml
+// yields (the value and the span of every value), and a fallback reason for anything outside that
+// or in any doubt, so that the library path (and its messages) handles it.
 import { nonTextKey } from "./plain-key.js";
 import { pointerOf, type NodeInfo, type PathSegment } from "./positions.js";
 
@@ -31,12 +33,56 @@ const EMPTY_END = -1;
 /** `parent` of the document node, and the key start of a value that is no mapping entry. */
 const NONE = -1;
 
-/** Thrown inside this module only: "not in the subset", caught by parseFastYaml. */
+/** Thrown inside this module only: "not in the subset", caught by tryFastYaml. */
 class Unsupported extends Error {}
-const UNSUPPORTED = new Unsupported("outside the fast YAML subset");
-function bail(): never {
-  throw UNSUPPORTED;
+function bail(reason = "a construct outside the fast YAML subset"): never {
+  throw new Unsupported(reason);
 }
+
+/**
+ * Values that aliases and merge keys may expand to in total: a real file needs far fewer than it
+ * has bytes (a `<<: *defaults` per rule adds a few values to a rule of 300-400 bytes); an alias
+ * bomb needs millions from a few lines. Shared with the library path (parse-yaml.ts), which
+ * reports `alias-bomb` past it; the fast path falls back there.
+ */
+export function maxAliasExpansion(textLength: number): number {
+  return Math.max(100_000, Math.floor(textLength / 16));
+}
+
+/** A value the document anchored (`&name`), for its aliases and merge keys. */
+interface Anchor {
+  readonly value: unknown;
+  /** Its record and the end of its subtree's records (NodeRecords only; 0 and 0 otherwise). */
+  readonly from: number;
+  readonly to: number;
+  /** Values the library walks for it: itself, its descendants and what its aliases expand to. */
+  readonly size: number;
+  /** Nesting levels below it. */
+  readonly height: number;
+  readonly isMap: boolean;
+  /** Whether an alias was expanded inside it (the library's walk re-records those positions). */
+  readonly hasAlias: boolean;
+}
+
+/** A copy of a parsed value, so that two aliases of one anchor never share an object. */
+function cloneValue(v: unknown): unknown {
+  if (v === null || typeof v !== "object") return v;
+  if (Array.isArray(v)) return v.map(cloneValue);
+  const out: Record<string, unknown> = {};
+  for (const k of Object.keys(v)) setOwn(out, k, cloneValue((v as Record<string, unknown>)[k]));
+  return out;
+}
+
+/** Nesting levels of a value (0 for a scalar). */
+function heightOf(v: unknown): number {
+  if (v === null || typeof v !== "object") return 0;
+  let h = 0;
+  for (const child of Array.isArray(v) ? v : Object.values(v)) h = Math.max(h, heightOf(child));
+  return h + 1;
+}
+
+/** An anchor or alias name: conservative (the library allows more, which then falls back). */
+const ANCHOR_NAME = /[A-Za-z0-9_][A-Za-z0-9_.-]*/y;
 
 /**
  * Characters the fast path never handles: tabs, CR, C0/C1 controls, BOM, the Unicode line
@@ -213,7 +259,8 @@ class NodeRecords {
       const ptr = parent === NONE ? "" : `${ptrs[parent] as string}/${typeof seg === "number" ? seg : escapePointer(seg)}`;
       paths.push(path);
       ptrs.push(ptr);
-      nodes.set(ptr, this.info(n, path));
+      // The first writer wins, as in parseYaml: a key a `<<` merge brings in after an explicit one.
+      if (!nodes.has(ptr)) nodes.set(ptr, this.info(n, path));
     }
     return nodes;
   }
@@ -222,28 +269,46 @@ class NodeRecords {
   lookup(path: readonly PathSegment[]): NodeInfo | undefined {
     if (this.size === 0) return undefined;
     const firstChild = this.links();
-    let n = 0;
+    // Every record with this pointer (a key merged in after an explicit one has two); the first
+    // recorded one is the answer, as toMap keeps the first writer.
+    let found: number[] = [0];
     for (const seg of path) {
-      const first = firstChild[n] as number;
-      if (first === NONE) return undefined;
       const want = String(seg);
-      if (typeof this.seg[first] === "number") {
-        // A sequence: only a canonical index names an item (`/rules/01` is not `/rules/1`).
-        const i = Number(want);
-        if (!(Number.isInteger(i) && i >= 0 && String(i) === want)) return undefined;
-        const item = this.itemsOf(n, first)[i];
-        if (item === undefined) return undefined;
-        n = item;
-      } else {
-        let c = first;
-        while (c !== NONE && this.seg[c] !== want) c = this.nextSibling[c] as number;
-        if (c === NONE) return undefined;
-        n = c;
+      const next: number[] = [];
+      for (const n of found) {
+        const first = firstChild[n] as number;
+        if (first === NONE) continue;
+        if (typeof this.seg[first] === "number") {
+          // A sequence: only a canonical index names an item (`/rules/01` is not `/rules/1`).
+          const i = Number(want);
+          if (!(Number.isInteger(i) && i >= 0 && String(i) === want)) continue;
+          const item = this.itemsOf(n, first)[i];
+          if (item !== undefined) next.push(item);
+        } else {
+          for (let c = first; c !== NONE; c = this.nextSibling[c] as number) if (this.seg[c] === want) next.push(c);
+        }
       }
+      if (next.length === 0) return undefined;
+      found = next;
     }
+    const n = Math.min(...found);
     const own: PathSegment[] = [];
     for (let a = n; this.parent[a] !== NONE; a = this.parent[a] as number) own.push(this.seg[a] as PathSegment);
     return this.info(n, own.reverse());
+  }
+
+  /**
+   * Appends copies of the records below `from` (its subtree ends at `to`) as children of `parent`:
+   * what the library records for an alias (below the alias's own record) or a `<<` merge.
+   */
+  copyChildren(from: number, to: number, parent: number): void {
+    const base = this.count;
+    for (let r = from + 1; r < to; r++) {
+      const p = this.parent[r] as number;
+      const at = 4 * r;
+      const n = this.reserve(p === from ? parent : base + (p - from - 1), this.seg[r] as PathSegment, this.spans[at] as number, this.spans[at + 1] as number);
+      this.set(n, this.spans[at + 2] as number, this.spans[at + 3] as number);
+    }
   }
 
   /** The tree's links from the parent indexes (records are in pre-order: a parent comes first). */
@@ -282,11 +347,15 @@ class NodeRecords {
  * (see parseFastYaml). Not recording saves about a tenth of a cold `validate`.
  */
 class NoRecords {
+  readonly size = 0;
+
   reserve(_parent: number, _seg: PathSegment, _keyStart: number, _keyEnd: number): number {
     return NONE;
   }
 
   set(_n: number, _start: number, _end: number): void {}
+
+  copyChildren(_from: number, _to: number, _parent: number): void {}
 }
 
 class FastParser {
@@ -296,7 +365,14 @@ class FastParser {
   readonly starts: Int32Array;
   readonly ends: Int32Array;
   readonly indents: Int32Array;
-  readonly lineCount: number;
+  lineCount: number;
+  /** Anchors defined so far (a later `&name` replaces an earlier one, as in the library). */
+  private readonly anchors = new Map<string, Anchor>();
+  /** Values walked so far (the library's walk() calls), and those walked for aliases and merges. */
+  private walked = 0;
+  private expanded = 0;
+  private aliasUses = 0;
+  private readonly maxExpansion: number;
 
   constructor(text: string, records: NodeRecords | NoRecords) {
     this.text = text;
@@ -319,32 +395,59 @@ class FastParser {
       start = nl + 1;
     }
     this.lineCount = lines;
-    this.checkComments();
+    this.maxExpansion = maxAliasExpansion(text.length);
+    this.documentMarkers();
+  }
+
+  /** `---` / `...` (alone, or before a comment) at column 0 of line k. */
+  private isMarker(k: number, marker: string): boolean {
+    const start = this.starts[k] as number;
+    const end = this.ends[k] as number;
+    if (!this.text.startsWith(marker, start)) return false;
+    if (start + 3 === end) return true;
+    if (this.text.charCodeAt(start + 3) !== SP) return false;
+    const i = this.skipSpaces(start + 3, end);
+    if (i !== end && this.text.charCodeAt(i) !== HASH) bail("content on a `---` or `...` line");
+    return true;
   }
 
   /**
-   * A comment line indented deeper than the next content line can end up inside the node before
-   * it in the library's tree and stretch its range: leave such files to the library.
+   * A `---` before the first content line starts the one document; a `...` at column 0 ends it,
+   * and only comments may follow. Both are blank lines to the parser (the library's spans are the
+   * same with and without them). Any other marker (a second document) is not a mapping key, and
+   * falls back when the parser reaches it.
    */
-  private checkComments(): void {
-    let nextIndent = 0;
-    for (let k = this.lineCount - 1; k >= 0; k--) {
-      const indent = this.indents[k] as number;
-      if (indent >= 0) {
-        nextIndent = indent;
-        continue;
-      }
-      const start = this.starts[k] as number;
-      const end = this.ends[k] as number;
-      let i = start;
-      while (i < end && this.text.charCodeAt(i) === SP) i++;
-      if (i < end && i - start > nextIndent) bail();
+  private documentMarkers(): void {
+    let k = 0;
+    while (k < this.lineCount && (this.indents[k] as number) < 0) k++;
+    if (k < this.lineCount && this.indents[k] === 0 && this.isMarker(k, "---")) this.indents[k] = -1;
+    for (k += 1; k < this.lineCount; k++) {
+      if (this.indents[k] !== 0 || !this.isMarker(k, "...")) continue;
+      for (let after = k + 1; after < this.lineCount; after++) if ((this.indents[after] as number) >= 0) bail("content after a `...` document end");
+      this.lineCount = k;
+      return;
     }
   }
 
+  /**
+   * The first content line from line k on. A comment line it skips that is indented deeper than
+   * that line can end up inside the node before it in the library's tree and stretch its range:
+   * such files go to the library. (Lines of block scalars and quoted scalars are never skipped
+   * here, so a `#` line in those is text, not a comment.)
+   */
   nextContent(k: number): number {
-    while (k < this.lineCount && (this.indents[k] as number) < 0) k++;
-    return k;
+    let next = k;
+    while (next < this.lineCount && (this.indents[next] as number) < 0) next++;
+    if (next > k) {
+      const indent = next < this.lineCount ? (this.indents[next] as number) : 0;
+      for (let c = k; c < next; c++) {
+        const start = this.starts[c] as number;
+        const end = this.ends[c] as number;
+        const first = this.skipSpaces(start, end);
+        if (first < end && first - start > indent) bail("a comment indented deeper than the line after it");
+      }
+    }
+    return next;
   }
 
   /** Offset after the line's `\n`, or the text end: where the library ends a line-ending value. */
@@ -380,10 +483,21 @@ class FastParser {
   private kEnd = 0;
   private kColon = 0;
 
+  /** Keeps a value's place in the records, and counts it as one value the library walks. */
+  private reserve(parent: number, seg: PathSegment, keyStart: number, keyEnd: number): number {
+    this.walked++;
+    return this.records.reserve(parent, seg, keyStart, keyEnd);
+  }
+
+  /** Where the last inline value ended: its line (a quoted scalar may span several). */
+  private endLine = 0;
+  /** Whether the last key read by mapKey was a plain `<<` (a merge key). */
+  private kMerge = false;
+
   /** The document's value; `records` holds the spans afterwards. */
   parseDocument(): unknown {
     const k = this.nextContent(0);
-    const root = this.records.reserve(NONE, "", NONE, NONE);
+    const root = this.reserve(NONE, "", NONE, NONE);
     if (k === this.lineCount) {
       this.records.set(root, 0, 0);
       return null;
@@ -410,12 +524,23 @@ class FastParser {
    */
   private entryValue(k: number, col: number, pos: number, parent: number, seg: PathSegment, keyStart: number, keyEnd: number, depth: number): unknown {
     const limit = this.ends[k] as number;
-    const p = this.skipSpaces(pos, limit);
+    let p = this.skipSpaces(pos, limit);
     const hasKey = keyStart !== NONE;
     // Reserve the entry's place: parseYaml records a value before its children.
-    const slot = this.records.reserve(parent, seg, keyStart, keyEnd);
+    const slot = this.reserve(parent, seg, keyStart, keyEnd);
+    const walkedBefore = this.walked - 1;
+    const aliasesBefore = this.aliasUses;
+    let anchor: string | undefined;
+    if (this.text.charCodeAt(p) === 0x26) {
+      // `&name value` or `&name` and the value on the next lines.
+      anchor = this.anchorName(p + 1, limit);
+      const after = p + 1 + anchor.length;
+      p = this.skipSpaces(after, limit);
+      if (p === after && p !== limit) bail("an anchor not followed by a space");
+    }
     let value: unknown;
-    if (p === limit || this.text.charCodeAt(p) === HASH) {
+    const c = this.text.charCodeAt(p);
+    if (p === limit || c === HASH) {
       const nk = this.nextContent(k + 1);
       const indent = nk < this.lineCount ? (this.indents[nk] as number) : -1;
       // A block sequence may sit at the same column as the keys of the mapping that holds it.
@@ -424,26 +549,172 @@ class FastParser {
       } else {
         // Where the library ends an empty value depends on the comments around it; that end only
         // matters when the value closes a collection, and there the collection bails (EMPTY_END).
+        if (anchor !== undefined) bail("an anchor on an empty value");
         value = null;
         this.bStart = p;
         this.bEnd = p;
         this.bAfter = EMPTY_END;
         this.bNext = k + 1;
       }
+    } else if (c === 0x7c || c === 0x3e) {
+      value = this.blockScalar(k, col, p, limit);
     } else {
       if (!hasKey && this.isSeqItem(p, limit)) bail();
-      value = this.inlineValue(p, limit, slot, depth, true);
+      this.endLine = k;
+      value = this.inlineValue(p, limit, slot, depth, true, k, col);
       const start = this.s0;
       const end = this.s1;
-      const q = this.skipSpaces(end, limit);
-      if (q !== limit && !(q > end && this.text.charCodeAt(q) === HASH)) bail();
+      const line = this.endLine;
+      const lineEnd = this.ends[line] as number;
+      const q = this.skipSpaces(end, lineEnd);
+      if (q !== lineEnd && !(q > end && this.text.charCodeAt(q) === HASH)) bail("text after a value on its line");
       this.bStart = start;
       this.bEnd = end;
-      this.bAfter = this.lineAfter(k);
-      this.bNext = k + 1;
+      this.bAfter = this.lineAfter(line);
+      this.bNext = line + 1;
     }
     this.records.set(slot, this.bStart, this.bEnd);
+    if (anchor !== undefined) this.define(anchor, value, slot, walkedBefore, aliasesBefore);
     return value;
+  }
+
+  /** The name of `&name` / `*name` at pos; a name the library might read otherwise falls back. */
+  private anchorName(pos: number, limit: number): string {
+    ANCHOR_NAME.lastIndex = pos;
+    if (!ANCHOR_NAME.test(this.text)) bail("an unusual anchor or alias name");
+    const end = ANCHOR_NAME.lastIndex;
+    if (end < limit) {
+      const next = this.text.charCodeAt(end);
+      if (!(next === SP || next === 0x2c || next === 0x5d || next === 0x7d)) bail("an unusual anchor or alias name");
+    }
+    return this.text.slice(pos, end);
+  }
+
+  /** Registers `&name` on the value just parsed (record `slot`). */
+  private define(name: string, value: unknown, slot: number, walkedBefore: number, aliasesBefore: number): void {
+    const isMap = value !== null && typeof value === "object" && !Array.isArray(value);
+    this.anchors.set(name, {
+      value,
+      from: slot,
+      to: this.records.size,
+      size: this.walked - walkedBefore,
+      height: heightOf(value),
+      isMap,
+      hasAlias: this.aliasUses > aliasesBefore,
+    });
+  }
+
+  /** `*name` at pos, as the value of record `self` (span to s0..s1): a copy of the anchored value. */
+  private alias(pos: number, limit: number, self: number, depth: number): unknown {
+    const name = this.anchorName(pos + 1, limit);
+    const anchor = this.anchors.get(name);
+    if (anchor === undefined) bail("an alias of an unknown anchor");
+    this.expand(anchor.size, anchor.height, depth);
+    this.aliasUses++;
+    this.records.copyChildren(anchor.from, anchor.to, self);
+    this.s0 = pos;
+    this.s1 = pos + 1 + name.length;
+    return cloneValue(anchor.value);
+  }
+
+  /** Counts values walked for an alias or a merge; past the library's limits, the library decides. */
+  private expand(size: number, height: number, depth: number): void {
+    this.walked += size;
+    this.expanded += size;
+    if (this.expanded > this.maxExpansion) bail("aliases that expand to very many values");
+    if (depth + height > MAX_FAST_DEPTH) bail("an alias nested too deeply");
+  }
+
+  /**
+   * A block scalar (`|` or `>`, chomping `-` / `+`) whose header is at p on line k, in a
+   * collection at column col. Span: the header to the end of its last line (with the trailing
+   * blank lines for `+`). Explicit indentation, more-indented folded lines and leading blank lines
+   * of a folded scalar, and whitespace-only lines longer than the indentation, fall back.
+   */
+  private blockScalar(k: number, col: number, p: number, limit: number): string {
+    const text = this.text;
+    const folded = text.charCodeAt(p) === 0x3e;
+    let i = p + 1;
+    let chomp = 0; // -1 strip, 0 clip, 1 keep
+    const ch = text.charCodeAt(i);
+    if (ch === DASH || ch === 0x2b) {
+      chomp = ch === DASH ? -1 : 1;
+      i++;
+    }
+    if (i < limit && text.charCodeAt(i) !== SP) bail("a block scalar header with an indentation indicator or more");
+    const h = this.skipSpaces(i, limit);
+    if (h !== limit && (h === i || text.charCodeAt(h) !== HASH)) bail("a block scalar header followed by text");
+    // Leading blank lines, then the first content line sets the indentation.
+    let line = k + 1;
+    let leading = 0;
+    let longestBlank = 0;
+    let indent = -1;
+    for (; line < this.lineCount; line++) {
+      const start = this.starts[line] as number;
+      const end = this.ends[line] as number;
+      const first = this.skipSpaces(start, end);
+      if (first === end) {
+        leading++;
+        longestBlank = Math.max(longestBlank, end - start);
+        continue;
+      }
+      indent = first - start;
+      break;
+    }
+    if (indent <= col) {
+      // No content: an empty scalar, its span the header line.
+      if (leading > 0 || chomp === 1) bail("an empty block scalar with blank lines or keep chomping");
+      this.bStart = p;
+      this.bEnd = this.lineAfter(k);
+      this.bAfter = this.bEnd;
+      this.bNext = k + 1;
+      return "";
+    }
+    if (longestBlank > indent || (folded && leading > 0)) bail("a block scalar with unusual leading blank lines");
+    const parts: string[] = [];
+    for (let b = 0; b < leading; b++) parts.push("");
+    let lastContent = line;
+    let blanks = 0;
+    let out = "";
+    let seen = false;
+    for (; line < this.lineCount; line++) {
+      const start = this.starts[line] as number;
+      const end = this.ends[line] as number;
+      // The empty "line" after a final line break is no line of the scalar.
+      if (start === text.length) break;
+      const first = this.skipSpaces(start, end);
+      if (first === end) {
+        if (end - start > indent) bail("a whitespace-only line longer than the block scalar's indentation");
+        blanks++;
+        continue;
+      }
+      if (first - start < indent) break;
+      const content = text.slice(start + indent, end);
+      if (folded) {
+        if (first - start > indent) bail("a more-indented line in a folded block scalar");
+        out = seen ? `${out}${blanks === 0 ? " " : "\n".repeat(blanks)}${content}` : content;
+        seen = true;
+      } else {
+        for (let b = 0; b < blanks; b++) parts.push("");
+        parts.push(content);
+      }
+      blanks = 0;
+      lastContent = line;
+    }
+    if (!folded) out = parts.join("\n");
+    let endLine = lastContent;
+    if (chomp === 1) {
+      out += "\n".repeat(1 + blanks);
+      // The blank lines after the content are the scalar's; a comment after them: library path.
+      endLine = lastContent + blanks;
+      if (endLine + 1 < this.lineCount && (this.indents[endLine + 1] as number) < 0) bail("a keep-chomped block scalar before a comment");
+      if (lastContent === this.lineCount - 1 && this.ends[lastContent] === text.length) bail("a keep-chomped block scalar at the end of the text");
+    } else if (chomp === 0) out += "\n";
+    this.bStart = p;
+    this.bEnd = this.lineAfter(endLine);
+    this.bAfter = this.bEnd;
+    this.bNext = endLine + 1;
+    return out;
   }
 
   blockMap(k: number, col: number, self: number, depth: number): unknown {
@@ -451,22 +722,79 @@ class FastParser {
     let line = k;
     let pos = (this.starts[k] as number) + col;
     let start = -1;
+    let merges: Anchor[] | undefined;
     for (;;) {
       const limit = this.ends[line] as number;
       const name = this.mapKey(pos, limit);
-      // Every key seen so far is an own property of `out` (setOwn), so that is the duplicate check.
-      if (name === undefined || name === "<<" || hasOwn(out, name)) bail();
+      if (name === undefined) bail("a line that is not a plain `key: value` entry");
       if (start < 0) start = this.kStart;
-      const value = this.entryValue(line, col, this.kColon, self, name, this.kStart, this.kEnd, depth + 1);
-      setOwn(out, name, value);
+      if (this.kMerge) {
+        // `<<: *a` or `<<: [*a, *b]`: merged once the explicit keys are known (library order).
+        if (merges !== undefined) bail("two merge keys in one mapping");
+        merges = this.mergeSources(line, this.kColon, limit);
+      } else {
+        // Every key seen so far is an own property of `out` (setOwn), so that is the duplicate check.
+        if (name === "<<" || hasOwn(out, name)) bail("a duplicate or quoted `<<` key");
+        const value = this.entryValue(line, col, this.kColon, self, name, this.kStart, this.kEnd, depth + 1);
+        setOwn(out, name, value);
+      }
       const end = this.bAfter;
       const nk = this.nextContent(this.bNext);
-      if (nk === this.lineCount || (this.indents[nk] as number) < col) return this.closed(out, start, end, nk);
+      if (nk === this.lineCount || (this.indents[nk] as number) < col) {
+        if (merges !== undefined) this.merge(out, merges, self, depth);
+        return this.closed(out, start, end, nk);
+      }
       const indent = this.indents[nk] as number;
-      if (indent > col) bail();
+      if (indent > col) bail("a line indented deeper than its mapping's keys");
       line = nk;
       pos = (this.starts[nk] as number) + col;
       if (this.isSeqItem(pos, this.ends[nk] as number)) bail();
+    }
+  }
+
+  /** The anchors named by a merge key's value on line k from pos: `*a` or `[*a, *b]`, then a comment or nothing. */
+  private mergeSources(k: number, pos: number, limit: number): Anchor[] {
+    const text = this.text;
+    let i = this.skipSpaces(pos, limit);
+    const names: string[] = [];
+    const one = (at: number): number => {
+      if (text.charCodeAt(at) !== 0x2a) bail("a merge key whose value is not an alias or a list of aliases");
+      const name = this.anchorName(at + 1, limit);
+      names.push(name);
+      return at + 1 + name.length;
+    };
+    if (text.charCodeAt(i) === 0x5b) {
+      i = this.skipSpaces(i + 1, limit);
+      for (;;) {
+        i = this.skipSpaces(one(i), limit);
+        const c = text.charCodeAt(i);
+        if (i < limit && c === 0x2c) i = this.skipSpaces(i + 1, limit);
+        else if (i < limit && c === 0x5d) break;
+        else bail("a merge key whose value is not an alias or a list of aliases");
+      }
+      i += 1;
+    } else {
+      i = one(i);
+    }
+    const q = this.skipSpaces(i, limit);
+    if (q !== limit && !(q > i && text.charCodeAt(q) === HASH)) bail("text after a merge key's value");
+    this.bAfter = this.lineAfter(k);
+    this.bNext = k + 1;
+    return names.map((name) => {
+      const anchor = this.anchors.get(name);
+      if (anchor === undefined || !anchor.isMap || anchor.hasAlias) bail("a merge key of an unknown anchor, of a value that is no mapping, or of one holding aliases");
+      return anchor;
+    });
+  }
+
+  /** `<<` merges: keys not set explicitly come from the sources, earlier sources first (parseYaml's mergeInto). */
+  private merge(out: Record<string, unknown>, sources: readonly Anchor[], self: number, depth: number): void {
+    for (const source of sources) {
+      // The library walks the source's entries (not the mapping itself) and records them below this mapping.
+      this.expand(source.size - 1, source.height, depth);
+      this.records.copyChildren(source.from, source.to, self);
+      const from = source.value as Record<string, unknown>;
+      for (const key of Object.keys(from)) if (!hasOwn(out, key)) setOwn(out, key, cloneValue(from[key]));
     }
   }
 
@@ -483,7 +811,7 @@ class FastParser {
       let value: unknown;
       if (p < limit && this.text.charCodeAt(p) !== HASH && this.mapKey(p, limit) !== undefined) {
         // `- key: value`: a mapping whose keys line up with this first key.
-        const slot = this.records.reserve(self, i, NONE, NONE);
+        const slot = this.reserve(self, i, NONE, NONE);
         value = this.blockNode(line, p - lineStart, slot, depth + 1);
         this.records.set(slot, this.bStart, this.bEnd);
       } else {
@@ -519,6 +847,7 @@ class FastParser {
       const end = this.s1;
       const colon = this.skipSpaces(end, limit);
       if (colon === end && colon < limit && text.charCodeAt(colon) === COLON && (colon + 1 === limit || text.charCodeAt(colon + 1) === SP)) {
+        this.kMerge = false;
         this.kStart = pos;
         this.kEnd = end;
         this.kColon = colon + 1;
@@ -533,7 +862,14 @@ class FastParser {
     const end = PLAIN_KEY.lastIndex;
     if (end > limit) return undefined;
     const raw = text.slice(pos, end);
-    if (raw.length > MAX_KEY_LENGTH || raw === "<<") bail();
+    if (raw.length > MAX_KEY_LENGTH) bail();
+    this.kMerge = raw === "<<";
+    if (this.kMerge) {
+      this.kStart = pos;
+      this.kEnd = end;
+      this.kColon = end + 1;
+      return raw;
+    }
     const resolved = resolvePlain(raw);
     // A key YAML reads as no text (`007`, `yes`, `~`) is an error: the library path reports it.
     if (typeof resolved !== "string" || nonTextKey(raw, resolved) !== undefined) bail();
@@ -543,13 +879,18 @@ class FastParser {
     return resolved;
   }
 
-  /** A scalar or flow collection that starts at pos; its span goes to s0..s1. */
-  inlineValue(pos: number, limit: number, self: number, depth: number, block: boolean): unknown {
+  /**
+   * A scalar, alias or flow collection that starts at pos; its span goes to s0..s1. In a block
+   * entry (`line`, in a collection at column `col`) a quoted scalar may go on over more lines
+   * (endLine says where it ended).
+   */
+  inlineValue(pos: number, limit: number, self: number, depth: number, block: boolean, line = -1, col = -1): unknown {
     if (depth > MAX_FAST_DEPTH) bail();
     const text = this.text;
     const c = text.charCodeAt(pos);
     if (c === 0x5b || c === 0x7b) return this.flow(pos, limit, self, depth);
-    if (c === 0x22 || c === 0x27) return this.quoted(pos, limit);
+    if (c === 0x22 || c === 0x27) return line < 0 ? this.quoted(pos, limit) : this.quoted(pos, limit, line, col);
+    if (c === 0x2a) return this.alias(pos, limit, self, depth);
     // A plain scalar may start with `-` only when a "safe" character follows (YAML 1.2
     // ns-plain-first): not a space, and in a flow collection not a flow indicator (`[ -]`).
     if (isIndicator(c) || (c === DASH && (pos + 1 >= limit || !plainSafeAfterDash(text.charCodeAt(pos + 1), block)))) bail();
@@ -574,8 +915,11 @@ class FastParser {
     return resolvePlain(text.slice(pos, last));
   }
 
-  /** A one-line quoted scalar (span to s0..s1); any escape the library would reject, or a line break, bails. */
-  quoted(pos: number, limit: number): string {
+  /**
+   * A quoted scalar (span to s0..s1); any escape the library would reject bails. On one line, or
+   * with `line` (a block entry in a collection at column `col`) over several (multiLine).
+   */
+  quoted(pos: number, limit: number, line = -1, col = -1): string {
     const text = this.text;
     this.s0 = pos;
     if (text.charCodeAt(pos) === 0x27) {
@@ -583,7 +927,10 @@ class FastParser {
       let from = pos + 1;
       for (;;) {
         const q = text.indexOf("'", from);
-        if (q === -1 || q >= limit) bail();
+        if (q === -1 || q >= limit) {
+          if (line >= 0) return this.multiLine(pos, line, col, false);
+          bail();
+        }
         out += text.slice(from, q);
         if (text.charCodeAt(q + 1) === 0x27 && q + 1 < limit) {
           out += "'";
@@ -599,11 +946,22 @@ class FastParser {
       this.s1 = close + 1;
       return text.slice(pos + 1, close);
     }
+    if (line >= 0 && this.closingQuote(pos + 1, limit, true) === -1) return this.multiLine(pos, line, col, true);
+    return this.dqDecode(pos + 1, limit, true);
+  }
+
+  /**
+   * Double-quoted text from `from`: up to the closing quote (when `closes`; s1 is set after it) or
+   * to `to` (a whole line piece), escapes decoded. Escapes the library would reject bail.
+   */
+  private dqDecode(from: number, to: number, closes: boolean): string {
+    const text = this.text;
+    const limit = to;
     let out = "";
-    let from = pos + 1;
     for (let i = from; i < limit; i++) {
       const ch = text.charCodeAt(i);
       if (ch === 0x22) {
+        if (!closes) bail();
         this.s1 = i + 1;
         return out + text.slice(from, i);
       }
@@ -626,7 +984,71 @@ class FastParser {
       } else bail();
       from = i + 1;
     }
-    return bail();
+    if (closes) return bail();
+    return out + text.slice(from, limit);
+  }
+
+  /** The offset of the quote that closes a quoted scalar in [from, limit), or -1. */
+  private closingQuote(from: number, limit: number, dq: boolean): number {
+    const text = this.text;
+    for (let i = from; i < limit; i++) {
+      const ch = text.charCodeAt(i);
+      if (dq) {
+        if (ch === 0x5c) i++;
+        else if (ch === 0x22) return i;
+      } else if (ch === 0x27) {
+        if (i + 1 < limit && text.charCodeAt(i + 1) === 0x27) i++;
+        else return i;
+      }
+    }
+    return -1;
+  }
+
+  /**
+   * A quoted scalar that starts at pos on line k and ends on a later line (span to s0..s1, its
+   * last line to endLine). Lines fold as YAML folds flow scalars: a line break between text is a
+   * space, n blank lines are n line breaks, spaces around a line break are dropped. Escaped line
+   * breaks, an empty first or last piece, and continuation lines not indented past `col` fall back.
+   */
+  private multiLine(pos: number, k: number, col: number, dq: boolean): string {
+    const text = this.text;
+    const piece = (from: number, to: number): string => {
+      if (dq) {
+        if (to > from && text.charCodeAt(to - 1) === 0x5c) bail("an escaped line break in a double-quoted scalar");
+        return this.dqDecode(from, to, false);
+      }
+      return text.slice(from, to).replaceAll("''", "'");
+    };
+    const trimEnd = (from: number, to: number): number => {
+      while (to > from && text.charCodeAt(to - 1) === SP) to--;
+      return to;
+    };
+    let end = trimEnd(pos + 1, this.ends[k] as number);
+    if (end === pos + 1) bail("a multi-line quoted scalar with an empty first line");
+    let out = piece(pos + 1, end);
+    for (let line = k + 1; ; line++) {
+      let blanks = 0;
+      while (line < this.lineCount && this.skipSpaces(this.starts[line] as number, this.ends[line] as number) === this.ends[line]) {
+        blanks++;
+        line++;
+      }
+      if (line >= this.lineCount) bail("an unterminated quoted scalar");
+      const start = this.starts[line] as number;
+      const lineEnd = this.ends[line] as number;
+      const first = this.skipSpaces(start, lineEnd);
+      if (first - start <= col) bail("a quoted scalar's line not indented past its collection");
+      const fold = blanks === 0 ? " " : "\n".repeat(blanks);
+      const close = this.closingQuote(first, lineEnd, dq);
+      if (close !== -1) {
+        if (close === first) bail("a multi-line quoted scalar with an empty last line");
+        out += fold + piece(first, close);
+        this.s1 = close + 1;
+        this.endLine = line;
+        return out;
+      }
+      end = trimEnd(first, lineEnd);
+      out += fold + piece(first, end);
+    }
   }
 
   /** `[a, "b"]` or `{ k: v }` on one line (span to s0..s1); nested flow collections allowed. */
@@ -666,7 +1088,7 @@ class FastParser {
   /** One entry's value of a flow collection (span to s0..s1), recorded as child `seg` of `self`. */
   private flowItem(at: number, limit: number, self: number, depth: number, close: number, seg: PathSegment, keyStart: number, keyEnd: number): unknown {
     const c = this.text.charCodeAt(at);
-    const slot = this.records.reserve(self, seg, keyStart, keyEnd);
+    const slot = this.reserve(self, seg, keyStart, keyEnd);
     let value: unknown;
     if (keyStart !== NONE && (c === close || c === 0x2c)) {
       // A key with no value (`{ k: }`, `{ k: , }`): null, placed where the next token starts.
@@ -718,13 +1140,19 @@ function escapePointer(seg: string): string {
 
 /** The value and spans of `text` when it is in the fast subset; `undefined` sends it to the library. */
 export function parseFastYaml(text: string): FastYaml | undefined {
-  if (UNHANDLED_CHARS.test(text)) return undefined;
+  const result = tryFastYaml(text);
+  return "fallback" in result ? undefined : result;
+}
+
+/** parseFastYaml, or why the text goes to the library path (for a debug-level note). */
+export function tryFastYaml(text: string): FastYaml | { readonly fallback: string } {
+  if (UNHANDLED_CHARS.test(text)) return { fallback: "a tab, CR, BOM or control character" };
   let value: unknown;
   try {
     value = new FastParser(text, new NoRecords()).parseDocument();
-  } catch {
-    // UNSUPPORTED, or a surprise such as a stack overflow: the library path decides and reports.
-    return undefined;
+  } catch (err) {
+    // Unsupported, or a surprise such as a stack overflow: the library path decides and reports.
+    return { fallback: err instanceof Unsupported ? err.message : "the fast parser gave up" };
   }
   // The spans, from a second pass that records them, on the first question about a position. The
   // parser is deterministic: the second pass takes the same path through the same text.

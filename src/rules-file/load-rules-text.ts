@@ -4,6 +4,7 @@
 import type { DesiredRule, DesiredState, Diagnostic, RuleSpec, SourceLocation } from "../model/index.js";
 import { checkRules, type RuleEntry } from "./check-rules.js";
 import { checkSchema } from "./check-schema.js";
+import { DEFAULT_MAX_FILE_BYTES, fileTooLarge } from "./file-limit.js";
 import { interpolateValue, type Env } from "./interpolate.js";
 import { parseYaml } from "./parse-yaml.js";
 import { dedupeDiagnostics, diagnosticAt, makeLocator, sortDiagnostics, type SourceIndex } from "./positions.js";
@@ -11,14 +12,22 @@ import { nameLocation, toDesiredState, toRuleSpec } from "./to-desired-rules.js"
 
 export interface LoadOptions {
   readonly env: Env;
+  /** The size cap in bytes (--max-file-size / $DISPATCH_MAX_FILE_SIZE); DEFAULT_MAX_FILE_BYTES when absent. */
+  readonly maxFileBytes?: number;
 }
 
 export type LoadResult =
-  | { readonly ok: true; readonly state: DesiredState; readonly warnings: readonly Diagnostic[] }
+  | {
+      readonly ok: true;
+      readonly state: DesiredState;
+      readonly warnings: readonly Diagnostic[];
+      /** Why the YAML took the slower library path (what the fast path does not read), when it did: for a debug-level note. */
+      readonly yamlFallback?: string;
+    }
   | { readonly ok: false; readonly diagnostics: readonly Diagnostic[] };
 
-/** Larger files are refused before parsing: a rules file is kilobytes; this guards memory and time. */
-export const MAX_FILE_BYTES = 5 * 1024 * 1024;
+/** Larger files are refused before parsing unless the cap is raised (file-limit.ts). */
+export const MAX_FILE_BYTES = DEFAULT_MAX_FILE_BYTES;
 
 /** YAML 1.2 forbids these C0 controls in a stream; they mean a binary or corrupted file. */
 // eslint-disable-next-line no-control-regex -- matching control characters is the point
@@ -61,10 +70,9 @@ export function firstInvalidUtf8(bytes: Uint8Array): number {
   return -1;
 }
 
-function decode(input: string | Uint8Array, file: string): { text: string } | { diagnostic: Diagnostic } {
+function decode(input: string | Uint8Array, file: string, limit: number): { text: string } | { diagnostic: Diagnostic } {
   const size = typeof input === "string" ? input.length : input.byteLength;
-  if (size > MAX_FILE_BYTES)
-    return { diagnostic: atLine0(file, "file-too-large", `the file is ${size} bytes, over the limit of ${MAX_FILE_BYTES} (5 MiB)`, "a rules file should be far smaller: is this the right file?") };
+  if (size > limit) return { diagnostic: fileTooLarge(file, size, limit) };
   if (typeof input === "string") return { text: crLines(input.replace(/^\uFEFF/, "")) };
   // The native decoder rejects exactly what firstInvalidUtf8 finds (RFC 3629); only a failure
   // needs the byte offset, so the byte-by-byte scan runs only then.
@@ -142,7 +150,7 @@ export function loadRulesText(input: string | Uint8Array, file: string, options:
 }
 
 function loadRulesTextUnguarded(input: string | Uint8Array, file: string, options: LoadOptions): LoadResult {
-  const decoded = decode(input, file);
+  const decoded = decode(input, file, options.maxFileBytes ?? MAX_FILE_BYTES);
   if ("diagnostic" in decoded) return failure([decoded.diagnostic]);
   const text = decoded.text;
   const control = CONTROL_CHAR.exec(text);
@@ -192,5 +200,6 @@ function loadRulesTextUnguarded(input: string | Uint8Array, file: string, option
 
   const errors = problems.filter((d) => d.severity === "error");
   if (errors.length > 0) return failure(problems);
-  return { ok: true, state: toDesiredState(root as Record<string, unknown>, file, desired), warnings: sortDiagnostics(problems) };
+  const state = toDesiredState(root as Record<string, unknown>, file, desired);
+  return { ok: true, state, warnings: sortDiagnostics(problems), ...(parsed.fallback === undefined ? {} : { yamlFallback: parsed.fallback }) };
 }

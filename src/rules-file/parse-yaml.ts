@@ -1,12 +1,13 @@
 // Pure. YAML text -> a plain JSON-like value plus the source span of every value (SourceIndex).
 // Anchors, aliases and `<<` merge keys are expanded here; duplicate keys, alias bombs, cycles,
-// unsupported tags and over-deep nesting become diagnostics, never exceptions. Plain files take
-// the fast path (fast-yaml.ts); the rest, and every error message, come from the `yaml` package.
+// unsupported tags and over-deep nesting become diagnostics, never exceptions. The YAML people
+// write takes the fast path (fast-yaml.ts); the rest, and every error message, come from the
+// `yaml` package.
 import { createRequire } from "node:module";
 import type * as Yaml from "yaml";
 import type { Document, Node as YamlNode, YAMLError } from "yaml";
 import { safeText, toDotPath, type Diagnostic } from "../model/index.js";
-import { parseFastYaml } from "./fast-yaml.js";
+import { maxAliasExpansion, tryFastYaml } from "./fast-yaml.js";
 import { nonTextKey, quoteKeyHint } from "./plain-key.js";
 import { diagnosticAt, makeLocator, pointerOf, type NodeInfo, type PathSegment, type SourceIndex, type Span } from "./positions.js";
 
@@ -20,14 +21,25 @@ function yaml(): typeof Yaml {
   return yamlModule;
 }
 
-/** Nodes an alias may expand to in total: a real file needs a few thousand; a bomb needs millions. */
+/**
+ * Nodes aliases may expand to in total, at least: a real file needs a few thousand; a bomb needs
+ * millions. Larger files may expand to a sixteenth of their length (maxAliasExpansion), so that a
+ * `<<: *defaults` in each of 100,000 rules is not taken for a bomb.
+ */
 export const MAX_ALIAS_EXPANSION = 100_000;
 /** Nesting depth of the file's values; a rules file needs about 12. */
 export const MAX_DEPTH = 64;
 
 export type ParseYamlResult =
   /** `diagnostics` here are soft problems (duplicate keys, bad merges): the value is still usable for further checks. */
-  | { readonly ok: true; readonly value: unknown; readonly index: SourceIndex; readonly diagnostics: readonly Diagnostic[] }
+  | {
+      readonly ok: true;
+      readonly value: unknown;
+      readonly index: SourceIndex;
+      readonly diagnostics: readonly Diagnostic[];
+      /** Why the text took the library path (what the fast path does not read), when it did. */
+      readonly fallback?: string;
+    }
   | { readonly ok: false; readonly diagnostics: readonly Diagnostic[] };
 
 const SYNTAX_HINTS: Partial<Record<YAMLError["code"], string>> = {
@@ -58,6 +70,7 @@ interface WalkState {
   readonly expanding: Set<YamlNode>;
   aliasDepth: number;
   expanded: number;
+  readonly maxExpansion: number;
 }
 
 function spanOf(node: YamlNode | null | undefined, fallback: Span): Span {
@@ -96,8 +109,8 @@ function scalarValue(st: WalkState, node: YamlNode & { value: unknown }, path: r
 function walk(st: WalkState, node: YamlNode | null | undefined, path: readonly PathSegment[], key: Span | undefined, fallback: Span, depth: number): unknown {
   const span = spanOf(node, fallback);
   record(st, path, key === undefined ? { path, value: span } : { path, key, value: span });
-  if (st.aliasDepth > 0 && ++st.expanded > MAX_ALIAS_EXPANSION) {
-    fail(st, span.start, path, "alias-bomb", `aliases expand to more than ${MAX_ALIAS_EXPANSION} values`, "use fewer or smaller aliased nodes (this looks like a YAML alias bomb)");
+  if (st.aliasDepth > 0 && ++st.expanded > st.maxExpansion) {
+    fail(st, span.start, path, "alias-bomb", `aliases expand to more than ${st.maxExpansion} values`, "use fewer or smaller aliased nodes (this looks like a YAML alias bomb)");
     throw new Abort();
   }
   if (depth > MAX_DEPTH) {
@@ -220,8 +233,11 @@ function mergeInto(st: WalkState, out: Record<string, unknown>, source: unknown,
 
 /** Parses one YAML document. Never throws for any input text. */
 export function parseYaml(text: string, file: string): ParseYamlResult {
-  const fast = parseFastYaml(text);
-  if (fast === undefined) return parseYamlWithLibrary(text, file);
+  const fast = tryFastYaml(text);
+  if ("fallback" in fast) {
+    const slow = parseYamlWithLibrary(text, file);
+    return slow.ok ? { ...slow, fallback: fast.fallback } : slow;
+  }
   // makeLocator gives what the library's LineCounter gives for a text with one-line scalars only.
   // Both it and the spans are made on first use: a valid file needs neither.
   let locate: SourceIndex["locate"] | undefined;
@@ -287,7 +303,7 @@ export function parseYamlWithLibrary(text: string, file: string): ParseYamlResul
       ),
     };
   }
-  const st: WalkState = { index, text, nodes: new Map(), anchors: new Map(), diagnostics: [], expanding: new Set(), aliasDepth: 0, expanded: 0 };
+  const st: WalkState = { index, text, nodes: new Map(), anchors: new Map(), diagnostics: [], expanding: new Set(), aliasDepth: 0, expanded: 0, maxExpansion: maxAliasExpansion(text.length) };
   let value: unknown;
   try {
     value = walk(st, doc.contents as YamlNode | null, [], undefined, { start: 0, end: 0 }, 0);

@@ -4,6 +4,7 @@
 // that fs/promises' stat + open + fstat + read + close take (start-up time of every command).
 import { readFileSync, statSync } from "node:fs";
 import type { Diagnostic } from "../model/index.js";
+import { fileTooLarge } from "./file-limit.js";
 import { loadRulesText, MAX_FILE_BYTES, type LoadOptions, type LoadResult } from "./load-rules-text.js";
 
 function problem(file: string, code: string, message: string, hint: string): LoadResult {
@@ -19,7 +20,8 @@ export async function readRulesFile(path: string, options: LoadOptions): Promise
     const info = statSync(path);
     if (info.isDirectory()) return problem(path, "not-a-file", "is a directory, not a rules file", CONFIG_HINT);
     if (!info.isFile()) return problem(path, "not-a-file", "is not a regular file", CONFIG_HINT);
-    if (info.size > MAX_FILE_BYTES) return problem(path, "file-too-large", `the file is ${info.size} bytes, over the limit of ${MAX_FILE_BYTES} (5 MiB)`, "a rules file should be far smaller: is this the right file?");
+    const limit = options.maxFileBytes ?? MAX_FILE_BYTES;
+    if (info.size > limit) return { ok: false, diagnostics: [fileTooLarge(path, info.size, limit)] };
     bytes = readFileSync(path);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;

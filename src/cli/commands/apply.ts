@@ -7,6 +7,7 @@ import { orderChanges, pinRemovalRefusal } from "../../core/index.js";
 import { AppError, EXIT, StalePlanError, UsageError, type ExitCode, type Plan } from "../../model/index.js";
 import { parsePlanJson, planChangesDigest, approvalQuestion, renderPlan, savedPlanChangesDigest, type PlanContext, type SavedPlan } from "../../render/index.js";
 import { flagsFor, concurrencyFlag, configPath, parseFlags, stringFlag } from "../flags.js";
+import { FILE_LIMIT_HELP } from "../file-limit.js";
 import { useColor, type CliIo } from "../io.js";
 import { loadDesiredAndList } from "../load.js";
 import { displayFile } from "../rules-input.js";
@@ -30,6 +31,7 @@ Flags:
                            keys meet never run together
       --out PLAN.json      also save the plan that is applied, as JSON
       --url, --api-key, --api-secret, --timeout, --log-level   as for plan
+${FILE_LIMIT_HELP}
 
 Exit codes: 0 applied or nothing to do, 1 error or partial failure, 3 refused by a safety limit.
 `;

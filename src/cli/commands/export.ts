@@ -1,10 +1,12 @@
 // Process wiring for `export`: read the server, print its named rules as a dispatch-rules.yaml
 // (or, with --format json, a server-state file for `plan --against`). Writes nothing remote.
-import { stringify } from "yaml";
 import { exportRules, matchesManage, normalizeRule, secretsOf, type Placeholder } from "../../core/index.js";
 import { encodeServerState } from "../../livekit/index.js";
-import { EXIT, UsageError, jsonLine, type ExitCode, type RuleSpec } from "../../model/index.js";
+import { AppError, EXIT, UsageError, jsonLine, type ExitCode, type RuleSpec } from "../../model/index.js";
+import { writeYamlDocument } from "../../render/yaml-writer.js";
+import { MAX_FILE_SIZE_ENV, MAX_FILE_SIZE_FLAG, formatBytes, suggestedLimit } from "../../rules-file/file-limit.js";
 import { flagsFor, choiceFlag, parseFlags, stringFlag } from "../flags.js";
+import { FILE_LIMIT_HELP, maxFileBytes } from "../file-limit.js";
 import type { CliIo } from "../io.js";
 import { makeClient, readServerState } from "../load.js";
 
@@ -25,12 +27,16 @@ Flags:
                          or an egress credential unless --include-pins is given
       --from STATE.json  read a saved server state instead of a live server
       --url, --api-key, --api-secret, --timeout, --log-level   as for plan
+${FILE_LIMIT_HELP}
+                            a YAML export over it is refused: validate, plan and watch would
+                            reject the file (raise it for them too, or export part with --names)
 `;
 
 
 export async function run(args: readonly string[], io: CliIo): Promise<ExitCode> {
   const { values } = parseFlags("export", args, flagsFor("export"));
   const format = choiceFlag(values, "format", ["yaml", "json"] as const, "yaml");
+  const limit = maxFileBytes(values, io.env);
   const names = stringFlag(values, "names");
   const from = stringFlag(values, "from");
   let remote;
@@ -60,7 +66,15 @@ export async function run(args: readonly string[], io: CliIo): Promise<ExitCode>
     return EXIT.ok;
   }
   const { specs, placeholders } = exportRules(remote, { ...(names === undefined ? {} : { names }), includePins });
-  io.stdout.write(renderExportYaml(specs, server, placeholders));
+  const yaml = renderExportYaml(specs, server, placeholders);
+  // Never a file that validate, plan and watch (with the same cap) would refuse to read.
+  const size = Buffer.byteLength(yaml, "utf8");
+  if (size > limit) {
+    throw new AppError("export-too-large", `the export is ${size} bytes (${formatBytes(size)}), over the rules-file limit of ${limit} bytes (${formatBytes(limit)}) that validate, plan and watch apply`, {
+      hint: `raise the limit for every command with ${MAX_FILE_SIZE_ENV}=${suggestedLimit(size)} (or ${MAX_FILE_SIZE_FLAG} ${suggestedLimit(size)} on each), or export part of the rules with --names GLOB`,
+    });
+  }
+  io.stdout.write(yaml);
   if (placeholders.length > 0) {
     const vars = placeholders.map((p) => p.variable);
     io.stderr.write(`note: pins and egress credentials were written as placeholders; set ${vars.join(", ")} before plan/apply (or use --include-pins)\n`);
@@ -94,5 +108,7 @@ export function renderExportYaml(specs: readonly RuleSpec[], server: string, pla
     `# Exported from ${server} by sip-dispatch-sync export.`,
     "",
   ].join("\n");
-  return `${header}${stringify({ version: 1, rules }, { lineWidth: 0 })}`;
+  // The shape-aware writer (render/yaml-writer.ts): a general YAML emitter spent half of a large
+  // export; this one quotes every string that would read back as something else.
+  return `${header}${writeYamlDocument({ version: 1, rules })}`;
 }

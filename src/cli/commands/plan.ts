@@ -7,6 +7,7 @@ import { ConfigError, EXIT, type ExitCode, type Plan } from "../../model/index.j
 import { renderDiagnostics } from "../../render/diagnostics.js";
 import { renderPlan, renderPlanJson, renderPlanMarkdown, type PlanFormat } from "../../render/index.js";
 import { flagsFor, choiceFlag, configPath, parseFlags, stringFlag } from "../flags.js";
+import { FILE_LIMIT_HELP } from "../file-limit.js";
 import { useColor, type CliIo } from "../io.js";
 import { displayFile } from "../rules-input.js";
 import { loadDesired, loadDesiredAndList, readServerState } from "../load.js";
@@ -31,6 +32,7 @@ Flags:
       --api-secret SECRET   (default $LIVEKIT_API_SECRET, or the file named by $LIVEKIT_API_SECRET_FILE)
       --timeout DURATION    per request (default 10s)
       --log-level LEVEL     (default $LOG_LEVEL, else info; warn on a terminal)
+${FILE_LIMIT_HELP}
 
 When $GITHUB_STEP_SUMMARY is set, the Markdown plan is also appended to that file.
 
@@ -50,7 +52,7 @@ export async function run(args: readonly string[], io: CliIo): Promise<ExitCode>
   let server: string;
   try {
     if (against !== undefined) {
-      const desired = await loadDesired(config, io);
+      const desired = await loadDesired(config, io, values);
       const remote = await readServerState(against);
       // Keyed with the API secret when one is set, so that it equals the live plan's; without
       // one the fingerprint holds no secret at all (and binds none: such a plan is never applied).

@@ -3,6 +3,8 @@
 import { EXIT, type ExitCode } from "../../model/index.js";
 import { DIAGNOSTICS_FORMATS, renderDiagnostics, type FileReport } from "../../render/diagnostics.js";
 import { choiceFlag, configPath, flagsFor, parseFlags, stringFlag } from "../flags.js";
+import { noteYamlFallback } from "../debug-note.js";
+import { FILE_LIMIT_HELP, maxFileBytes } from "../file-limit.js";
 import type { CliIo } from "../io.js";
 import { readRules } from "../rules-input.js";
 
@@ -22,6 +24,7 @@ Flags:
   -c, --config FILE       a rules file to check (as well as every FILE)
       --format FORMAT     text | json | github (default text); github prints
                           ::error file=F,line=L,col=C::message lines for GitHub Actions
+${FILE_LIMIT_HELP}
 
 Exit codes: 0 every file valid, 1 a problem in any file (or bad flags).
 `;
@@ -32,10 +35,12 @@ export async function run(args: readonly string[], io: CliIo): Promise<ExitCode>
   // `validate -c A B` checks A and B: neither is dropped.
   const config = stringFlag(values, "config");
   const files = config !== undefined && config !== "" ? [config, ...positionals] : positionals.length > 0 ? positionals : [configPath(values, io)];
+  const limit = maxFileBytes(values, io.env);
   const reports: FileReport[] = [];
   for (const path of files) {
-    const result = await readRules(path, io);
+    const result = await readRules(path, io, limit);
     const file = path === "-" ? "<stdin>" : path;
+    if (result.ok) noteYamlFallback(values, io, file, result.yamlFallback);
     reports.push(result.ok ? { file, rules: result.state.rules.length, diagnostics: result.warnings } : { file, rules: undefined, diagnostics: result.diagnostics });
   }
   io.stdout.write(renderDiagnostics(reports, format));

@@ -22,6 +22,7 @@ import { EXIT, UsageError, type ExitCode } from "../../model/index.js";
 import { createLogger, parseLogLevel, prettyDestination, type Logger } from "../../log.js";
 import { parseDuration } from "../duration.js";
 import { COMMON_FLAGS, SERVER_FLAGS, concurrencyFlag, configPath, parseFlags, stringFlag } from "../flags.js";
+import { FILE_LIMIT_HELP, maxFileBytes } from "../file-limit.js";
 import type { CliIo } from "../io.js";
 import { resolveServerOptions, resolveTimeout } from "../server-options.js";
 
@@ -49,6 +50,7 @@ Flags:
       --dry-run            plan and report, never write to the server
       --concurrency N      operations in flight at once (default 4)
       --url, --api-key, --api-secret, --timeout, --log-level   as for plan
+${FILE_LIMIT_HELP}
 
 Logs are JSON lines on stdout (pretty on a terminal): a "plan" event before every apply, one
 "operation" event per server write, one "reconcile" event per run; the README lists them all.
@@ -57,6 +59,7 @@ Logs are JSON lines on stdout (pretty on a terminal): a "plan" event before ever
 const FLAGS = {
   ...COMMON_FLAGS,
   ...SERVER_FLAGS,
+  "max-file-size": { type: "string" },
   interval: { type: "string" },
   debounce: { type: "string" },
   settle: { type: "string" },
@@ -115,6 +118,7 @@ export async function run(args: readonly string[], io: CliIo): Promise<ExitCode>
   const reconcile = createReconciler({
     file,
     env: io.env,
+    maxFileBytes: maxFileBytes(values, io.env),
     client,
     log,
     metrics,

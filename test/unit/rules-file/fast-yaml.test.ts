@@ -1,7 +1,7 @@
 // Unit tests of the fast YAML path: core-schema scalars as the `yaml` package resolves them with
 // strict: true, exact spans of a small document, and the constructs it must leave to the library.
 import { describe, expect, it } from "vitest";
-import { parseFastYaml, resolvePlain } from "../../../src/rules-file/fast-yaml.js";
+import { parseFastYaml, resolvePlain, tryFastYaml } from "../../../src/rules-file/fast-yaml.js";
 import { parseYaml, parseYamlWithLibrary } from "../../../src/rules-file/parse-yaml.js";
 
 function libraryValue(text: string): unknown {
@@ -76,15 +76,17 @@ describe("parseFastYaml", () => {
   });
 
   const fallbacks: readonly (readonly [string, string])[] = [
-    ["anchor and alias", "a: &x 1\nb: *x\n"],
-    ["merge key", "a: {k: 1}\nb:\n  <<: {k: 2}\n"],
+    ["merge key of an inline mapping", "a: {k: 1}\nb:\n  <<: {k: 2}\n"],
+    ["merge key of a scalar", "a: &x 1\nb:\n  <<: *x\n"],
+    ["alias of an unknown anchor", "a: *x\n"],
+    ["anchor on an empty value", "a: &x\nb: 1\n"],
     ["tag", "a: !!str 1\n"],
-    ["literal block scalar", "a: |\n  text\n"],
-    ["folded block scalar", "a: >\n  text\n"],
+    ["block scalar with an indentation indicator", "a: |2\n   text\n"],
+    ["folded block scalar with a more-indented line", "a: >\n  text\n    more\n"],
     ["multi-line plain scalar", "a: one\n  two\n"],
-    ["multi-line quoted scalar", 'a: "one\n  two"\n'],
-    ["document start", "---\na: 1\n"],
-    ["document end", "a: 1\n...\n"],
+    ["escaped line break in a double-quoted scalar", 'a: "one\\\n  two"\n'],
+    ["a second document", "a: 1\n---\nb: 2\n"],
+    ["content after the document end", "a: 1\n...\nb: 2\n"],
     ["explicit key", "? a\n: 1\n"],
     ["tab", "a:\t1\n"],
     ["CRLF line ends", "a: 1\r\nb: 2\r\n"],
@@ -109,5 +111,57 @@ describe("parseFastYaml", () => {
     const direct = parseYamlWithLibrary(text, "f.yaml");
     expect(viaDispatch.diagnostics).toEqual(direct.diagnostics);
     expect(viaDispatch.ok).toBe(direct.ok);
+  });
+});
+
+describe("the YAML people write takes the fast path (issue 19)", () => {
+  const taken: readonly (readonly [string, string])[] = [
+    ["anchor and alias", "a: &x 1\nb: *x\nc: [*x, 2]\n"],
+    ["anchored mapping and alias", "d: &d\n  k: v\n  j: [1]\ne: *d\n"],
+    ["merge key", "d: &d\n  k: v\n  j: [1]\nr:\n  - n: 1\n    <<: *d\n    k: own\n  - <<: *d\n"],
+    ["merge key of a list", "a: &a {x: 1, y: 2}\nb: &b {y: 3, z: 4}\nc:\n  <<: [*a, *b]\n  z: 5\n"],
+    ["literal, strip", "a: |-\n  one\n  two\nb: 1\n"],
+    ["literal, clip", "a: |\n  one\n\n  two\n\n\nb: 1\n"],
+    ["literal, keep", "a: |+\n  one\n\n\nb: 1\n"],
+    ["folded, clip", "a: >\n  f1\n  f2\n\n  f3\nb: 1\n"],
+    ["folded, strip with a comment", "a: >- # note\n  f1\n  f2\n"],
+    ["folded, keep", "a: >+\n  f1\n\nb: 1\n"],
+    ["block scalar in a sequence", "- |\n  x\n- y\n"],
+    ["block scalar with `#` lines", "a: |\n  # not a comment\n  text\n"],
+    ["document start", "---\na: 1\n"],
+    ["document start with a comment", "# head\n--- # doc\na: 1\n"],
+    ["document end", "a: 1\n...\n# after\n"],
+    ["multi-line double-quoted scalar", 'a: "one\n  two\n\n  three"\nb: 1\n'],
+    ["multi-line single-quoted scalar", "a: 'it''s\n   here'\n"],
+  ];
+  it.each(taken)("reads %s exactly as the library does", (_name, text) => {
+    const fast = parseFastYaml(text);
+    expect(fast).toBeDefined();
+    const slow = parseYamlWithLibrary(text, "f.yaml");
+    if (!slow.ok || fast === undefined) throw new Error("library rejected the text");
+    expect(fast.value).toStrictEqual(slow.value);
+    expect([...fast.nodes.entries()]).toStrictEqual([...slow.index.nodes.entries()]);
+    for (const info of slow.index.nodes.values()) expect(fast.lookup(info.path)).toStrictEqual(info);
+  });
+
+  it("names why a text falls back, and parseYaml passes the reason on", () => {
+    const merged = tryFastYaml("a: 1\nb:\n  <<: {k: 2}\n");
+    expect(merged).toEqual({ fallback: "a merge key whose value is not an alias or a list of aliases" });
+    const viaDispatch = parseYaml("a: 1\nb:\n  <<: {k: 2}\n", "f.yaml");
+    expect(viaDispatch.ok && viaDispatch.fallback).toBe("a merge key whose value is not an alias or a list of aliases");
+    const fast = parseYaml("a: 1\n", "f.yaml");
+    expect(fast.ok && fast.fallback).toBeUndefined();
+  });
+
+  it("copies aliased values: changing one never changes another", () => {
+    const value = parseFastYaml("a: &x {k: [1]}\nb: *x\nc:\n  <<: *x\n")?.value as Record<string, { k: number[] }>;
+    expect(value.a?.k).not.toBe(value.b?.k);
+    expect(value.c?.k).not.toBe(value.a?.k);
+  });
+
+  it("falls back on an alias bomb, so that the library reports it", () => {
+    let text = "a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n";
+    for (let i = 1; i < 8; i++) text += `a${i}: &a${i} [${Array.from({ length: 10 }, () => `*a${i - 1}`).join(", ")}]\n`;
+    expect(tryFastYaml(text)).toEqual({ fallback: "aliases that expand to very many values" });
   });
 });

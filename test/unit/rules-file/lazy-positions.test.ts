@@ -7,8 +7,8 @@ import { parseFastYaml } from "../../../src/rules-file/fast-yaml.js";
 import { parseYaml, parseYamlWithLibrary } from "../../../src/rules-file/parse-yaml.js";
 
 const FAST = "version: 1\nrules:\n  - name: a\n    individual: {}\n  # a comment\n  - name: b\n    direct: { roomName: r, pin: \"1\" }\n  - trunkIds: [t]\n    name: c\n    callee: {}\n";
-// An anchor sends the same rules to the `yaml`-library path.
-const LIBRARY = "version: 1\nx-d: &d { roomPrefix: p }\nrules:\n  - name: a\n    individual: *d\n  - name: b\n    direct: { roomName: r, pin: \"1\" }\n  - trunkIds: [t]\n    name: c\n    callee: {}\n";
+// A tag (`!!map`) sends the same rules to the `yaml`-library path.
+const LIBRARY = "version: 1\n# the tag below sends the file to the library path\nrules:\n  - name: a\n    individual: !!map { roomPrefix: p }\n  - name: b\n    direct: { roomName: r, pin: \"1\" }\n  - trunkIds: [t]\n    name: c\n    callee: {}\n";
 
 function rulesOf(text: string) {
   const r = loadRulesText(text, "r.yaml", { env: {} });

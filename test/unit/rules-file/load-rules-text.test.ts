@@ -165,8 +165,12 @@ describe("loadRulesText", () => {
     expect(problems(load(medium))[0]).toMatchObject({ code: "too-deep", line: 3 });
   });
 
-  it("refuses a file over 5 MiB without parsing it", () => {
-    expect(problems(load(`version: 1\nrules: []\n#${"x".repeat(5 * 1024 * 1024)}\n`))[0]).toMatchObject({ code: "file-too-large", line: 0 });
+  it("refuses a file over the cap (64 MiB by default, maxFileBytes when given) without parsing it", () => {
+    expect(problems(loadRulesText(`version: 1\nrules: []\n#${"x".repeat(64 * 1024 * 1024)}\n`, "r.yaml", { env: {} }))[0]).toMatchObject({ code: "file-too-large", line: 0 });
+    const small = problems(loadRulesText(`version: 1\nrules: []\n#${"x".repeat(2000)}\n`, "r.yaml", { env: {}, maxFileBytes: 1024 }))[0];
+    expect(small).toMatchObject({ code: "file-too-large", line: 0, message: expect.stringContaining("over the limit of 1024 bytes") });
+    expect(small?.hint).toContain("--max-file-size SIZE or DISPATCH_MAX_FILE_SIZE=SIZE (e.g. 4KiB)");
+    expect(loadRulesText(`version: 1\nrules: []\n#${"x".repeat(2000)}\n`, "r.yaml", { env: {}, maxFileBytes: 4096 }).ok).toBe(true);
   });
 
   it("loads a huge string value", () => {
