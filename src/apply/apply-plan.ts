@@ -53,6 +53,8 @@ export interface ApplyDeps {
    * reported as skipped), and a create whose answer was lost is not confirmed and tried again.
    */
   readonly signal?: AbortSignal;
+  /** Called with each operation's outcome as it finishes (skips included), to stream progress. */
+  readonly onOutcome?: (outcome: OperationOutcome, progress: { readonly done: number; readonly total: number }) => void;
 }
 
 type State = "waiting" | "running" | "done";
@@ -75,6 +77,7 @@ export async function applyPlan(schedule: Schedule, deps: ApplyDeps): Promise<Ap
     state[i] = "done";
     doneCount += 1;
     if (outcome.status !== "ok") unpropagated += 1;
+    deps.onOutcome?.(outcome, { done: doneCount, total: ops.length });
   };
 
   return new Promise<ApplyReport>((resolve) => {

@@ -18,11 +18,10 @@ export async function planWithProbe(
   desired: DesiredState,
   remote: readonly RemoteRule[],
   supportsUpdate: () => Promise<boolean>,
-  fingerprintKey?: FingerprintKey,
+  options: { readonly names?: readonly string[]; readonly notes?: readonly string[]; readonly fingerprintKey?: FingerprintKey } = {},
 ): Promise<Plan> {
-  const key = fingerprintKey === undefined ? {} : { fingerprintKey };
-  const plan = planChanges(desired, remote, { updateSupported: true, ...key });
+  const plan = planChanges(desired, remote, { ...options, updateSupported: true });
   const needsUpdate = plan.changes.some((c) => c.action === "update" && c.method === "replace");
   if (!needsUpdate || (await supportsUpdate())) return plan;
-  return planChanges(desired, remote, { updateSupported: false, ...key });
+  return planChanges(desired, remote, { ...options, updateSupported: false });
 }

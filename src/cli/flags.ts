@@ -42,7 +42,7 @@ export const FLAG_TABLE: Readonly<Record<string, FlagDef & { readonly commands: 
     choices: { validate: ["text", "json", "github"], plan: ["text", "json", "markdown", "github"], export: ["yaml", "json"], doctor: ["text", "json"] },
     commands: ["validate", "plan", "export", "doctor"],
   },
-  strict: { type: "boolean", commands: ["validate", "plan"] },
+  strict: { type: "boolean", commands: ["validate", "plan", "apply"] },
   out: { type: "string", commands: ["plan", "apply"] },
   "detailed-exitcode": { type: "boolean", commands: ["plan"] },
   against: { type: "string", commands: ["plan"] },

@@ -16,6 +16,7 @@ const COMMANDS: Readonly<Record<string, { summary: string; load: () => Promise<C
   watch: { summary: "run as a daemon: reconcile on file change and on an interval", load: () => import("./commands/watch.js") },
   export: { summary: "write the server's rules as a dispatch-rules.yaml", load: () => import("./commands/export.js") },
   emulator: { summary: "run a local in-memory LiveKit SIP API for tests and demos", load: () => import("./commands/emulator.js") },
+  doctor: { summary: "check the file, the credentials and the server, all at once (read-only)", load: () => import("./commands/doctor.js") },
 };
 
 export function version(): string {

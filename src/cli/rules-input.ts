@@ -1,6 +1,7 @@
 // Process wiring. The rules file of a command: a path, or `-` for standard input (SPEC §3). A
 // module of its own, small, so that `validate` loads no more than it needs at start-up.
 import { loadRulesText, MAX_FILE_BYTES, readRulesFile, type LoadResult } from "../rules-file/index.js";
+import type { Diagnostic } from "../model/index.js";
 import type { CliIo } from "./io.js";
 
 /** How standard input is named in diagnostics and plans. */
@@ -25,4 +26,15 @@ export async function readRules(path: string, io: CliIo, maxFileBytes: number = 
     chunks.push(buf);
   }
   return loadRulesText(Buffer.concat(chunks), STDIN_NAME, options);
+}
+
+/** `--strict` (SPEC §2): the lints' warnings become errors. */
+export function strictDiagnostics(diagnostics: readonly Diagnostic[]): Diagnostic[] {
+  return diagnostics.map((d) => (d.severity === "warning" ? { ...d, severity: "error", hint: `${d.hint ?? ""}${d.hint ? " " : ""}(an error with --strict)` } : d));
+}
+
+/** A file's result under `--strict`: a valid file with warnings is invalid. */
+export function applyStrict(result: LoadResult, strict: boolean): LoadResult {
+  if (!strict || !result.ok || result.warnings.length === 0) return result;
+  return { ok: false, diagnostics: strictDiagnostics(result.warnings) };
 }

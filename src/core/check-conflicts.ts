@@ -7,7 +7,7 @@ import { StringIndex } from "./string-index.js";
 /** A server rule the plan leaves alone, and why. */
 export interface UntouchedRule {
   readonly rule: RemoteRule;
-  readonly why: "unmanaged" | "kept" | "unchanged";
+  readonly why: "unmanaged" | "kept" | "outside-names" | "unchanged";
 }
 
 /** A rule the plan creates or updates, with its desired spec. */
@@ -26,6 +26,8 @@ function whyText(why: UntouchedRule["why"]): string {
       return "not managed by this file";
     case "kept":
       return "not in the file, kept because prune is false";
+    case "outside-names":
+      return "left out by --names";
     case "unchanged":
       return "unchanged";
   }

@@ -9,11 +9,15 @@ import { fingerprintNormalized, type FingerprintKey } from "./fingerprint.js";
 import { normalizeRule } from "./normalize.js";
 import { keyCycleRecreates } from "./order-changes.js";
 import { StringIndex } from "./string-index.js";
-import { byId, manageMatcher, pickSurvivorNormalized, type NormalizedRemote } from "./ownership.js";
+import { byId, manageMatcher, matchesManage, pickSurvivorNormalized, type NormalizedRemote } from "./ownership.js";
 
 export interface PlanOptions {
   /** Whether the server has UpdateSIPDispatchRule (livekit-server >= v1.9.0); else updates are delete + create. */
   readonly updateSupported: boolean;
+  /** `--names GLOB...`: only rules with a matching name are planned; the rest are left alone. */
+  readonly names?: readonly string[];
+  /** Warnings about the file (its lints) shown first among the plan's warnings. */
+  readonly notes?: readonly string[];
   /** Keys the fingerprint (and binds the file's secrets to it); without it the fingerprint holds no secret at all. */
   readonly fingerprintKey?: FingerprintKey;
 }
@@ -52,8 +56,12 @@ function groupOf(slot: Slot): readonly NormalizedRemote[] {
 }
 
 export function planChanges(desired: DesiredState, remote: readonly RemoteRule[], options: PlanOptions): Plan {
-  const warnings: string[] = [];
+  const warnings: string[] = options.notes === undefined ? [] : [...options.notes];
   const managed = manageMatcher(desired.manage);
+  const names = options.names;
+  const inScope = names === undefined ? undefined : (name: string) => matchesManage(name, names);
+  let outsideNames = 0;
+  let outsideManage = 0;
   // The server rules the plan leaves alone: all of them (for conflicts already on the server),
   // and those not the file's own (unmanaged, kept), which block a conflicting write.
   const untouched: RemoteRule[] = [];
@@ -70,6 +78,11 @@ export function planChanges(desired: DesiredState, remote: readonly RemoteRule[]
     if (!managed(name)) {
       untouched.push(rule);
       blockers.push({ rule, why: "unmanaged" });
+    } else if (inScope !== undefined && !inScope(name)) {
+      // Left out by --names: never changed, but still a rule the plan's writes must not meet.
+      outsideNames += 1;
+      untouched.push(rule);
+      blockers.push({ rule, why: "outside-names" });
     } else {
       const at = slotIndex.add(name, slots.length);
       const slot = at < 0 ? undefined : slots[at];
@@ -78,18 +91,23 @@ export function planChanges(desired: DesiredState, remote: readonly RemoteRule[]
       else slot.all.push(entry);
     }
   }
-  const unmanaged = blockers.length;
-  const managedRemote = remote.length - unmanaged;
+  const unmanaged = blockers.length - outsideNames;
+  const managedRemote = remote.length - unmanaged - outsideNames;
 
   // The file's rules to plan, in file order: the first of each name inside `manage`.
   const wanted: Slot[] = [];
   for (const rule of desired.rules) {
     const name = nameOf(rule.spec);
+    if (inScope !== undefined && !inScope(name) && managed(name)) {
+      outsideNames += 1;
+      continue;
+    }
     const at = slotIndex.get(name);
     let slot = at < 0 ? undefined : slots[at];
     if (slot?.planned !== undefined) {
       warnings.push(`rule ${JSON.stringify(name)} appears more than once in the file; only the first is planned`);
     } else if (!managed(name)) {
+      outsideManage += 1;
       warnings.push(`rule ${JSON.stringify(name)} in the file is outside manage ${JSON.stringify(desired.manage)} and is not planned; add a matching glob to \`manage\``);
     } else {
       if (slot === undefined) {
@@ -103,6 +121,7 @@ export function planChanges(desired: DesiredState, remote: readonly RemoteRule[]
 
   let changes: Change[] = [];
   let unchanged = 0;
+  let kept = 0;
   for (const slot of wanted) {
     const rule = slot.planned as DesiredRule;
     const name = rule.spec.name;
@@ -134,7 +153,7 @@ export function planChanges(desired: DesiredState, remote: readonly RemoteRule[]
       const name = entry.rule.spec.name;
       if (desired.prune) changes.push({ action: "delete", name, id: entry.rule.id, current: entry.spec, reason: "not-in-file" });
       else {
-        unchanged += 1;
+        kept += 1;
         untouched.push(entry.rule);
         blockers.push({ rule: entry.rule, why: "kept" });
       }
@@ -163,7 +182,7 @@ export function planChanges(desired: DesiredState, remote: readonly RemoteRule[]
   let fingerprint: string | undefined;
   return {
     changes,
-    summary: { create: count("create"), update: count("update"), delete: deletes, unchanged, unmanaged },
+    summary: { create: count("create"), update: count("update"), delete: deletes, unchanged, unmanaged, kept, outsideManage, outsideNames },
     get fingerprint(): string {
       return (fingerprint ??= fingerprintNormalized(entries, options.fingerprintKey, desired.rules));
     },

@@ -407,9 +407,10 @@ export function createReconciler(deps: ReconcilerDeps): Reconcile {
   };
 
   const applyPlanned = async (trigger: Trigger, plan: Plan, state: DesiredState): Promise<ReconcileOutcome> => {
-    const { create, update, unchanged, unmanaged } = plan.summary;
+    const { create, update, unchanged, unmanaged, kept } = plan.summary;
     const deletes = plan.summary.delete;
-    deps.metrics.setRules({ managed: unchanged + update + deletes, unmanaged, drifted: create + update + deletes });
+    // Rules kept because prune is false are managed too (the plan counts them apart since #15).
+    deps.metrics.setRules({ managed: unchanged + kept + update + deletes, unmanaged, drifted: create + update + deletes });
     const total = create + update + deletes;
     if (total === 0 && plan.refusal === null) {
       if (!deps.dryRun) checkFights(state, []);
@@ -440,7 +441,7 @@ export function createReconciler(deps: ReconcilerDeps): Reconcile {
     const report = await applyPlan(orderChanges(changes), { client: deps.client, concurrency: deps.concurrency, now: deps.now, log: deps.log, ...(deps.signal ? { signal: deps.signal } : {}) });
     fights.written(state, report.outcomes.filter((o) => o.status === "ok").map((o) => o.name));
     if (report.ok) {
-      deps.metrics.setRules({ managed: unchanged + update + create, unmanaged, drifted: hold.size });
+      deps.metrics.setRules({ managed: unchanged + kept + update + create, unmanaged, drifted: hold.size });
       return { result: "success", detail: `${report.counts.ok} operation(s) applied${heldNote}` };
     }
     const failed = report.outcomes.filter((o) => o.status !== "ok").map((o) => `${o.op} ${o.name}`);

@@ -172,8 +172,19 @@ export function createSipClient(options: SipClientOptions): SipClient {
     (w: RetryWait): void =>
       options.onRetryWait?.({ method, attempt: w.attempt, delayMs: w.delayMs, ...(w.retryAfterMs === undefined ? {} : { retryAfterMs: w.retryAfterMs }), code: w.error.twirpCode, status: w.error.status });
 
-  function call(method: SipMethod, body: unknown, signal?: AbortSignal): Promise<Readonly<Record<string, unknown>>> {
-    return withRetry((attempt) => attemptOnce(method, body, attempt, signal), { policy, sleep, random, onWait: onWait(method), ...(signal === undefined ? {} : { signal }) });
+  async function call(method: SipMethod, body: unknown, signal?: AbortSignal): Promise<Readonly<Record<string, unknown>>> {
+    let attempts = 0;
+    try {
+      return await withRetry(
+        (attempt) => {
+          attempts = attempt;
+          return attemptOnce(method, body, attempt, signal);
+        },
+        { policy, sleep, random, onWait: onWait(method), ...(signal === undefined ? {} : { signal }) },
+      );
+    } catch (err) {
+      throw withAttempts(err, attempts);
+    }
   }
 
   /** A shape error in a 2xx body, as the typed bad_response of this call. */
@@ -306,6 +317,27 @@ function isMissingRule(err: unknown): boolean {
     (err.twirpCode === "invalid_argument" || err.twirpCode === "unknown" || err.twirpCode === "internal") &&
     /(^|: )missing rule \(HTTP/.test(err.message.replace(/^CreateSIPDispatchRule: /, ""))
   );
+}
+
+/**
+ * The final error of a call, saying how many attempts were made: "no answer within 10000 ms"
+ * alone hid that a call had waited four times as long. Timeouts always say it; other errors
+ * once they were retried.
+ */
+function withAttempts(err: unknown, attempts: number): unknown {
+  if (!(err instanceof ApiError) || attempts < 1 || (attempts === 1 && err.twirpCode !== "timeout")) return err;
+  const raw = err.message.startsWith(`${err.method}: `) ? err.message.slice(err.method.length + 2) : err.message;
+  return new ApiError({
+    method: err.method,
+    twirpCode: err.twirpCode,
+    status: err.status,
+    message: `${raw} (${attempts === 1 ? "1 attempt" : `${attempts} attempts`})`,
+    retryable: err.retryable,
+    ...(err.retryAfterMs === undefined ? {} : { retryAfterMs: err.retryAfterMs }),
+    ambiguous: err.ambiguous,
+    ...(err.hint === undefined ? {} : { hint: err.hint }),
+    cause: err.cause,
+  });
 }
 
 /** setTimeout as a promise that resolves at once when `signal` aborts (no timer is left behind). */

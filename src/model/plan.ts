@@ -48,8 +48,16 @@ export interface PlanSummary {
   readonly create: number;
   readonly update: number;
   readonly delete: number;
+  /** Managed server rules equal to the file's. */
   readonly unchanged: number;
+  /** Server rules with no name or a name outside `manage`. */
   readonly unmanaged: number;
+  /** Managed server rules missing from the file, kept because `prune` is false: the server differs. */
+  readonly kept: number;
+  /** Rules of the file whose name is outside `manage`: never planned, so the server differs. */
+  readonly outsideManage: number;
+  /** Rules (file or server) left out by `--names`. */
+  readonly outsideNames: number;
 }
 
 export type RefusalCode = "max-deletes" | "max-delete-percent" | "empty-rules" | "unmanaged-conflict" | "pin-removal";

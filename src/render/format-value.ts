@@ -19,6 +19,32 @@ export function fieldLine(f: FieldChange): string {
   return `${escapeUnprintable(f.path)}: ${formatValue(f.before)} -> ${formatValue(f.after)}${sensitiveNote(f)}`;
 }
 
+/** Fields that are sets of strings: diffed element by element in text and Markdown. */
+const SET_FIELDS: ReadonlySet<string> = new Set(["trunkIds", "numbers", "inboundNumbers", "trunks"]);
+
+/** The elements a set field gains and loses, in their sorted order; undefined for other fields. */
+export function setChange(f: FieldChange): { added: string[]; removed: string[] } | undefined {
+  if (!SET_FIELDS.has(f.path)) return undefined;
+  const list = (v: JsonValue | undefined): string[] | undefined =>
+    v === undefined ? [] : Array.isArray(v) && v.every((x) => typeof x === "string") ? (v as string[]) : undefined;
+  const before = list(f.before);
+  const after = list(f.after);
+  if (before === undefined || after === undefined) return undefined;
+  const had = new Set(before);
+  const has = new Set(after);
+  return { added: after.filter((x) => !had.has(x)), removed: before.filter((x) => !has.has(x)) };
+}
+
+/**
+ * A changed field as lines: `path: before -> after`, or for a set the path and one line per
+ * added (`+ "x"`) and removed (`- "y"`) element, not both whole lists.
+ */
+export function fieldLines(f: FieldChange): string[] {
+  const set = setChange(f);
+  if (set === undefined) return [fieldLine(f)];
+  return [`${f.path}:`, ...set.added.map((x) => `  + ${jsonLine(x)}`), ...set.removed.map((x) => `  - ${jsonLine(x)}`)];
+}
+
 /** The set fields of a rule to create, as `path: value` (its diff from an empty rule of the same name). */
 export function createFields(spec: RuleSpec): FieldChange[] {
   return diffFields({ name: spec.name }, spec);
@@ -40,7 +66,26 @@ export function displayName(nameText: string): string {
 }
 
 export function summaryLine(s: PlanSummary): string {
-  return `Plan: ${s.create} to create, ${s.update} to update, ${s.delete} to delete, ${s.unchanged} unchanged, ${s.unmanaged} unmanaged left alone.`;
+  const extra = [
+    s.kept > 0 ? `, ${s.kept} kept (prune: false)` : "",
+    s.outsideManage > 0 ? `, ${s.outsideManage} in the file outside manage (not planned)` : "",
+    s.outsideNames > 0 ? `, ${s.outsideNames} outside --names` : "",
+  ].join("");
+  return `Plan: ${s.create} to create, ${s.update} to update, ${s.delete} to delete, ${s.unchanged} unchanged, ${s.unmanaged} unmanaged left alone${extra}.`;
+}
+
+/**
+ * What a plan without changes says: "No changes" only when the server equals the file; rules
+ * kept by `prune: false` and file rules outside `manage` are differences the plan leaves.
+ */
+export function noChangesLines(s: PlanSummary): string[] {
+  const differences = [
+    s.kept > 0 ? `${s.kept} managed rule${s.kept === 1 ? "" : "s"} on the server not in the file, kept (prune: false)` : "",
+    s.outsideManage > 0 ? `${s.outsideManage} rule${s.outsideManage === 1 ? "" : "s"} of the file outside manage, never planned` : "",
+  ].filter((d) => d !== "");
+  const scope = s.outsideNames > 0 ? ` among the rules matching --names (${s.outsideNames} left out)` : "";
+  if (differences.length === 0) return [s.outsideNames > 0 ? `No changes${scope}.` : "No changes. The server matches the file."];
+  return [`Nothing to create, update or delete${scope}, but the server does not match the file:`, ...differences.map((d) => `  - ${d}`)];
 }
 
 export function hasChanges(s: PlanSummary): boolean {

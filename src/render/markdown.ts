@@ -1,7 +1,7 @@
 // Pure. The plan as GitHub-flavoured Markdown for PR comments and $GITHUB_STEP_SUMMARY: a summary
 // table, one collapsible <details> per rule with its field changes, pins masked.
-import { assertNever, escapeUnprintable, type Change, type FieldChange, type Plan } from "../model/index.js";
-import { createFields, formatValue, hasChanges, sensitiveNote, shortName } from "./format-value.js";
+import { assertNever, escapeUnprintable, jsonLine, type Change, type FieldChange, type Plan } from "../model/index.js";
+import { createFields, formatValue, hasChanges, noChangesLines, sensitiveNote, setChange, shortName, summaryLine } from "./format-value.js";
 import type { PlanContext } from "./json.js";
 
 /** Escapes text for inline Markdown/HTML: entities for HTML and Markdown punctuation, one line. */
@@ -17,6 +17,12 @@ function code(text: string): string {
 
 function fieldRow(f: FieldChange): string {
   const note = sensitiveNote(f);
+  const set = setChange(f);
+  // A set (trunkIds, numbers, inboundNumbers): the removed elements before, the added after.
+  if (set !== undefined) {
+    const cell = (sign: string, items: readonly string[]) => items.map((i) => code(`${sign} ${jsonLine(i)}`)).join("<br>");
+    return `| ${code(f.path)} | ${cell("-", set.removed)} | ${cell("+", set.added)} |`;
+  }
   return `| ${code(f.path)} | ${code(formatValue(f.before))} | ${code(formatValue(f.after))}${note} |`;
 }
 
@@ -63,7 +69,9 @@ export function renderPlanMarkdown(plan: Plan, ctx: PlanContext): string {
     );
   }
   if (!hasChanges(s)) {
-    lines.push(`**No changes.** The server matches the file (${s.unchanged} unchanged, ${s.unmanaged} unmanaged left alone).`, "");
+    const [first, ...rest] = noChangesLines(s);
+    if (rest.length === 0 && s.outsideNames === 0) lines.push(`**No changes.** The server matches the file (${s.unchanged} unchanged, ${s.unmanaged} unmanaged left alone).`, "");
+    else lines.push(`**${escapeMarkdown(first ?? "")}**`, "", ...rest.map((r) => escapeMarkdown(r.trim())), "");
   } else {
     lines.push(
       "| Create | Update | Delete | Unchanged | Unmanaged |",
@@ -71,6 +79,7 @@ export function renderPlanMarkdown(plan: Plan, ctx: PlanContext): string {
       `| ${s.create} | ${s.update} | ${s.delete} | ${s.unchanged} | ${s.unmanaged} |`,
       "",
     );
+    if (s.kept + s.outsideManage + s.outsideNames > 0) lines.push(escapeMarkdown(summaryLine(s)), "");
     const deletes = plan.changes.filter((c) => c.action === "delete");
     // Loops, not push(...): one change may list any number of fields.
     for (const c of plan.changes) if (c.action !== "delete") for (const line of changeBlock(c)) lines.push(line);

@@ -51,6 +51,10 @@ export function parsePlanJson(text: string): SavedPlan {
     delete: count(s, "delete"),
     unchanged: count(s, "unchanged"),
     unmanaged: count(s, "unmanaged"),
+    // Added in 0.2 (issue #15); a plan saved by 0.1 has none.
+    kept: s.kept === undefined ? 0 : count(s, "kept"),
+    outsideManage: s.outsideManage === undefined ? 0 : count(s, "outsideManage"),
+    outsideNames: s.outsideNames === undefined ? 0 : count(s, "outsideNames"),
   };
   if (typeof data.safe !== "boolean") throw bad("safe must be true or false");
   if (!Array.isArray(data.changes)) throw bad("changes must be a list");

@@ -4,4 +4,5 @@ export { loadRulesText, MAX_FILE_BYTES, type LoadOptions, type LoadResult } from
 export { readRulesFile } from "./read-rules-file.js";
 export { interpolateString, type Env } from "./interpolate.js";
 export { SERVER_OWNED_FIELDS } from "./check-schema.js";
+export { LINT_CODES, type LintCode } from "./lint-rules.js";
 export { DEFAULT_MAX_FILE_BYTES, MAX_FILE_SIZE_ENV, MAX_FILE_SIZE_FLAG, fileTooLarge, formatBytes, parseByteSize, suggestedLimit } from "./file-limit.js";

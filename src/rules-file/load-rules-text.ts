@@ -5,6 +5,7 @@ import type { DesiredRule, DesiredState, Diagnostic, RuleSpec, SourceLocation } 
 import { checkRules, type RuleEntry } from "./check-rules.js";
 import { checkSchema } from "./check-schema.js";
 import { DEFAULT_MAX_FILE_BYTES, fileTooLarge } from "./file-limit.js";
+import { lintRules } from "./lint-rules.js";
 import { interpolateValue, type Env } from "./interpolate.js";
 import { parseYaml } from "./parse-yaml.js";
 import { dedupeDiagnostics, diagnosticAt, makeLocator, sortDiagnostics, type SourceIndex } from "./positions.js";
@@ -197,6 +198,11 @@ function loadRulesTextUnguarded(input: string | Uint8Array, file: string, option
   });
   // A loop, not push(...list): 150,000 conflicts as call arguments overflow the stack.
   for (const d of checkRules({ rules: entries, source: index })) problems.push(d);
+  // Lints (warnings) only for a file without errors: they are about valid rules.
+  if (!problems.some((d) => d.severity === "error")) {
+    const manage = Array.isArray((root as Record<string, unknown>).manage) ? ((root as Record<string, unknown>).manage as string[]) : ["*"];
+    for (const d of lintRules({ rules: entries, manage, source: index })) problems.push(d);
+  }
 
   const errors = problems.filter((d) => d.severity === "error");
   if (errors.length > 0) return failure(problems);

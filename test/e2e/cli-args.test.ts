@@ -36,6 +36,16 @@ describe("arguments and flags", () => {
     expect(r.stderr).toContain('export takes no arguments, got "everything"');
   });
 
+  it("export --names is repeatable: a rule matching any of them, none dropped", async () => {
+    const three = "version: 1\nrules:\n" + ["a", "b", "c"].map((n) => `  - { name: ${n}, individual: {}, trunkIds: [ST_${n}] }\n`).join("");
+    await t.cli(["apply", "-c", await t.write("three.yaml", three), "--auto-approve"]);
+    const r = await t.cli(["export", "--names", "a", "--names", "c"]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain("name: a");
+    expect(r.stdout).toContain("name: c");
+    expect(r.stdout).not.toContain("name: b");
+  });
+
   it("apply takes one saved plan at most", async () => {
     const r = await t.cli(["apply", "a.json", "b.json"]);
     expect(r.code).toBe(1);
@@ -163,7 +173,7 @@ describe("hints lead to a valid file when followed", () => {
     expect(good.stdout, name).toBe("<stdin>: 1 rule, valid\n");
     expect(good.code).toBe(0);
   }
-  const rule = (extra: string) => `version: 1\nrules:\n  - name: a\n    individual: {}\n${extra}`;
+  const rule = (extra: string) => `version: 1\nrules:\n  - name: a\n    individual: {}\n    trunkIds: [ST_1]\n${extra}`;
 
   it("a quoted number where a list is wanted: the hint keeps it a quoted string", async () => {
     await follow("quoted", rule('    numbers: "+14155550100"\n'), 'write a list: ["+14155550100"]', '"+14155550100"', '["+14155550100"]');
@@ -178,7 +188,7 @@ describe("hints lead to a valid file when followed", () => {
   });
 
   it("a top-level `rule:` gets did you mean `rules`", async () => {
-    const text = "version: 1\nrule:\n  - name: a\n    individual: {}\n";
+    const text = "version: 1\nrule:\n  - name: a\n    individual: {}\n    trunkIds: [ST_1]\n";
     const bad = await runCli(["validate", "-"], { input: text });
     expect(bad.stdout).toContain("<stdin>:2:1: error: unknown key `rule` (at rule)\n  hint: did you mean `rules`?");
     await follow("rule", text, "did you mean `rules`?", "rule:", "rules:");
@@ -187,7 +197,7 @@ describe("hints lead to a valid file when followed", () => {
   it("an unclosed [ is reported at the bracket's line as unclosed", async () => {
     const text = rule('    numbers: ["+14155550100", "+14155550101"\n    hidePhoneNumber: true\n');
     const bad = await runCli(["validate", "-"], { input: text });
-    expect(bad.stdout).toContain("<stdin>:5:14: error: unclosed `[`");
+    expect(bad.stdout).toContain("<stdin>:6:14: error: unclosed `[`");
     expect(bad.stdout).not.toContain("align this line");
     await follow("bracket", text, "add `]` after its last item", '"+14155550101"', '"+14155550101"]');
   });

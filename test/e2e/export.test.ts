@@ -147,7 +147,7 @@ describe("export (built CLI)", () => {
     const { fingerprint: liveFingerprint, ...liveRest } = livePlan;
     expect(stateRest).toEqual(liveRest);
     expect(stateFingerprint).not.toBe(liveFingerprint);
-    expect(livePlan.summary).toEqual({ create: 1, update: 1, delete: 4, unchanged: 0, unmanaged: 1 });
+    expect(livePlan.summary).toEqual({ create: 1, update: 1, delete: 4, unchanged: 0, unmanaged: 1, kept: 0, outsideManage: 0, outsideNames: 0 });
     // With the secret set, --against keys its fingerprint the same way: the plans are equal.
     const keyed = await t.cli(["plan", "-c", file, "--format", "json", "--against", state], { env: { LIVEKIT_URL: undefined, LIVEKIT_API_KEY: undefined } });
     expect(parsePlan(keyed).fingerprint).toBe(liveFingerprint);
@@ -190,7 +190,7 @@ describe("plan --format json", () => {
     expect(ok.code, ok.stderr).toBe(0);
     const plan = parsePlan(ok);
     check(plan, "create/update/duplicate plan");
-    expect(plan.summary).toEqual({ create: 1, update: 1, delete: 1, unchanged: 1, unmanaged: 1 });
+    expect(plan.summary).toEqual({ create: 1, update: 1, delete: 1, unchanged: 1, unmanaged: 1, kept: 0, outsideManage: 0, outsideNames: 0 });
     expect(plan.changes.find((c) => c.action === "update")?.fields).toEqual(
       expect.arrayContaining([{ path: "callee.pin", before: "(sensitive)", after: "(sensitive)", sensitive: true }]),
     );

@@ -132,7 +132,7 @@ describe("plan and apply against the emulator (built CLI)", () => {
     expect(text.code, text.stderr).toBe(2);
     expect(text.stdout).toContain(`~ update direct-all (${direct.sip_dispatch_rule_id})`);
     expect(text.stdout).toContain('roomConfig.agents[0].agentName: "rogue-agent" -> "inbound-agent"');
-    expect(text.stdout).toContain('trunkIds: ["ST_rogue"] -> ["ST_trunkThree"]');
+    expect(text.stdout).toContain('trunkIds:\n      + "ST_trunkThree"\n      - "ST_rogue"\n');
     expect(text.stdout).toContain("krispEnabled: true -> (unset)");
     expect(text.stdout).toMatch(/callee\.pin: "?\(sensitive\)"? -> "?\(sensitive\)"? \(pin changed\)/);
     expect(text.stdout).toContain("Plan: 0 to create, 3 to update, 0 to delete, 1 unchanged, 0 unmanaged left alone.");
@@ -140,7 +140,7 @@ describe("plan and apply against the emulator (built CLI)", () => {
     const json = await t.cli(["plan", "-c", file, "--format", "json", "--detailed-exitcode"]);
     expect(json.code).toBe(2);
     const plan = parsePlan(json);
-    expect(plan.summary).toEqual({ create: 0, update: 3, delete: 0, unchanged: 1, unmanaged: 0 });
+    expect(plan.summary).toEqual({ create: 0, update: 3, delete: 0, unchanged: 1, unmanaged: 0, kept: 0, outsideManage: 0, outsideNames: 0 });
     const paths = Object.fromEntries(plan.changes.map((c) => [c.name, (c.fields ?? []).map((f) => f.path)]));
     expect(paths).toEqual({
       "callee-all": ["callee.pin"],
@@ -191,7 +191,7 @@ describe("plan and apply against the emulator (built CLI)", () => {
     const json = await t.cli(["plan", "-c", file, "--format", "json", "--detailed-exitcode"]);
     expect(json.code, json.stderr).toBe(2);
     const plan = parsePlan(json);
-    expect(plan.summary).toEqual({ create: 0, update: 1, delete: 2, unchanged: 1, unmanaged: 0 });
+    expect(plan.summary).toEqual({ create: 0, update: 1, delete: 2, unchanged: 1, unmanaged: 0, kept: 0, outsideManage: 0, outsideNames: 0 });
     const brief = plan.changes.map((c) => ({ action: c.action, name: c.name, id: c.id, ...(c.reason ? { reason: c.reason } : {}) }));
     expect(brief).toEqual(
       expect.arrayContaining([
@@ -230,7 +230,7 @@ describe("plan and apply against the emulator (built CLI)", () => {
     const json = await t.cli(["plan", "-c", file, "--format", "json"]);
     expect(json.code, json.stderr).toBe(0);
     const plan = parsePlan(json);
-    expect(plan.summary).toEqual({ create: 0, update: 0, delete: 1, unchanged: 1, unmanaged: 3 });
+    expect(plan.summary).toEqual({ create: 0, update: 0, delete: 1, unchanged: 1, unmanaged: 3, kept: 0, outsideManage: 0, outsideNames: 0 });
     expect(plan.changes).toEqual([{ action: "delete", name: "team-old", id: "SDR_000000000002", reason: "not-in-file" }]);
 
     const applied = await t.cli(["apply", "-c", file, "--auto-approve"]);

@@ -253,7 +253,7 @@ describe("watch (built CLI against the emulator)", () => {
     expect(typeof done.durationMs).toBe("number");
 
     const [plan] = events(cli, "plan");
-    expect(plan?.summary).toEqual({ create: 2, update: 1, delete: 1, unchanged: 0, unmanaged: 0 });
+    expect(plan?.summary).toEqual({ create: 2, update: 1, delete: 1, unchanged: 0, unmanaged: 0, kept: 0, outsideManage: 0, outsideNames: 0 });
     const ops = events(cli, "operation");
     expect(ops.map((o) => `${String(o.op)} ${String(o.rule)} ${String(o.status)}`).sort()).toEqual(["create open ok", "create sales ok", "delete leftover ok", "update support ok"]);
     expect(serverRules(em.control)).toEqual(expected(V1));

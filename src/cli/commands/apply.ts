@@ -2,8 +2,9 @@
 // act. With a saved plan, applies it only if a fresh plan is identical to it (SPEC §3).
 import { readFile } from "node:fs/promises";
 import { createInterface } from "node:readline";
-import { applyPlan, planWithProbe, type ApplyReport, type OperationOutcome } from "../../apply/index.js";
+import { applyPlan, planWithProbe } from "../../apply/index.js";
 import { orderChanges, pinRemovalRefusal } from "../../core/index.js";
+import { DEFAULT_RETRY } from "../../livekit/index.js";
 import { AppError, EXIT, StalePlanError, UsageError, type ExitCode, type Plan } from "../../model/index.js";
 import { parsePlanJson, planChangesDigest, approvalQuestion, renderPlan, savedPlanChangesDigest, type PlanContext, type SavedPlan } from "../../render/index.js";
 import { flagsFor, concurrencyFlag, configPath, parseFlags, stringFlag } from "../flags.js";
@@ -11,8 +12,8 @@ import { FILE_LIMIT_HELP } from "../file-limit.js";
 import { useColor, type CliIo } from "../io.js";
 import { loadDesiredAndList } from "../load.js";
 import { displayFile } from "../rules-input.js";
-import { oneShotLogger } from "../logger.js";
-import { savePlanOutputs } from "./plan.js";
+import { createApplyReporter } from "../apply-reporter.js";
+import { lintNotes, namesScope, savePlanOutputs } from "./plan.js";
 
 export const help = `Usage: sip-dispatch-sync apply [PLAN.json] [flags]
 
@@ -30,8 +31,14 @@ Flags:
       --concurrency N      operations in flight at once (default 4); operations whose conflict
                            keys meet never run together
       --out PLAN.json      also save the plan that is applied, as JSON
+      --strict             the file's warnings (lints) are errors: nothing is applied
+      --names GLOB         apply only to rules whose name matches (repeatable), as plan --names
+      --log-format FORMAT  text (default): each operation's outcome as it finishes, and on a
+                           terminal a progress line; json: JSON lines on stderr instead
       --url, --api-key, --api-secret, --timeout, --log-level   as for plan
 ${FILE_LIMIT_HELP}
+
+Retries and waits for the server's Retry-After are reported on stderr as they happen.
 
 Exit codes: 0 applied or nothing to do, 1 error or partial failure, 3 refused by a safety limit.
 `;
@@ -43,10 +50,18 @@ export async function run(args: readonly string[], io: CliIo): Promise<ExitCode>
   const config = configPath(values, io);
   const savedPath = positionals[0];
   const saved = savedPath === undefined ? undefined : await readSavedPlan(savedPath);
-  const log = oneShotLogger(values, io, Boolean((io.stderr as { isTTY?: boolean }).isTTY));
+  // Text (default) or JSON lines, never both; pino is loaded only for JSON.
+  const json = stringFlag(values, "log-format") === "json";
+  const log = json ? (await import("../logger.js")).oneShotLogger(values, io, false) : undefined;
+  const reporter = createApplyReporter(io, {
+    ...(log === undefined ? {} : { log }),
+    tty: io.stdoutIsTTY,
+    maxAttempts: DEFAULT_RETRY.maxAttempts,
+    now: () => performance.now(),
+  });
 
-  const { desired, client, remote, fingerprintKey } = await loadDesiredAndList(config, values, io);
-  const plan = await planWithProbe(desired, remote, () => client.supportsUpdate(), fingerprintKey);
+  const { desired, warnings, client, remote, fingerprintKey } = await loadDesiredAndList(config, values, io, { onRetryWait: (e) => reporter.retry(e) }, values.strict === true);
+  const plan = await planWithProbe(desired, remote, () => client.supportsUpdate(), { ...namesScope(values), notes: lintNotes(warnings), fingerprintKey });
   const ctx = { config: displayFile(config), server: client.server };
 
   if (saved) checkSavedPlan(saved, plan);
@@ -79,12 +94,19 @@ export async function run(args: readonly string[], io: CliIo): Promise<ExitCode>
     return EXIT.error;
   }
 
-  log.info({ event: "plan", summary: plan.summary, changes: plan.changes.map((c) => ({ action: c.action, rule: c.name })) }, "plan");
-  const report = await applyPlan(orderChanges(plan.changes), { client, concurrency, now: () => performance.now(), log });
-  io.stdout.write(renderReport(report));
+  log?.info({ event: "plan", summary: plan.summary, changes: plan.changes.map((c) => ({ action: c.action, rule: c.name })) }, "plan");
+  const schedule = orderChanges(plan.changes);
+  reporter.start(schedule.operations.length);
+  const report = await applyPlan(schedule, {
+    client,
+    concurrency,
+    now: () => performance.now(),
+    ...(log === undefined ? {} : { log }),
+    onOutcome: (o, progress) => reporter.outcome(o, progress),
+  });
+  reporter.finish(report);
   return report.ok ? EXIT.ok : EXIT.error;
 }
-
 
 async function readSavedPlan(path: string): Promise<SavedPlan> {
   let text: string;
@@ -124,26 +146,4 @@ async function confirm(io: CliIo, total: number, ctx: PlanContext): Promise<bool
   } finally {
     rl.close();
   }
-}
-
-const VERB: Readonly<Record<OperationOutcome["op"], string>> = { create: "created", update: "updated", delete: "deleted" };
-
-export function renderReport(report: ApplyReport): string {
-  const lines = report.outcomes.map((o) => {
-    const id = o.id ? ` (${o.id})` : "";
-    const detail = o.detail ? ` — ${o.detail}` : "";
-    switch (o.status) {
-      case "ok":
-        return `  ✓ ${VERB[o.op]} ${o.name}${id}${detail}`;
-      case "failed":
-        return `  ✗ ${o.op} ${o.name}${id} failed: ${o.error?.message ?? "unknown error"}${detail}${o.error?.hint ? `\n      hint: ${o.error.hint}` : ""}`;
-      case "skipped":
-        return `  - ${o.op} ${o.name} skipped${detail}`;
-    }
-  });
-  const c = report.counts;
-  const tail = report.ok
-    ? `Apply complete: ${c.ok} operation(s) succeeded.`
-    : `Apply incomplete: ${c.ok} succeeded, ${c.failed} failed, ${c.skipped} skipped. Run apply again to converge.`;
-  return `\n${lines.join("\n")}\n${tail}\n`;
 }

@@ -1,13 +1,14 @@
 // Process wiring for `export`: read the server, print its named rules as a dispatch-rules.yaml
 // (or, with --format json, a server-state file for `plan --against`). Writes nothing remote.
 import { exportRules, matchesManage, normalizeRule, secretsOf, type Placeholder } from "../../core/index.js";
-import { encodeServerState } from "../../livekit/index.js";
+import { DEFAULT_RETRY, encodeServerState } from "../../livekit/index.js";
 import { AppError, EXIT, UsageError, jsonLine, type ExitCode, type RuleSpec } from "../../model/index.js";
 import { writeYamlDocument } from "../../render/yaml-writer.js";
 import { MAX_FILE_SIZE_ENV, MAX_FILE_SIZE_FLAG, formatBytes, suggestedLimit } from "../../rules-file/file-limit.js";
-import { flagsFor, choiceFlag, parseFlags, stringFlag } from "../flags.js";
+import { flagsFor, choiceFlag, listFlag, parseFlags, stringFlag } from "../flags.js";
 import { FILE_LIMIT_HELP, maxFileBytes } from "../file-limit.js";
 import type { CliIo } from "../io.js";
+import { retryLine } from "../apply-reporter.js";
 import { makeClient, readServerState } from "../load.js";
 
 export const help = `Usage: sip-dispatch-sync export [flags]
@@ -16,7 +17,8 @@ Print the server's named dispatch rules as a dispatch-rules.yaml: a starting poi
 an existing project as code. "plan" on the result against the same server shows no changes.
 
 Flags:
-      --names GLOB       only rules whose name matches (* and ?), e.g. --names 'support-*'
+      --names GLOB       only rules whose name matches (* and ?), e.g. --names 'support-*';
+                         repeatable: a rule matching any of them
       --format FORMAT    yaml (default) | json (a server-state file for "plan --against": every
                          rule, named or not, exactly as the server holds it)
       --include-pins     write pins and egress credentials as they are; by default each pin
@@ -37,7 +39,9 @@ export async function run(args: readonly string[], io: CliIo): Promise<ExitCode>
   const { values } = parseFlags("export", args, flagsFor("export"));
   const format = choiceFlag(values, "format", ["yaml", "json"] as const, "yaml");
   const limit = maxFileBytes(values, io.env);
-  const names = stringFlag(values, "names");
+  // Repeatable: a rule is exported when it matches any of them.
+  const globs = listFlag(values, "names");
+  const names = globs.length === 1 ? globs[0] : undefined;
   const from = stringFlag(values, "from");
   let remote;
   let server: string;
@@ -45,10 +49,11 @@ export async function run(args: readonly string[], io: CliIo): Promise<ExitCode>
     remote = await readServerState(from);
     server = `file:${from}`;
   } else {
-    const client = makeClient(values, io);
+    const client = makeClient(values, io, { onRetryWait: (e) => io.stderr.write(`${retryLine(e, DEFAULT_RETRY.maxAttempts)}\n`) });
     remote = await client.listRules();
     server = client.server;
   }
+  if (globs.length > 1) remote = remote.filter((r) => matchesManage(r.spec.name, globs));
 
   const includePins = values["include-pins"] === true;
   if (format === "json") {

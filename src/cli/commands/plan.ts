@@ -3,14 +3,16 @@
 // 1 error, 3 refused by a safety limit (SPEC §3).
 import { appendFile, chmod, writeFile } from "node:fs/promises";
 import { planWithProbe } from "../../apply/index.js";
-import { ConfigError, EXIT, type ExitCode, type Plan } from "../../model/index.js";
+import { DEFAULT_RETRY, type RetryWaitEvent } from "../../livekit/index.js";
+import { ConfigError, EXIT, type Diagnostic, type ExitCode, type Plan } from "../../model/index.js";
 import { renderDiagnostics } from "../../render/diagnostics.js";
 import { renderPlan, renderPlanJson, renderPlanMarkdown, type PlanFormat } from "../../render/index.js";
-import { flagsFor, choiceFlag, configPath, parseFlags, stringFlag } from "../flags.js";
+import { flagsFor, choiceFlag, configPath, listFlag, parseFlags, stringFlag, type ParsedFlags } from "../flags.js";
 import { FILE_LIMIT_HELP } from "../file-limit.js";
 import { useColor, type CliIo } from "../io.js";
+import { retryLine } from "../apply-reporter.js";
 import { displayFile } from "../rules-input.js";
-import { loadDesired, loadDesiredAndList, readServerState } from "../load.js";
+import { loadDesiredAndList, loadDesiredChecked, readServerState } from "../load.js";
 import { optionalApiSecret } from "../server-options.js";
 
 export const help = `Usage: sip-dispatch-sync plan [flags]
@@ -25,6 +27,10 @@ Flags:
       --format FORMAT       text | json | markdown | github (default text)
       --out PLAN.json       also save the plan as JSON (for "apply PLAN.json"), even when refused
       --detailed-exitcode   exit 2 when changes are pending
+      --strict              the file's warnings (lints: a catch-all rule, a number that is not
+                            E.164, ...) are errors: nothing is planned
+      --names GLOB          plan only rules whose name matches (* and ?; repeatable): an
+                            emergency change to a few rules; nothing outside is ever deleted
       --against STATE.json  plan against a saved server state (export --format json, or the
                             emulator's --state file) instead of a live server; needs no credentials
       --url URL             LiveKit URL (default $LIVEKIT_URL; ws:// and wss:// become http(s)://)
@@ -47,21 +53,24 @@ export async function run(args: readonly string[], io: CliIo): Promise<ExitCode>
   const format = choiceFlag(values, "format", PLAN_FORMATS, "text");
   const config = configPath(values, io);
   const against = stringFlag(values, "against");
+  const scope = namesScope(values);
+  const strict = values.strict === true;
 
   let plan: Plan;
   let server: string;
   try {
     if (against !== undefined) {
-      const desired = await loadDesired(config, io, values);
+      const { state: desired, warnings } = await loadDesiredChecked(config, io, strict, values);
       const remote = await readServerState(against);
       // Keyed with the API secret when one is set, so that it equals the live plan's; without
       // one the fingerprint holds no secret at all (and binds none: such a plan is never applied).
       const apiSecret = optionalApiSecret(values, io);
-      plan = await planWithProbe(desired, remote, async () => true, apiSecret === undefined ? undefined : { apiSecret });
+      plan = await planWithProbe(desired, remote, async () => true, { ...scope, notes: lintNotes(warnings), ...(apiSecret === undefined ? {} : { fingerprintKey: { apiSecret } }) });
       server = `file:${against}`;
     } else {
-      const { desired, client, remote, fingerprintKey } = await loadDesiredAndList(config, values, io);
-      plan = await planWithProbe(desired, remote, () => client.supportsUpdate(), fingerprintKey);
+      const hooks = { onRetryWait: (e: RetryWaitEvent) => io.stderr.write(`${retryLine(e, DEFAULT_RETRY.maxAttempts)}\n`) };
+      const { desired, warnings, client, remote, fingerprintKey } = await loadDesiredAndList(config, values, io, hooks, strict);
+      plan = await planWithProbe(desired, remote, () => client.supportsUpdate(), { ...scope, notes: lintNotes(warnings), fingerprintKey });
       server = client.server;
     }
   } catch (err) {
@@ -82,6 +91,20 @@ export async function savePlanOutputs(plan: Plan, ctx: { config: string; server:
   if (out !== undefined) await writePrivate(out, renderPlanJson(plan, ctx));
   const summary = io.env.GITHUB_STEP_SUMMARY;
   if (summary) await appendFile(summary, `${renderPlanMarkdown(plan, ctx)}\n`, "utf8");
+}
+
+/**
+ * The file's lint warnings as plan warnings, `file:line:column: message [code]`. A name outside
+ * manage is left out: the planner says it itself.
+ */
+export function lintNotes(warnings: readonly Diagnostic[]): string[] {
+  return warnings.filter((d) => d.code !== "name-outside-manage").map((d) => `${d.line > 0 ? `${d.file}:${d.line}:${d.column}: ` : ""}${d.message} [${d.code}]`);
+}
+
+/** `--names GLOB` (repeatable): the plan covers only rules with a matching name. */
+export function namesScope(values: ParsedFlags["values"]): { names?: readonly string[] } {
+  const names = listFlag(values, "names");
+  return names.length === 0 ? {} : { names };
 }
 
 export function planExitCode(plan: Plan, detailed: boolean): ExitCode {

@@ -6,7 +6,7 @@ import { choiceFlag, configPath, flagsFor, parseFlags, stringFlag } from "../fla
 import { noteYamlFallback } from "../debug-note.js";
 import { FILE_LIMIT_HELP, maxFileBytes } from "../file-limit.js";
 import type { CliIo } from "../io.js";
-import { readRules } from "../rules-input.js";
+import { applyStrict, readRules } from "../rules-input.js";
 
 export const help = `Usage: sip-dispatch-sync validate [FILE...] [flags]
 
@@ -24,6 +24,9 @@ Flags:
   -c, --config FILE       a rules file to check (as well as every FILE)
       --format FORMAT     text | json | github (default text); github prints
                           ::error file=F,line=L,col=C::message lines for GitHub Actions
+      --strict            warnings are errors: a catch-all rule, a number that is not E.164,
+                          a number in both numbers and inboundNumbers, a name outside manage.
+                          "# sip-dispatch-sync: ignore[CODE]" on a rule's line silences one
 ${FILE_LIMIT_HELP}
 
 Exit codes: 0 every file valid, 1 a problem in any file (or bad flags).
@@ -38,7 +41,7 @@ export async function run(args: readonly string[], io: CliIo): Promise<ExitCode>
   const limit = maxFileBytes(values, io.env);
   const reports: FileReport[] = [];
   for (const path of files) {
-    const result = await readRules(path, io, limit);
+    const result = applyStrict(await readRules(path, io, limit), values.strict === true);
     const file = path === "-" ? "<stdin>" : path;
     if (result.ok) noteYamlFallback(values, io, file, result.yamlFallback);
     reports.push(result.ok ? { file, rules: result.state.rules.length, diagnostics: result.warnings } : { file, rules: undefined, diagnostics: result.diagnostics });

@@ -1,5 +1,6 @@
 // Reference copy of src/core/plan-changes.ts as it was before the planner speed-up (commit 415d88c), kept
-// unchanged so that the property tests can check the fast planner against it. Not product code.
+// unchanged so that the property tests can check the fast planner against it (since then only
+// the summary counts "kept" and "outsideManage" apart, issue #15). Not product code.
 // Pure. planChanges(desired, remote, options) -> Plan: matches rules by name, diffs them field by
 // field, picks update methods, and decides safety as values (SPEC §4, §5). No I/O.
 import { jsonLine, pinOf, type Change, type DeleteChange, type DesiredRule, type DesiredState, type Plan, type RemoteRule, type UpdateChange } from "../../../src/model/index.js";
@@ -42,11 +43,14 @@ export function planChanges(desired: DesiredState, remote: readonly RemoteRule[]
   const managedRemote = remote.length - unmanaged;
 
   const wanted = new Map<string, DesiredRule>();
+  let outsideManage = 0;
+  let kept = 0;
   for (const rule of desired.rules) {
     const name = rule.spec.name;
     if (wanted.has(name)) {
       warnings.push(`rule ${JSON.stringify(name)} appears more than once in the file; only the first is planned`);
     } else if (!matchesManage(name, desired.manage)) {
+      outsideManage += 1;
       warnings.push(`rule ${JSON.stringify(name)} in the file is outside manage ${JSON.stringify(desired.manage)} and is not planned; add a matching glob to \`manage\``);
     } else {
       wanted.set(name, rule);
@@ -80,7 +84,7 @@ export function planChanges(desired: DesiredState, remote: readonly RemoteRule[]
     for (const rule of group) {
       if (desired.prune) changes.push({ action: "delete", name, id: rule.id, current: normalizeRule(rule.spec), reason: "not-in-file" });
       else {
-        unchanged += 1;
+        kept += 1;
         untouched.push({ rule, why: "kept" });
       }
     }
@@ -108,7 +112,7 @@ export function planChanges(desired: DesiredState, remote: readonly RemoteRule[]
   const count = (action: Change["action"]) => changes.filter((c) => c.action === action).length;
   return {
     changes,
-    summary: { create: count("create"), update: count("update"), delete: deletes, unchanged, unmanaged },
+    summary: { create: count("create"), update: count("update"), delete: deletes, unchanged, unmanaged, kept, outsideManage, outsideNames: 0 },
     fingerprint: fingerprintRules(remote),
     refusal,
     warnings,

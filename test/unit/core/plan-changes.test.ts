@@ -42,7 +42,7 @@ describe("planChanges", () => {
     });
     const plan = planChanges(desired, remote.map((r) => ({ ...r, spec: withServerDefaults(r.spec) })), UPDATE);
     expect(brief(plan)).toEqual(["update changed SDR_2 replace", "delete gone SDR_3", "create new"]);
-    expect(plan.summary).toEqual({ create: 1, update: 1, delete: 1, unchanged: 1, unmanaged: 2 });
+    expect(plan.summary).toEqual({ create: 1, update: 1, delete: 1, unchanged: 1, unmanaged: 2, kept: 0, outsideManage: 0, outsideNames: 0 });
     expect(plan.summary.update + plan.summary.delete + plan.summary.unchanged + plan.summary.unmanaged).toBe(remote.length);
     expect(plan.refusal).toBeNull();
     const update = plan.changes[0];
@@ -68,13 +68,15 @@ describe("planChanges", () => {
   test("prune false keeps managed rules missing from the file", () => {
     const plan = planChanges(aDesiredState({ prune: false, rules: [aDesiredRule({ name: "a" })] }), [aRemoteRule({ name: "b", trunkIds: ["ST_b"] })], UPDATE);
     expect(brief(plan)).toEqual(["create a"]);
-    expect(plan.summary).toMatchObject({ delete: 0, unchanged: 1 });
+    // Counted as kept, never as unchanged: the server does not equal the file (issue #15).
+    expect(plan.summary).toMatchObject({ delete: 0, unchanged: 0, kept: 1 });
   });
 
   test("a file rule outside manage is not planned and is warned about", () => {
     const plan = planChanges(aDesiredState({ manage: ["team-*"], rules: [aDesiredRule({ name: "other" })] }), [], UPDATE);
     expect(plan.changes).toEqual([]);
     expect(plan.warnings[0]).toMatch(/outside manage/);
+    expect(plan.summary.outsideManage).toBe(1);
   });
 
   test("a conflict with an unmanaged rule is refused, not forceable, and wins over safety limits", () => {
@@ -149,5 +151,30 @@ describe("planChanges", () => {
     expect(plan.fingerprint).toBe(fingerprintRules([...remote].reverse()));
     expect(fingerprintRules(remote.map((r) => ({ ...r, spec: withServerDefaults(r.spec) })))).toBe(plan.fingerprint);
     expect(fingerprintRules(remote.slice(1))).not.toBe(plan.fingerprint);
+  });
+});
+
+describe("planChanges with --names (issue #15)", () => {
+  test("plans only matching names: no delete, update or create outside them", () => {
+    const remote = [
+      aRemoteRule({ id: "SDR_1", name: "team-a", trunkIds: ["ST_1"] }),
+      aRemoteRule({ id: "SDR_2", name: "team-b", trunkIds: ["ST_2"] }),
+      aRemoteRule({ id: "SDR_3", name: "other", trunkIds: ["ST_3"] }),
+    ];
+    const desired = aDesiredState({ rules: [aDesiredRule({ name: "team-a", trunkIds: ["ST_9"] }), aDesiredRule({ name: "new", trunkIds: ["ST_4"] })] });
+    const all = planChanges(desired, remote, UPDATE);
+    expect(brief(all)).toEqual(["create new", "delete other SDR_3", "update team-a SDR_1 replace", "delete team-b SDR_2"]);
+    const scoped = planChanges(desired, remote, { ...UPDATE, names: ["team-*"] });
+    expect(brief(scoped)).toEqual(["update team-a SDR_1 replace", "delete team-b SDR_2"]);
+    expect(scoped.summary).toMatchObject({ create: 0, update: 1, delete: 1, outsideNames: 2, unmanaged: 0 });
+    const one = planChanges(desired, remote, { ...UPDATE, names: ["team-a"] });
+    expect(brief(one)).toEqual(["update team-a SDR_1 replace"]);
+  });
+
+  test("a write that meets a rule outside --names is refused, naming why", () => {
+    const remote = [aRemoteRule({ id: "SDR_1", name: "b", trunkIds: ["ST_1"] })];
+    const desired = aDesiredState({ rules: [aDesiredRule({ name: "a", trunkIds: ["ST_1"] })] });
+    const plan = planChanges(desired, remote, { ...UPDATE, names: ["a"] });
+    expect(plan.refusal?.message).toContain("left out by --names");
   });
 });

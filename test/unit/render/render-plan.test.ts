@@ -65,7 +65,9 @@ describe("text", () => {
     expect(out).toContain("+ create new-line\n    direct: {\"roomName\":\"lobby\",\"pin\":\"(sensitive)\"}\n");
     expect(out).toContain("~ update pin-line (SDR_pin), as delete + create (new ID)\n    individual.pin: (sensitive) -> (sensitive) (pin changed)\n");
     expect(out).toContain('    roomConfig.agents[0].agentName: "a" -> "b"\n');
-    expect(out).toContain('    trunkIds: ["ST_1"] -> ["ST_1","ST_2"]\n');
+    // A set: the added element, not both whole lists (issue #15).
+    expect(out).toContain('    trunkIds:\n      + "ST_2"\n');
+    expect(out).not.toContain('["ST_1"] -> ["ST_1","ST_2"]');
     expect(out).toContain("- delete agent-line (SDR_dup1): duplicate of a kept rule with this name\n");
     expect(out).toContain("- delete old-line (SDR_old): not in the file\n");
     expect(out).toMatch(/Refused \(max-deletes\): the plan deletes 2 rules, more than limits\.maxDeletes \(1\)\n {2}hint: .*--force/);
@@ -100,7 +102,7 @@ describe("json", () => {
     expect(validate(data), JSON.stringify(validate.errors)).toBe(true);
     expect(Object.keys(data)).toEqual(["formatVersion", "config", "server", "fingerprint", "summary", "safe", "refusal", "changes", "warnings"]);
     expect(data).toMatchObject({ formatVersion: 1, config: CTX.config, server: CTX.server, safe: false, refusal: { code: "max-deletes", forceable: true } });
-    expect(data.summary).toEqual({ create: 1, update: 3, delete: 2, unchanged: 0, unmanaged: 1 });
+    expect(data.summary).toEqual({ create: 1, update: 3, delete: 2, unchanged: 0, unmanaged: 1, kept: 0, outsideManage: 0, outsideNames: 0 });
     const changes = data.changes as Record<string, unknown>[];
     expect(changes[0]).toEqual({ action: "update", name: "agent-line", id: "SDR_agent", method: "recreate", rule: { name: "agent-line", individual: { roomPrefix: "call-" }, trunkIds: ["ST_a"], roomConfig: { agents: [{ agentName: "b" }] } }, fields: [{ path: "roomConfig.agents[0].agentName", before: "a", after: "b" }] });
     expect(changes).toContainEqual({ action: "create", name: "new-line", rule: { name: "new-line", direct: { roomName: "lobby", pin: "(sensitive)" }, trunkIds: ["ST_n"], metadata: { tier: "gold" } } });
