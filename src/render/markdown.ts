@@ -28,7 +28,10 @@ function fieldRow(f: FieldChange): string {
 
 function details(summary: string, rows: readonly string[], header: string): string[] {
   const out = [`<details><summary>${summary}</summary>`, ""];
-  if (rows.length > 0) out.push(header, "| --- | --- | --- |", ...rows);
+  if (rows.length > 0) {
+    out.push(header, "| --- | --- | --- |");
+    for (const row of rows) out.push(row);
+  }
   out.push("", "</details>", "");
   return out;
 }
@@ -79,11 +82,15 @@ export function renderPlanMarkdown(plan: Plan, ctx: PlanContext): string {
     );
     if (s.kept + s.outsideManage + s.outsideNames > 0) lines.push(escapeMarkdown(summaryLine(s)), "");
     const deletes = plan.changes.filter((c) => c.action === "delete");
-    for (const c of plan.changes) if (c.action !== "delete") lines.push(...changeBlock(c));
-    for (const c of deletes) lines.push(...changeBlock(c));
+    // Loops, not push(...): one change may list any number of fields.
+    for (const c of plan.changes) if (c.action !== "delete") for (const line of changeBlock(c)) lines.push(line);
+    for (const c of deletes) for (const line of changeBlock(c)) lines.push(line);
   }
   if (plan.warnings.length > 0) {
-    lines.push("**Warnings**", "", ...plan.warnings.map((w) => `- ${escapeMarkdown(w)}`), "");
+    // A loop: a server with 150,000 conflicting rules gives as many warnings.
+    lines.push("**Warnings**", "");
+    for (const w of plan.warnings) lines.push(`- ${escapeMarkdown(w)}`);
+    lines.push("");
   }
   return `${lines.join("\n").replace(/\n+$/, "")}\n`;
 }

@@ -29,7 +29,8 @@ export function renderPlanText(plan: Plan, opts: { color: boolean; context?: Pla
   const lines: string[] = [];
   if (opts.context !== undefined) lines.push(planHeader(opts.context), "");
   if (!hasChanges(plan.summary)) lines.push(...noChangesLines(plan.summary));
-  for (const c of plan.changes) lines.push(...changeLines(c, paint));
+  // Loops, not push(...): one change may list any number of fields (a map of 150,000 keys).
+  for (const c of plan.changes) for (const line of changeLines(c, paint)) lines.push(line);
   if (plan.warnings.length > 0) {
     lines.push("");
     // Warnings and refusals quote names and server text: escaped, like every other line.
