@@ -1,13 +1,10 @@
 // Pure orchestration (no I/O of its own): runs a Schedule's operations through a SipClient with
 // bounded concurrency, never two operations that share a conflict key at once, each only after
 // the operations it depends on succeeded. Every operation's outcome is reported (SPEC §5).
-import { rulesEqual } from "../core/index.js";
 import {
   ApiError,
   assertNever,
   type Operation,
-  type RemoteRule,
-  type RuleSpec,
   type Schedule,
   type ScheduledOperation,
   type SipClient,
@@ -50,17 +47,21 @@ export interface ApplyDeps {
   readonly log?: ApplyLogger;
   /**
    * Aborted when the process stops (watch on SIGTERM): no operation starts after it (the rest are
-   * reported as skipped), and a create whose answer was lost is not confirmed and tried again.
+   * reported as skipped). A create is sent once in any case (SPEC §5).
    */
   readonly signal?: AbortSignal;
   /** Called with each operation's outcome as it finishes (skips included), to stream progress. */
   readonly onOutcome?: (outcome: OperationOutcome, progress: { readonly done: number; readonly total: number }) => void;
 }
 
+/** Per run: the second reads that confirm a kept rule before its duplicates are deleted (one per rule). */
+type Confirmations = Map<string, Promise<boolean>>;
+
 type State = "waiting" | "running" | "done";
 
 export async function applyPlan(schedule: Schedule, deps: ApplyDeps): Promise<ApplyReport> {
   const ops = schedule.operations;
+  const confirmations: Confirmations = new Map();
   const concurrency = Math.max(1, Math.floor(deps.concurrency));
   const state: State[] = ops.map(() => "waiting");
   const outcomes: (OperationOutcome | undefined)[] = ops.map(() => undefined);
@@ -119,7 +120,7 @@ export async function applyPlan(schedule: Schedule, deps: ApplyDeps): Promise<Ap
         state[s.index] = "running";
         running += 1;
         for (const k of s.keys) heldKeys.set(k, s.index);
-        void runOne(s, deps).then((outcome) => {
+        void runOne(s, deps, confirmations).then((outcome) => {
           markDone(s.index, outcome);
           running -= 1;
           for (const k of s.keys) if (heldKeys.get(k) === s.index) heldKeys.delete(k);
@@ -149,7 +150,7 @@ function skipped(s: ScheduledOperation, detail: string): OperationOutcome {
   return { index: s.index, change: s.change, op: s.operation.op, name: s.operation.name, status: "skipped", detail, durationMs: 0 };
 }
 
-async function runOne(s: ScheduledOperation, deps: ApplyDeps): Promise<OperationOutcome> {
+async function runOne(s: ScheduledOperation, deps: ApplyDeps, confirmations: Confirmations): Promise<OperationOutcome> {
   const started = deps.now();
   const op = s.operation;
   const base = { index: s.index, change: s.change, op: op.op, name: op.name };
@@ -163,23 +164,45 @@ async function runOne(s: ScheduledOperation, deps: ApplyDeps): Promise<Operation
   try {
     switch (op.op) {
       case "create": {
-        const created = await createConfirmed(deps.client, op.spec, deps.signal);
-        return done({ status: "ok", id: created.rule.id, ...(created.detail ? { detail: created.detail } : {}) });
+        // Sent once (SPEC §5): after an ambiguous failure it is never sent again in this run.
+        const created = await deps.client.createRule(op.spec, op.base);
+        return done({ status: "ok", id: created.id });
       }
       case "update": {
         try {
-          const updated = await deps.client.updateRule(op.id, op.spec);
+          const updated = await deps.client.updateRule(op.id, op.spec, op.base);
           return done({ status: "ok", id: updated.id });
         } catch (err) {
-          // livekit-sip-api.md §6: servers before v1.9.0 have no UpdateSIPDispatchRule (bad_route).
+          // livekit-sip-api.md §6, §7: only the server's own Twirp bad_route says "no Update here"
+          // (livekit-server before v1.9.0); a bare 404 from a proxy never does (SPEC §4).
+          if (!isUpdateUnsupported(err)) throw err;
+          deps.log?.warn({ event: "update-fallback", rule: op.name, id: op.id }, "the server has no UpdateSIPDispatchRule: replacing the rule by delete + create; phone numbers bound to its ID may detach");
           // Same keys, same slot in the schedule: delete then create is safe here.
-          if (!(err instanceof ApiError && err.method === "UpdateSIPDispatchRule" && err.twirpCode === "bad_route")) throw err;
           await deleteTolerant(deps.client, op.id);
-          const created = await createConfirmed(deps.client, op.spec, deps.signal);
-          return done({ status: "ok", id: created.rule.id, detail: `recreated: the server has no UpdateSIPDispatchRule${created.detail ? `; ${created.detail}` : ""}` });
+          const created = await deps.client.createRule(op.spec, op.base);
+          const detail = `recreated as delete + create: the server has no UpdateSIPDispatchRule (Twirp bad_route); the rule's ID changed from ${op.id} to ${created.id}, and LiveKit Cloud phone numbers bound to ${op.id} are detached (livekit-sip-api.md §11.3): bind them to ${created.id}`;
+          return done({ status: "ok", id: created.id, detail });
         }
       }
       case "delete": {
+        if (op.confirm !== undefined) {
+          let confirmed = confirmations.get(op.confirm);
+          if (confirmed === undefined) {
+            const id = op.confirm;
+            confirmed = deps.client.listRulesByIds([id]).then((found) => found.some((r) => r.id === id));
+            confirmations.set(id, confirmed);
+          }
+          if (!(await confirmed)) {
+            throw new ApiError({
+              method: "ListSIPDispatchRule",
+              twirpCode: "aborted",
+              status: 0,
+              message: `the kept rule ${op.confirm} of "${op.name}" is not on the server by a second read; its duplicate ${op.id} is not deleted`,
+              retryable: false,
+              hint: "the first list showed a rule that is gone (or the server answers inconsistently); nothing of this name was deleted. Run plan again",
+            });
+          }
+        }
         const gone = await deleteTolerant(deps.client, op.id);
         return done({ status: "ok", id: op.id, ...(gone ? { detail: "already gone" } : {}) });
       }
@@ -191,41 +214,9 @@ async function runOne(s: ScheduledOperation, deps: ApplyDeps): Promise<Operation
   }
 }
 
-/** Create attempts after ambiguous failures, each preceded by a list that shows the rule absent. */
-const MAX_CREATE_ATTEMPTS = 3;
-
-/**
- * Creates a rule. A Create is never replayed blindly (SPEC §5): after an ambiguous failure (a 5xx,
- * a timeout or a lost answer: the server may or may not have stored it) a fresh list decides. A
- * rule of that name that equals the spec was ours: done. No rule of that name: the create did not
- * happen, so trying again cannot duplicate it. A different rule of that name appeared meanwhile:
- * someone else is writing; stop and report.
- */
-async function createConfirmed(client: SipClient, spec: RuleSpec, signal?: AbortSignal): Promise<{ rule: RemoteRule; detail?: string }> {
-  for (let attempt = 1; ; attempt++) {
-    let failure: ApiError;
-    try {
-      return { rule: await client.createRule(spec) };
-    } catch (err) {
-      // Stopping: the outcome stays unknown (the next run's list decides); never sent again now.
-      if (!(err instanceof ApiError) || !err.ambiguous || attempt >= MAX_CREATE_ATTEMPTS || signal?.aborted === true) throw err;
-      failure = err;
-    }
-    const named = (await client.listRules()).filter((r) => r.spec.name === spec.name);
-    const ours = named.find((r) => rulesEqual(r.spec, spec));
-    if (ours !== undefined) return { rule: ours, detail: `the create's answer was lost (${failure.message}); the list shows it was stored` };
-    if (named.length > 0) {
-      throw new ApiError({
-        method: "CreateSIPDispatchRule",
-        twirpCode: "aborted",
-        status: 0,
-        message: `a different rule named "${spec.name}" appeared on the server during apply (after: ${failure.message}); not creating another`,
-        retryable: false,
-        ambiguous: false,
-        hint: "another writer is changing dispatch rules; run plan again once it is done",
-      });
-    }
-  }
+/** The server's own Twirp bad_route from Update (the same test as the client's isUpdateUnsupported). */
+function isUpdateUnsupported(err: unknown): boolean {
+  return err instanceof ApiError && err.method === "UpdateSIPDispatchRule" && err.twirpCode === "bad_route" && err.twirpBody;
 }
 
 /** Deletes a rule; not_found counts as success (livekit-sip-api.md §5.5). Returns true when it was already gone. */
@@ -243,7 +234,7 @@ function errorFields(err: unknown): Pick<OperationOutcome, "error" | "detail"> {
   if (err instanceof ApiError) {
     return {
       error: { code: err.twirpCode, message: err.message, ...(err.hint ? { hint: err.hint } : {}) },
-      ...(err.ambiguous ? { detail: "outcome unknown: the next run lists the server and converges" } : {}),
+      ...(err.ambiguous ? { detail: `outcome unknown: ${err.method === "CreateSIPDispatchRule" ? "the rule may or may not have been created; it is not sent again in this run, " : ""}the next run lists the server and decides` } : {}),
     };
   }
   const message = err instanceof Error ? err.message : String(err);

@@ -1,6 +1,7 @@
-// Orchestration through the SipClient interface (no I/O of its own): list the server, plan, and
-// probe for UpdateSIPDispatchRule only when the plan would use it, so that old servers get a
-// plan that already says "delete + create" (SPEC §4).
+// Orchestration through the SipClient interface (no I/O of its own): list the server and plan.
+// Whether updates go through UpdateSIPDispatchRule comes from the client without a request (SPEC
+// §4: read-only commands send List only): it is assumed until an Update of this client answered
+// the server's Twirp bad_route (a daemon then plans "delete + create" from the next run on).
 import { planChanges, type FingerprintKey } from "../core/index.js";
 import type { DesiredState, Plan, RemoteRule, SipClient } from "../model/index.js";
 

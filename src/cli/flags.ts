@@ -39,6 +39,9 @@ export const FLAG_TABLE: Readonly<Record<string, FlagDef & { readonly commands: 
   "api-key": { type: "string", commands: [...SERVER_COMMANDS, "emulator"] },
   "api-secret": { type: "string", commands: [...SERVER_COMMANDS, "emulator"] },
   timeout: { type: "string", commands: SERVER_COMMANDS },
+  // SPEC §5 bounds of a List answer (issue #12).
+  "max-answer-bytes": { type: "string", commands: SERVER_COMMANDS },
+  "max-list-pages": { type: "string", commands: SERVER_COMMANDS },
   format: {
     type: "string",
     choices: { validate: ["text", "json", "github"], plan: ["text", "json", "markdown", "github"], export: ["yaml", "json"], doctor: ["text", "json"] },
@@ -61,6 +64,7 @@ export const FLAG_TABLE: Readonly<Record<string, FlagDef & { readonly commands: 
   "dry-run": { type: "boolean", commands: ["watch"] },
   state: { type: "string", commands: ["emulator"] },
   trunk: { type: "string", multiple: true, commands: ["emulator"] },
+  "newer-server": { type: "boolean", commands: ["emulator"] },
   "max-file-size": { type: "string", commands: ["validate", "plan", "apply", "watch", "export"] },
 };
 
@@ -80,7 +84,7 @@ function pick(names: readonly string[]): FlagSpec {
 }
 
 export const COMMON_FLAGS = pick(["config", "log-level", "help", "version"]);
-export const SERVER_FLAGS = pick(["env", "url", "api-key", "api-secret", "timeout"]);
+export const SERVER_FLAGS = pick(["env", "url", "api-key", "api-secret", "timeout", "max-answer-bytes", "max-list-pages"]);
 
 export interface ParsedFlags {
   readonly values: Record<string, string | boolean | string[] | undefined>;

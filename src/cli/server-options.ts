@@ -13,6 +13,38 @@ export interface ServerOptions {
   readonly apiKey: string;
   readonly apiSecret: string;
   readonly timeoutMs: number;
+  /** SPEC §5 bounds; absent = the client's defaults (sized for 100,000 rules). */
+  readonly maxAnswerBytes?: number;
+  readonly maxListPages?: number;
+}
+
+const SIZE_UNITS: Readonly<Record<string, number>> = { "": 1, b: 1, k: 1e3, kb: 1e3, kib: 1024, m: 1e6, mb: 1e6, mib: 1024 ** 2, g: 1e9, gb: 1e9, gib: 1024 ** 3 };
+
+/** "128MiB", "500MB", "1000000" -> bytes; a UsageError naming the flag otherwise. */
+export function parseByteSize(flag: string, text: string): number {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*$/i.exec(text);
+  const unit = m === null ? undefined : SIZE_UNITS[(m[2] ?? "").toLowerCase()];
+  const n = m === null || unit === undefined ? NaN : Math.floor(Number(m[1]) * unit);
+  if (!(Number.isSafeInteger(n) && n > 0)) throw new UsageError(`${flag}: cannot read ${JSON.stringify(text)} as a size`, `pass a positive size such as 128MiB, 500MB or 1000000 (bytes)`);
+  return n;
+}
+
+function parseCount(flag: string, text: string): number {
+  const n = /^\s*\d+\s*$/.test(text) ? Number(text) : NaN;
+  if (!(Number.isSafeInteger(n) && n > 0)) throw new UsageError(`${flag}: cannot read ${JSON.stringify(text)} as a page count`, "pass a positive whole number such as 2000");
+  return n;
+}
+
+/** --max-answer-bytes / --max-list-pages, else $DISPATCH_MAX_ANSWER_BYTES / $DISPATCH_MAX_LIST_PAGES (SPEC §5). */
+export function resolveBounds(values: ParsedFlags["values"], io: CliIo): { maxAnswerBytes?: number; maxListPages?: number } {
+  const bytesFlag = stringFlag(values, "max-answer-bytes");
+  const bytes = bytesFlag ?? (io.env.DISPATCH_MAX_ANSWER_BYTES || undefined);
+  const pagesFlag = stringFlag(values, "max-list-pages");
+  const pages = pagesFlag ?? (io.env.DISPATCH_MAX_LIST_PAGES || undefined);
+  return {
+    ...(bytes === undefined ? {} : { maxAnswerBytes: parseByteSize(bytesFlag === undefined ? "DISPATCH_MAX_ANSWER_BYTES" : "--max-answer-bytes", bytes) }),
+    ...(pages === undefined ? {} : { maxListPages: parseCount(pagesFlag === undefined ? "DISPATCH_MAX_LIST_PAGES" : "--max-list-pages", pages) }),
+  };
 }
 
 export function resolveTimeout(values: ParsedFlags["values"]): number {
@@ -48,7 +80,7 @@ export function resolveServerOptions(values: ParsedFlags["values"], io: CliIo, e
   if (missing.length > 1) {
     throw new UsageError(`missing ${missing.map(([what]) => what).join(", ")}`, missing.map(([, hint]) => hint).join("; "));
   }
-  return { url: url as string, apiKey: apiKey as string, apiSecret: apiSecret as string, timeoutMs: resolveTimeout(values) };
+  return { url: url as string, apiKey: apiKey as string, apiSecret: apiSecret as string, timeoutMs: resolveTimeout(values), ...resolveBounds(values, io) };
 }
 
 /**

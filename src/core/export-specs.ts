@@ -1,6 +1,7 @@
 // Pure. The server's named rules as file rules (SPEC §3 `export`): normalised, sorted by name,
-// JSON metadata as mappings, and every secret (pins, egress credentials) as a `${...}` placeholder
-// unless asked to include them. Placeholders are unique across the export.
+// JSON metadata as mappings only when that round-trips byte for byte, and every secret (pins,
+// egress credentials) as a `${...}` placeholder unless asked to include them. Placeholders are
+// unique across the export. Only files that `validate` accepts are written.
 import { RULE_KINDS, type RemoteRule, type RuleSpec } from "../model/index.js";
 import { compareStrings, isPlainObject } from "./canonical-json.js";
 import { isEgressSecretField } from "./mask-secrets.js";
@@ -64,9 +65,14 @@ export function exportRules(remote: readonly RemoteRule[], options: { names?: st
     const rule = byName.get(name) as RemoteRule;
     let spec = normalizeRule(rule.spec);
     if (typeof spec.metadata === "string") {
+      // A JSON string becomes a mapping only when the mapping is sent back as the very same
+      // string (compact, sorted keys); otherwise it stays a string, byte for byte: a parse can
+      // lose data (big numbers, duplicate keys) that the next update would write back.
       const parsed = parseStructuredMetadata(spec.metadata);
-      if (parsed !== undefined && typeof parsed === "object" && parsed !== null) spec = { ...spec, metadata: parsed };
+      if (parsed !== undefined && typeof parsed === "object" && parsed !== null && JSON.stringify(parsed) === spec.metadata) spec = { ...spec, metadata: parsed };
     }
+    // The file needs a direct rule's roomName (the schema requires it); the server allows "".
+    if (spec.direct !== undefined && spec.direct.roomName === undefined) spec = { ...spec, direct: { roomName: "", ...spec.direct } };
     if (options.includePins) return spec;
     for (const kind of RULE_KINDS) {
       const variant = spec[kind];

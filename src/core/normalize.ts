@@ -135,7 +135,7 @@ export function normalizeEncryption(v: unknown): "allow" | "require" | undefined
 
 const DURATION = /^(-?)(\d+)(?:\.(\d+))?s$/;
 
-/** google.protobuf.Duration JSON: "30s" = "30.000s"; "0s" = unset. Unparsable strings are kept as given. */
+/** google.protobuf.Duration JSON: "30s" = "30.000s"; "0s" = "0.000s" is kept (presence). Unparsable strings are kept as given. */
 function duration(v: unknown): string | undefined {
   const text = typeof v === "number" ? `${v}s` : v;
   if (typeof text !== "string" || text === "") return undefined;
@@ -143,7 +143,9 @@ function duration(v: unknown): string | undefined {
   if (!m) return text;
   const int = (m[2] ?? "0").replace(/^0+(?=\d)/, "");
   const frac = (m[3] ?? "").replace(/0+$/, "");
-  if (int === "0" && frac === "") return undefined;
+  // media_timeout is proto3 `optional`: an explicit 0 is sent and overrides the trunk's timeout;
+  // only an absent one inherits (livekit-sip-api.md §2.3).
+  if (int === "0" && frac === "") return "0s";
   return `${m[1] ?? ""}${int}${frac === "" ? "" : `.${frac}`}s`;
 }
 
@@ -179,8 +181,9 @@ function normalizeMedia(v: unknown, legacyEncryption: unknown): Loose | undefine
  */
 function normalizeMetadata(v: unknown): string | JsonValue | undefined {
   if (v === undefined || v === null) return undefined;
-  if (typeof v === "string") return v === "" ? undefined : v;
-  if (typeof v === "object") return sortKeysDeep(v as JsonValue);
+  if (typeof v === "string") return v === "" || isEmptyJsonText(v) ? undefined : v;
+  // An empty mapping or sequence is never sent (SPEC §4: `{}` and `[]` equal absent).
+  if (typeof v === "object") return isEmptyJson(v) ? undefined : sortKeysDeep(v as JsonValue);
   return JSON.stringify(v);
 }
 
@@ -262,6 +265,9 @@ function normalizeJson(value: unknown, key: string, parent: string): JsonValue |
   const names = egressEnum(key, parent);
   if (names && (typeof value === "number" || typeof value === "string")) {
     const name = typeof value === "number" ? names[value] ?? String(value) : value;
+    // `preset` is a oneof member (EncodingOptionsPreset): its zero value H264_720P_30 is a choice
+    // the server keeps and lists, not "unset" (livekit-sip-api.md §2.6, §3.1).
+    if (key === "preset") return name === "" ? undefined : name;
     return name === names[0] || name === "" ? undefined : name;
   }
   if (typeof value === "string") return value === "" ? undefined : value;
@@ -468,6 +474,7 @@ function isNormalRuleField(key: string, v: unknown): boolean {
     case "krispEnabled":
       return v === true;
     case "metadata":
+      return isText(v) && !isEmptyJsonText(v as string);
     case "roomPreset":
       return isText(v);
     case "attributes":
@@ -492,4 +499,18 @@ function isNormalRule(spec: RuleSpec): boolean {
     at = i + 1;
   }
   return true;
+}
+
+function isEmptyJson(v: object): boolean {
+  if (Array.isArray(v)) return v.length === 0;
+  for (const k in v) if (Object.hasOwn(v, k)) return false;
+  return true;
+}
+
+/** "{}" or "[]" (any spacing): the JSON of an empty mapping or sequence, which equals absent (SPEC §4). */
+export function isEmptyJsonText(v: string): boolean {
+  const c = v.charCodeAt(0);
+  // Only text that starts like JSON is looked at (the usual metadata is neither).
+  if (c !== 0x7b && c !== 0x5b && c !== 0x20 && c !== 0x0a && c !== 0x09 && c !== 0x0d) return false;
+  return /^\s*(?:\{\s*\}|\[\s*\])\s*$/.test(v);
 }

@@ -170,7 +170,8 @@ function draftsOf(changes: readonly Change[], recreate: ReadonlySet<number>, key
       }
       case "delete": {
         const keys = keyIds(c.current);
-        drafts.push({ change: i, kind: "delete", operation: { op: "delete", name: c.name, id: c.id }, frees: new Set(keys), takes: none, keys });
+        const operation: Operation = c.keptId === undefined ? { op: "delete", name: c.name, id: c.id } : { op: "delete", name: c.name, id: c.id, confirm: c.keptId };
+        drafts.push({ change: i, kind: "delete", operation, frees: new Set(keys), takes: none, keys });
         return;
       }
       case "update": {
@@ -181,7 +182,8 @@ function draftsOf(changes: readonly Change[], recreate: ReadonlySet<number>, key
           drafts.push({
             change: i,
             kind: "create",
-            operation: { op: "create", name: c.name, spec: c.desired },
+            // The create half of a recreate carries what the listed rule held (SPEC §4).
+            operation: c.base === undefined ? { op: "create", name: c.name, spec: c.desired } : { op: "create", name: c.name, spec: c.desired, base: c.base },
             frees: none,
             takes: new Set(taken),
             keys: taken,
@@ -192,7 +194,7 @@ function draftsOf(changes: readonly Change[], recreate: ReadonlySet<number>, key
         const { frees, takes } = updateKeys(c, keyIds);
         // Keys of the same fields are the same list (conflictKeyIds has no repeats).
         const keys = sameKeyFields(c.current, c.desired) ? [...keyIds(c.current)] : [...new Set([...keyIds(c.current), ...keyIds(c.desired)])];
-        drafts.push({ change: i, kind: "update", operation: { op: "update", name: c.name, id: c.id, spec: c.desired }, frees, takes, keys });
+        drafts.push({ change: i, kind: "update", operation: c.base === undefined ? { op: "update", name: c.name, id: c.id, spec: c.desired } : { op: "update", name: c.name, id: c.id, spec: c.desired, base: c.base }, frees, takes, keys });
         return;
       }
     }

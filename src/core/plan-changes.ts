@@ -1,6 +1,6 @@
 // Pure. planChanges(desired, remote, options) -> Plan: matches rules by name, diffs them field by
 // field, picks update methods, and decides safety as values (SPEC §4, §5). No I/O.
-import type { Change, DeleteChange, DesiredRule, DesiredState, Plan, RemoteRule, RuleSpec, UpdateChange } from "../model/index.js";
+import type { Change, DeleteChange, DesiredRule, DesiredState, Plan, Refusal, RemoteRule, RuleSpec, UpdateChange } from "../model/index.js";
 import { compareStrings } from "./canonical-json.js";
 import { checkSafety, pinRemovalRefusal } from "./check-safety.js";
 import { checkBlockingConflicts, preExistingConflicts, type UntouchedRule, type WrittenRule } from "./check-conflicts.js";
@@ -121,6 +121,8 @@ export function planChanges(desired: DesiredState, remote: readonly RemoteRule[]
 
   let changes: Change[] = [];
   let unchanged = 0;
+  /** Updates of rules that hold values this version cannot read: refused (SPEC §4). */
+  const opaqueUpdates: { name: string; id: string; opaque: readonly string[]; fields: readonly string[] }[] = [];
   let kept = 0;
   for (const slot of wanted) {
     const rule = slot.planned as DesiredRule;
@@ -140,11 +142,24 @@ export function planChanges(desired: DesiredState, remote: readonly RemoteRule[]
     } else {
       const current = survivor.spec;
       const fields = diffNormalized(current, spec, survivor.rule.spec, spec);
-      const change: UpdateChange = { action: "update", name, id: survivor.rule.id, current, desired: spec, fields, method: "replace" };
-      changes.push(rule.loc === undefined ? change : { ...change, loc: rule.loc });
+      const listed = survivor.rule;
+      if (listed.opaque !== undefined) opaqueUpdates.push({ name, id: listed.id, opaque: listed.opaque, fields: fields.map((f) => f.path) });
+      const change: UpdateChange = {
+        action: "update",
+        name,
+        id: listed.id,
+        current,
+        desired: spec,
+        fields,
+        method: "replace",
+        ...(rule.loc === undefined ? {} : { loc: rule.loc }),
+        ...(listed.kept === undefined ? {} : { kept: listed.kept }),
+        ...(listed.raw === undefined ? {} : { base: listed.raw }),
+      };
+      changes.push(change);
     }
     for (const dup of slot.all ?? []) {
-      if (dup !== survivor) changes.push({ action: "delete", name, id: dup.rule.id, current: dup.spec, reason: "duplicate" });
+      if (dup !== survivor) changes.push({ action: "delete", name, id: dup.rule.id, current: dup.spec, reason: "duplicate", keptId: survivor.rule.id });
     }
   }
   for (const slot of slots) {
@@ -173,7 +188,10 @@ export function planChanges(desired: DesiredState, remote: readonly RemoteRule[]
   if (pinRefusal !== null) warnings.push(`${pinRefusal.message}; apply --auto-approve and watch refuse this unless limits.allowPinRemoval is true or --force is given`);
   const deletes = changes.filter((c) => c.action === "delete").length;
   // With no blockers nothing can conflict (the written specs are normalised: plain string keys).
-  const refusal = (blockers.length === 0 ? null : checkBlockingConflicts(writtenRules(changes), blockers)) ?? checkSafety({ desired, deletes, managedRemote });
+  const refusal =
+    opaqueRefusal(opaqueUpdates) ??
+    (blockers.length === 0 ? null : checkBlockingConflicts(writtenRules(changes), blockers)) ??
+    checkSafety({ desired, deletes, managedRemote });
 
   const count = (action: Change["action"]) => changes.filter((c) => c.action === action).length;
   // The fingerprint hashes every remote rule; only a saved or JSON plan and the stale-plan check
@@ -188,6 +206,23 @@ export function planChanges(desired: DesiredState, remote: readonly RemoteRule[]
     },
     refusal,
     warnings,
+  };
+}
+
+/**
+ * SPEC §4: a managed rule that holds an enum value or rule type this version does not know is
+ * kept opaque; a plan that would change it is refused (not forceable: the tool cannot write what
+ * it cannot read), naming the rule, the field and the upgrade.
+ */
+function opaqueRefusal(updates: readonly { name: string; id: string; opaque: readonly string[]; fields: readonly string[] }[]): Refusal | null {
+  const first = updates[0];
+  if (first === undefined) return null;
+  const list = updates.map((u) => `rule ${JSON.stringify(u.name)} (${u.id}) holds ${u.opaque.join(", ")}`).join("; ");
+  return {
+    code: "unknown-server-value",
+    message: `${list}: a value this version of sip-dispatch-sync does not know, and the plan would change ${updates.length === 1 ? "that rule" : "those rules"} (${updates.map((u) => u.fields.join(", ")).join("; ")}); writing it could lose or misstate the value`,
+    hint: "upgrade sip-dispatch-sync to a version that knows these values; until then leave these rules as the server holds them (or outside `manage`)",
+    forceable: false,
   };
 }
 
@@ -206,7 +241,7 @@ function chooseUpdateMethods(changes: readonly Change[], options: PlanOptions, w
   if (updates.length === 0) return [...changes];
   if (!options.updateSupported) {
     warnings.push(
-      `the server has no UpdateSIPDispatchRule (livekit-server before v1.9.0): ${plural(updates.length, "update")} will be applied as delete + create; those rules get new IDs and are briefly absent`,
+      `the server has no UpdateSIPDispatchRule (livekit-server before v1.9.0): ${plural(updates.length, "update")} will be applied as delete + create; those rules get new IDs and are briefly absent, and LiveKit Cloud phone numbers bound to the old IDs are detached`,
     );
     return changes.map((c) => (c.action === "update" ? { ...c, method: "recreate" } : c));
   }

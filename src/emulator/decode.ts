@@ -15,14 +15,65 @@ export class DecodeError extends Error {}
 
 const DROP = Symbol("drop");
 
+/**
+ * The "newer server" test mode (EmulatorFeatures.newerServer): a server whose proto has fields and
+ * enum values the pinned @livekit/protocol lacks. Unknown fields are kept (snake_case, emitted
+ * after the known ones) instead of dropped, and unknown enum names are kept as they are.
+ */
+let keepUnknown = false;
+
+/** decodeMessage as a newer server would: unknown fields and enum values are stored, not dropped. */
+export function decodeMessageNewer(node: JsonNode, desc: MessageDesc): CanonicalMessage {
+  keepUnknown = true;
+  try {
+    return decodeMessage(node, desc);
+  } finally {
+    keepUnknown = false;
+  }
+}
+
+function snakeOf(key: string): string {
+  return key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+}
+
+/** Any JSON as stored by a newer server that knows the field (kept as it came). */
+function plainOf(node: JsonNode): Canonical {
+  switch (node.k) {
+    case "obj": {
+      const out: Record<string, Canonical> = {};
+      for (const [k, v] of node.entries) setOwn(out, k, plainOf(v));
+      return out;
+    }
+    case "arr":
+      return node.items.map(plainOf);
+    case "str":
+      return node.v;
+    case "num":
+      return Number(node.raw);
+    case "bool":
+      return node.v;
+    case "null":
+      return null;
+  }
+}
+
 export function decodeMessage(node: JsonNode, desc: MessageDesc): CanonicalMessage {
   if (node.k !== "obj") throw new DecodeError(`${desc.name}: expected an object`);
   const values = new Map<string, Canonical>();
   const seen = new Set<string>();
   const seenOneofs = new Set<string>();
+  let extra: Map<string, Canonical> | undefined;
   for (const [key, val] of node.entries) {
     const fd = desc.byKey.get(key);
-    if (fd === undefined) continue; // DiscardUnknown
+    if (fd === undefined) {
+      if (!keepUnknown) continue; // DiscardUnknown
+      // A newer server knows the field: one spelling only, stored under its proto name.
+      const name = snakeOf(key);
+      if (seen.has(`?${name}`)) throw new DecodeError(`${desc.name}: duplicate field ${key}`);
+      seen.add(`?${name}`);
+      if (val.k !== "null") (extra ??= new Map()).set(name, plainOf(val));
+      continue;
+    }
     // The duplicate check comes before the null skip, as in protojson's unmarshalMessage.
     if (seen.has(fd.name)) throw new DecodeError(`${desc.name}: duplicate field ${key}`);
     seen.add(fd.name);
@@ -40,6 +91,7 @@ export function decodeMessage(node: JsonNode, desc: MessageDesc): CanonicalMessa
     if (v !== undefined) setOwn(out, fd.name, v);
     else if (fd.oneof === undefined && fd.label !== "optional") setOwn(out, fd.name, defaultOf(fd));
   }
+  if (extra !== undefined) for (const [k, v] of extra) setOwn(out, k, v);
   return out;
 }
 
@@ -151,8 +203,8 @@ function decodeScalar(val: JsonNode, s: "string" | "bool" | "int32" | "uint32" |
 
 function decodeEnum(val: JsonNode, e: EnumDesc, name: string): Canonical | typeof DROP {
   if (val.k === "str") {
-    // DiscardUnknown also drops unknown enum names (§3.1).
-    return e.values.includes(val.v) ? val.v : DROP;
+    // DiscardUnknown also drops unknown enum names (§3.1); a newer server knows the value.
+    return e.values.includes(val.v) || keepUnknown ? val.v : DROP;
   }
   if (val.k === "num") {
     const n = Number(val.raw);

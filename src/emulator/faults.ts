@@ -11,6 +11,8 @@ export interface EmulatorFault {
   /** Raw body instead of a Twirp JSON error. */
   readonly body?: string;
   readonly contentType?: string;
+  /** Send the body gzip-compressed with `Content-Encoding: gzip` (a test of decompressed-size bounds). */
+  readonly gzip?: boolean;
 }
 
 export type FaultTiming = "before" | "after-commit";
@@ -80,6 +82,7 @@ const CODE_BY_STATUS: Readonly<Record<number, string>> = {
 /** The status, headers and body a fault is answered with. */
 export function renderFault(f: EmulatorFault): { status: number; contentType: string; body: string; headers: Record<string, string> } {
   const headers: Record<string, string> = f.retryAfter === undefined ? {} : { "retry-after": f.retryAfter };
+  if (f.gzip === true) headers["content-encoding"] = "gzip";
   if (f.body !== undefined) return { status: f.status, contentType: f.contentType ?? "text/plain; charset=utf-8", body: f.body, headers };
   const code = f.code ?? CODE_BY_STATUS[f.status] ?? "unknown";
   return {

@@ -4,7 +4,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { AppError, type SipMethod } from "../model/index.js";
-import { DecodeError, decodeMessage } from "./decode.js";
+import { DecodeError, decodeMessage, decodeMessageNewer } from "./decode.js";
 import { messageDesc } from "./descriptors.js";
 import type { EmulatorFault } from "./faults.js";
 import { FaultPlan } from "./faults.js";
@@ -89,7 +89,8 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
       for (const [i, item] of items.entries()) {
         let info: RuleInfo;
         try {
-          info = decodeMessage(parseFirstJsonValue(JSON.stringify(item) ?? ""), messageDesc("SIPDispatchRuleInfo")) as unknown as RuleInfo;
+          const decode = features.newerServer ? decodeMessageNewer : decodeMessage;
+          info = decode(parseFirstJsonValue(JSON.stringify(item) ?? ""), messageDesc("SIPDispatchRuleInfo")) as unknown as RuleInfo;
         } catch (err) {
           if (err instanceof DecodeError || err instanceof JsonSyntaxError) {
             throw new AppError("emulator-seed", `seed item ${i} is not a SIPDispatchRuleInfo: ${err.message}`, {

@@ -71,6 +71,11 @@ function ordered<T>(fields: readonly { readonly name: string }[], value: Record<
     const v = value[f.name];
     if (v !== undefined) setOwn(out, f.name, v);
   }
+  // Fields outside the descriptor (the "newer server" mode keeps them) follow the known ones.
+  for (const key of Object.keys(value)) {
+    const v = value[key];
+    if (v !== undefined && !Object.hasOwn(out, key) && !fields.some((f) => f.name === key)) setOwn(out, key, v);
+  }
   return out as T;
 }
 
@@ -195,7 +200,13 @@ export function normalizeNumber(num: string): string {
 export function pinOf(info: RuleInfo): string | undefined {
   const r = info.rule;
   const variant = r?.dispatch_rule_direct ?? r?.dispatch_rule_individual ?? r?.dispatch_rule_callee;
-  return variant?.pin;
+  if (variant !== undefined) return variant.pin;
+  // A rule type only a newer server knows ("newer server" mode keeps it): its pin, if it has one.
+  if (r === null || r === undefined) return undefined;
+  for (const v of Object.values(r as Record<string, unknown>)) {
+    if (typeof v === "object" && v !== null) return typeof (v as { pin?: unknown }).pin === "string" ? (v as { pin: string }).pin : "";
+  }
+  return undefined;
 }
 
 /**

@@ -3,9 +3,10 @@
 // mux (`404 page not found` off the SIP prefix), Twirp routing (POST, path, Content-Type),
 // protojson decoding, the sip.admin grant, then the method. Test faults wrap the method.
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { gzipSync } from "node:zlib";
 import type { SipMethod } from "../model/index.js";
 import { checkAuth, type AuthConfig } from "./auth.js";
-import { DecodeError, decodeMessage, type CanonicalMessage } from "./decode.js";
+import { DecodeError, decodeMessage, decodeMessageNewer, type CanonicalMessage } from "./decode.js";
 import { LEGACY_CREATE_REQUEST, messageDesc, type MessageDesc } from "./descriptors.js";
 import { MSG, TWIRP_STATUS, badRoute, fail, goQuote, twirpErrorBody, type TwirpFailure } from "./errors.js";
 import { renderFault, type FaultPlan } from "./faults.js";
@@ -123,7 +124,8 @@ async function handle(req: IncomingMessage, res: ServerResponse, deps: PipelineD
   let request: CanonicalMessage;
   try {
     if (body.invalidUtf8) throw new DecodeError("invalid UTF-8");
-    request = decodeMessage(parseFirstJsonValue(body.text), requestDesc(rpc, ctx.features.dispatchRuleField));
+    const decode = ctx.features.newerServer ? decodeMessageNewer : decodeMessage;
+    request = decode(parseFirstJsonValue(body.text), requestDesc(rpc, ctx.features.dispatchRuleField));
   } catch (err) {
     if (err instanceof DecodeError || err instanceof JsonSyntaxError) return finish(twirp(fail("malformed", MSG.malformed)));
     throw err;
@@ -152,7 +154,8 @@ function requestDesc(rpc: SipMethod, dispatchRuleField: boolean): MessageDesc {
 }
 
 function send(res: ServerResponse, reply: Reply): void {
-  const buf = Buffer.from(reply.body, "utf8");
+  const text = Buffer.from(reply.body, "utf8");
+  const buf = reply.headers?.["content-encoding"] === "gzip" ? gzipSync(text) : text;
   res.writeHead(reply.status, { ...reply.headers, "content-type": reply.contentType, "content-length": String(buf.length) });
   res.end(buf);
 }

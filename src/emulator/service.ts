@@ -22,8 +22,14 @@ export interface EmulatorFeatures {
    * like a paging server would; the OSS server returns everything after `after_id` (§5.4).
    */
   readonly pageSize: number | undefined;
+  /**
+   * Test-only: act as a server NEWER than the pinned @livekit/protocol: fields and enum values
+   * outside its descriptors are stored and listed (not dropped), and `replace` clears every field
+   * the request lacks, as the real server does (livekit-sip-api.md §5.3). Off = faithful to §3.1.
+   */
+  readonly newerServer: boolean;
 }
-export const DEFAULT_FEATURES: EmulatorFeatures = { update: true, dispatchRuleField: true, pageSize: undefined };
+export const DEFAULT_FEATURES: EmulatorFeatures = { update: true, dispatchRuleField: true, pageSize: undefined, newerServer: false };
 
 export type CallResult =
   | { readonly ok: true; readonly body: string; readonly changed: boolean }

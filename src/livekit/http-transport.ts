@@ -23,6 +23,19 @@ export interface TransportInit {
   readonly signal?: AbortSignal | null;
   /** Redirects are never followed: a 3xx is returned as it is (fetch's "manual"). */
   readonly redirect?: "manual";
+  /**
+   * The most bytes of body text() may hold, counted after decompression (SPEC §5 bounds; a gzip
+   * bomb stops at this size). Past it text() rejects with an error whose code is
+   * ANSWER_TOO_LARGE. Not part of fetch: a transport that ignores it is checked by the caller.
+   */
+  readonly maxBytes?: number;
+}
+
+/** The `code` of the error text() rejects with when the body passes TransportInit.maxBytes. */
+export const ANSWER_TOO_LARGE = "ERR_ANSWER_TOO_LARGE";
+
+export function answerTooLarge(maxBytes: number): Error {
+  return Object.assign(new Error(`the answer is larger than ${maxBytes} bytes`), { code: ANSWER_TOO_LARGE, maxBytes });
 }
 
 export type Transport = (url: string, init?: TransportInit) => Promise<TransportResponse>;
@@ -44,20 +57,39 @@ function headerGetter(res: IncomingMessage): TransportResponse["headers"] {
 }
 
 /** The body as text (UTF-8, a leading BOM dropped, as fetch's text() does), decompressed when encoded. */
-async function readBody(res: IncomingMessage): Promise<string> {
+async function readBody(res: IncomingMessage, maxBytes: number): Promise<string> {
   const encoding = (res.headers["content-encoding"] ?? "identity").trim().toLowerCase();
+  const declared = Number(res.headers["content-length"] ?? NaN);
+  if (Number.isFinite(declared) && declared > maxBytes) {
+    res.destroy();
+    throw answerTooLarge(maxBytes);
+  }
   let stream: NodeJS.ReadableStream = res;
+  let decoder: Zlib.Gunzip | Zlib.Inflate | Zlib.BrotliDecompress | undefined;
   if (encoding === "gzip" || encoding === "x-gzip" || encoding === "deflate" || encoding === "br") {
     // Only sent by a server that ignores the absent Accept-Encoding; zlib is loaded only then
     // (getBuiltinModule, not import(): the executable runs this code in a script, see bin.cts).
     const zlib = process.getBuiltinModule("node:zlib") as typeof Zlib;
-    const decoder = encoding === "br" ? zlib.createBrotliDecompress() : encoding === "deflate" ? zlib.createInflate() : zlib.createGunzip();
-    res.on("error", (err) => decoder.destroy(err));
-    stream = res.pipe(decoder);
+    const d = encoding === "br" ? zlib.createBrotliDecompress() : encoding === "deflate" ? zlib.createInflate() : zlib.createGunzip();
+    decoder = d;
+    res.on("error", (err) => d.destroy(err));
+    stream = res.pipe(d);
   }
   const chunks: Buffer[] = [];
+  let size = 0;
   await new Promise<void>((resolve, reject) => {
-    stream.on("data", (c: Buffer) => chunks.push(c));
+    stream.on("data", (c: Buffer) => {
+      size += c.length;
+      if (size > maxBytes) {
+        // Decompressed bytes are counted: stop inflating and drop the connection at once.
+        const err = answerTooLarge(maxBytes);
+        decoder?.destroy();
+        res.destroy();
+        reject(err);
+        return;
+      }
+      chunks.push(c);
+    });
     stream.once("error", reject);
     stream.once("end", resolve);
     // A peer that resets mid-body: Node emits "error" (ECONNRESET) and "close" without "end".
@@ -127,7 +159,7 @@ export function createNodeTransport(): { readonly fetch: Transport; close(): voi
         resolve({
           status: res.statusCode ?? 0,
           headers: headerGetter(res),
-          text: () => (text ??= readBody(res).finally(done)),
+          text: () => (text ??= readBody(res, init.maxBytes ?? Number.POSITIVE_INFINITY).finally(done)),
         });
       });
       req.end(body);

@@ -15,8 +15,10 @@ import { listAllInboundTrunks } from "./inbound-trunks.js";
 import { createTokenSource } from "./access-token.js";
 import { resolveBaseUrl } from "./base-url.js";
 import { DEFAULT_RETRY, parseRetryAfter, withRetry, type RetryPolicy, type RetryWait } from "./retry.js";
+import { ANSWER_TOO_LARGE } from "./http-transport.js";
+import { versionFloor, type VersionFloor } from "./server-version.js";
 import { badResponse, errorFromFailure, errorFromResponse, type CallContext } from "./twirp-error.js";
-import { WireShapeError, decodeListItems, decodeRuleInfoAt, encodeLegacyCreate, encodeRuleInfo } from "./wire.js";
+import { WireShapeError, decodeListItems, decodeRuleInfoAt, encodeLegacyCreate, encodeReplace, encodeRuleInfo } from "./wire.js";
 
 /** One HTTP attempt, for metrics and per-operation logs. */
 export interface ApiCallEvent {
@@ -47,6 +49,10 @@ export interface SipClientOptions {
   readonly pageLimit?: number;
   /** page.limit of ListSIPInboundTrunk; default TRUNK_PAGE_LIMIT (inbound-trunks.ts). */
   readonly trunkPageLimit?: number;
+  /** The most bytes one answer body may hold, decompressed (SPEC §5 bounds); default DEFAULT_MAX_ANSWER_BYTES. */
+  readonly maxAnswerBytes?: number;
+  /** The most List pages one listing may take; default DEFAULT_MAX_LIST_PAGES. */
+  readonly maxListPages?: number;
   readonly onApiCall?: (e: ApiCallEvent) => void;
   /** Before every wait for a retry (backoff or Retry-After), e.g. to log it: a long wait is never silent. */
   readonly onRetryWait?: (e: RetryWaitEvent) => void;
@@ -67,8 +73,16 @@ export interface RetryWaitEvent {
 
 const TWIRP_PREFIX = "/twirp/livekit.SIP/";
 const DEFAULT_PAGE_LIMIT = 500;
-/** A guard against a server that keeps inventing IDs; far beyond any real rule count. */
-const MAX_PAGES = 10_000;
+/**
+ * SPEC §5 bounds, sized for 100,000 rules: a realistic rule is under 1 KB as the server lists it
+ * (snake_case, every default emitted), so 100,000 of them fit in 100 MB, and the open-source
+ * server answers them all in one page (livekit-sip-api.md §5.4). A paging server at the default
+ * page.limit of 500 needs 200 pages; the page bound leaves room for one that pages at 100.
+ */
+export const DEFAULT_MAX_ANSWER_BYTES = 128 * 1024 * 1024;
+export const DEFAULT_MAX_LIST_PAGES = 2_000;
+const BOUNDS_HINT = "raise --max-answer-bytes / --max-list-pages (DISPATCH_MAX_ANSWER_BYTES / DISPATCH_MAX_LIST_PAGES) only if the server really holds that many rules";
+const MALFORMED_HINT = "the server's List answer cannot be trusted (a proxy or server bug); nothing was changed. Run again; if it persists, report it with the server's version";
 
 /** Validates the options (UsageError with a hint) and returns a client; no request is made. */
 /** The dispatch-rule client, plus the read-only inbound-trunk list of SPEC §8. */
@@ -85,6 +99,8 @@ export function createSipClient(options: SipClientOptions): HttpSipClient {
   const random = options.random ?? Math.random;
   const policy = options.retry ?? DEFAULT_RETRY;
   const pageLimit = Math.max(1, Math.floor(options.pageLimit ?? DEFAULT_PAGE_LIMIT));
+  const maxAnswerBytes = positiveOr(options.maxAnswerBytes, DEFAULT_MAX_ANSWER_BYTES, "--max-answer-bytes");
+  const maxListPages = positiveOr(options.maxListPages, DEFAULT_MAX_LIST_PAGES, "--max-list-pages");
   const tokens = createTokenSource({ apiKey: options.apiKey, apiSecret: options.apiSecret, now });
 
   const contextFor = (method: SipMethod, token: string | undefined): CallContext => ({
@@ -128,6 +144,7 @@ export function createSipClient(options: SipClientOptions): HttpSipClient {
             signal: controller.signal,
             // A redirect would replay the POST (and the token) somewhere else; report it instead.
             redirect: "manual",
+            maxBytes: maxAnswerBytes,
           });
         } catch (err) {
           signal?.throwIfAborted();
@@ -139,9 +156,12 @@ export function createSipClient(options: SipClientOptions): HttpSipClient {
           text = await res.text();
         } catch (err) {
           signal?.throwIfAborted();
+          if ((err as { code?: unknown } | null)?.code === ANSWER_TOO_LARGE) throw tooLarge(ctx, res.status);
           if (timedOut) throw errorFromFailure(ctx, err, true);
           throw badResponse(ctx, res.status, `the answer was cut off (HTTP ${res.status}, connection closed mid-body)`, { transient: true, cause: err });
         }
+        // A transport that does not count (the global fetch) is checked once the text is here.
+        if (text.length > maxAnswerBytes || (text.length * 3 > maxAnswerBytes && Buffer.byteLength(text, "utf8") > maxAnswerBytes)) throw tooLarge(ctx, res.status);
         const contentType = res.headers.get("content-type");
         if (res.status >= 300 && res.status < 400) {
           const location = res.headers.get("location");
@@ -175,6 +195,11 @@ export function createSipClient(options: SipClientOptions): HttpSipClient {
     }
   }
 
+  function tooLarge(ctx: CallContext, status: number): ApiError {
+    const err = badResponse(ctx, status, `the answer is larger than ${maxAnswerBytes} bytes (decompressed); the bound is there so that a runaway answer cannot exhaust memory`);
+    return new ApiError({ method: err.method, twirpCode: err.twirpCode, status, message: err.message.replace(/^[A-Za-z]+: /, ""), retryable: false, ambiguous: err.ambiguous, hint: BOUNDS_HINT });
+  }
+
   const onWait =
     (method: SipMethod) =>
     (w: RetryWait): void =>
@@ -200,18 +225,51 @@ export function createSipClient(options: SipClientOptions): HttpSipClient {
     try {
       return decode();
     } catch (err) {
-      if (err instanceof WireShapeError) throw badResponse(contextFor(method, undefined), 200, `unexpected answer: ${err.message}`, { cause: err });
+      if (err instanceof WireShapeError) {
+        throw new ApiError({
+          method,
+          twirpCode: "bad_response",
+          status: 200,
+          message: `unexpected answer: ${err.message}`,
+          retryable: false,
+          ambiguous: method !== "ListSIPDispatchRule",
+          hint: "the server's answer has a shape this version cannot read; nothing was changed. If the server is newer than this tool, upgrade sip-dispatch-sync",
+          cause: err,
+        });
+      }
       throw err;
     }
   }
 
-  let legacyCreate = false;
-  let updateSupport: Promise<boolean> | undefined;
+  function malformed(message: string): ApiError {
+    return new ApiError({ method: "ListSIPDispatchRule", twirpCode: "bad_response", status: 200, message: `malformed list: ${message}`, retryable: false, hint: MALFORMED_HINT });
+  }
 
-  async function createWith(spec: RuleSpec): Promise<Readonly<Record<string, unknown>>> {
+  let legacyCreate = false;
+  /** false once Update answered a Twirp bad_route in this client; never probed (SPEC §4). */
+  let updateSupported = true;
+  let floor: VersionFloor | undefined;
+
+  /** One List call: its items (raw) and their rules, with the page's own ID checks. */
+  async function listPage(request: Record<string, unknown>, pageNo: number, signal: AbortSignal | undefined): Promise<{ items: readonly unknown[]; rules: RemoteRule[] }> {
+    const json = await call("ListSIPDispatchRule", request, signal);
+    return decodeOr("ListSIPDispatchRule", () => {
+      const items = decodeListItems(json);
+      const rules = items.map((item, i) => decodeRuleInfoAt(item, `items[${i}]`));
+      const seen = new Set<string>();
+      for (const [i, r] of rules.entries()) {
+        if (seen.has(r.id)) throw malformed(`rule ID ${r.id} appears twice on page ${pageNo} (again at items[${i}])`);
+        seen.add(r.id);
+      }
+      return { items, rules };
+    });
+  }
+
+  async function createWith(spec: RuleSpec, base: Readonly<Record<string, unknown>> | undefined): Promise<Readonly<Record<string, unknown>>> {
     if (!legacyCreate) {
       try {
-        return await call("CreateSIPDispatchRule", { dispatchRule: encodeRuleInfo(spec) });
+        // A re-create (delete + create of a listed rule) carries what that rule held, like replace.
+        return await call("CreateSIPDispatchRule", { dispatchRule: base === undefined ? encodeRuleInfo(spec) : encodeReplace(spec, withoutTimestamps(base)) });
       } catch (err) {
         if (!isMissingRule(err)) throw err;
         // §6: a server older than v1.9.0 drops the unknown `dispatch_rule` and then finds no rule.
@@ -247,38 +305,84 @@ export function createSipClient(options: SipClientOptions): HttpSipClient {
 
     async listRules(listOptions?: { readonly signal?: AbortSignal }): Promise<readonly RemoteRule[]> {
       const signal = listOptions?.signal;
-      // §5.4: the open-source server returns everything after after_id in one answer; a paging
-      // server (Cloud: UNCONFIRMED) caps at limit. Loop until an empty page, or a page with no
-      // new IDs (servers before v1.8.4 ignore `page` and repeat everything, §6).
-      const byId = new Map<string, RemoteRule>();
+      // §5.4: the open-source server sorts by ID and returns everything after after_id in one
+      // answer; a paging server (Cloud: UNCONFIRMED) caps at limit. Loop until an empty page.
+      // The answer is distrusted (SPEC §4): a repeated ID, an ID out of order, or more pages than
+      // the bound make the list malformed, and nothing is planned from it.
+      const all: RemoteRule[] = [];
+      const seen = new Set<string>();
       let afterId = "";
-      for (let page = 0; page < MAX_PAGES; page += 1) {
+      let first: { items: readonly unknown[]; rules: RemoteRule[] } | undefined;
+      for (let page = 1; page <= maxListPages; page += 1) {
         const request = { page: afterId === "" ? { limit: pageLimit } : { afterId, limit: pageLimit } };
-        const json = await call("ListSIPDispatchRule", request, signal);
-        const rules = decodeOr("ListSIPDispatchRule", () => decodeListItems(json).map((item, i) => decodeRuleInfoAt(item, `items[${i}]`)));
-        const fresh = rules.filter((r) => !byId.has(r.id));
-        for (const r of fresh) byId.set(r.id, r);
-        const last = rules[rules.length - 1];
-        if (fresh.length === 0 || last === undefined) {
-          return [...byId.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+        const got = await listPage(request, page, signal);
+        const rules = got.rules;
+        if (page === 1) {
+          first = got;
+          floor = versionFloor({ rules: got.items });
         }
-        afterId = last.id;
+        if (rules.length === 0) return sortById(all);
+        if (page === 2 && first !== undefined && sameIds(rules, first.rules)) {
+          // §6: servers before v1.8.4 ignore `page` and answer everything again (in Redis HVALS
+          // order): the first answer was the whole list.
+          return sortById(all);
+        }
+        if (page === 1 && !ascending(rules) && rules.length > 0) {
+          // Only a server that ignores paging answers out of order; the second page tells.
+          const again = await listPage({ page: { afterId: lastOf(rules).id, limit: pageLimit } }, 2, signal);
+          if (!sameIds(again.rules, rules)) throw malformed(`page 1 is not sorted by rule ID (${firstDisorder(rules)}) and the server does not repeat it as a server without paging would`);
+          return sortById(rules);
+        }
+        for (const [i, r] of rules.entries()) {
+          if (seen.has(r.id)) throw malformed(`rule ID ${r.id} appears again on page ${page} (items[${i}])`);
+          if (page > 1 && r.id <= afterId) throw malformed(`page ${page} holds rule ID ${r.id}, not after ${afterId} as requested`);
+          const prev = rules[i - 1];
+          if (prev !== undefined && !(prev.id < r.id)) throw malformed(`page ${page} is not sorted by rule ID (${prev.id} before ${r.id})`);
+          seen.add(r.id);
+          all.push(r);
+        }
+        afterId = lastOf(rules).id;
       }
-      throw badResponse(contextFor("ListSIPDispatchRule", undefined), 200, `paging did not end after ${MAX_PAGES} pages`);
+      throw new ApiError({
+        method: "ListSIPDispatchRule",
+        twirpCode: "bad_response",
+        status: 200,
+        message: `the list did not end within ${maxListPages} pages (${all.length} rules so far); the bound is there so that a server that keeps inventing IDs cannot be followed forever`,
+        retryable: false,
+        hint: BOUNDS_HINT,
+      });
     },
 
-    async createRule(spec: RuleSpec): Promise<RemoteRule> {
-      const json = await createWith(spec);
+    async listRulesByIds(ids: readonly string[], listOptions?: { readonly signal?: AbortSignal }): Promise<readonly RemoteRule[]> {
+      if (ids.length === 0) return [];
+      // §5.4: dispatch_rule_ids filters by membership; servers before the filter (v1.8.2) ignore
+      // it, and v1.8.2-v1.8.3 may answer nulls for missing IDs, so the answer is filtered here too.
+      const wanted = new Set(ids);
+      const json = await call("ListSIPDispatchRule", { dispatchRuleIds: [...ids] }, listOptions?.signal);
+      return decodeOr("ListSIPDispatchRule", () => {
+        const items = decodeListItems(json);
+        const out: RemoteRule[] = [];
+        for (const [i, item] of items.entries()) {
+          if (item === null) continue;
+          const r = decodeRuleInfoAt(item, `items[${i}]`);
+          if (wanted.has(r.id)) out.push(r);
+        }
+        return sortById(out);
+      });
+    },
+
+    async createRule(spec: RuleSpec, base?: Readonly<Record<string, unknown>>): Promise<RemoteRule> {
+      const json = await createWith(spec, base);
       // A 2xx Create took effect: an unreadable answer is ambiguous, never retried (badResponse).
       return decodeOr("CreateSIPDispatchRule", () => decodeRuleInfoAt(json, "rule"));
     },
 
-    async updateRule(id: string, spec: RuleSpec): Promise<RemoteRule> {
+    async updateRule(id: string, spec: RuleSpec, base?: Readonly<Record<string, unknown>>): Promise<RemoteRule> {
       try {
-        const json = await call("UpdateSIPDispatchRule", { sipDispatchRuleId: id, replace: encodeRuleInfo(spec) });
+        const json = await call("UpdateSIPDispatchRule", { sipDispatchRuleId: id, replace: encodeReplace(spec, base) });
         return decodeOr("UpdateSIPDispatchRule", () => decodeRuleInfoAt(json, "rule"));
       } catch (err) {
-        if (isUpdateUnsupported(err)) updateSupport = Promise.resolve(false);
+        if (isUpdateUnsupported(err)) updateSupported = false;
         throw err;
       }
     },
@@ -288,44 +392,24 @@ export function createSipClient(options: SipClientOptions): HttpSipClient {
     },
 
     supportsUpdate(): Promise<boolean> {
-      if (updateSupport === undefined) {
-        const probe = withRetry(async (attempt) => {
-          try {
-            await attemptOnce("UpdateSIPDispatchRule", {}, attempt, undefined);
-            return true;
-          } catch (err) {
-            const answer = updateProbeAnswer(err);
-            if (answer === undefined) throw err;
-            return answer;
-          }
-        }, { policy, sleep, random, onWait: onWait("UpdateSIPDispatchRule") });
-        updateSupport = probe;
-        // A probe that could not decide (network, 401) is not cached.
-        probe.catch(() => {
-          if (updateSupport === probe) updateSupport = undefined;
-        });
-      }
-      return updateSupport;
+      // No request: a read-only command never calls a write method, probes included (SPEC §4).
+      // The plan assumes Update; apply learns otherwise from a Twirp bad_route (isUpdateUnsupported).
+      return Promise.resolve(updateSupported);
+    },
+
+    versionFloor(): VersionFloor | undefined {
+      return floor;
     },
   };
 }
 
 /**
- * §6: POST `{}` to UpdateSIPDispatchRule has no side effect. A server with the method rejects it
- * in its handler (400 invalid_argument "rule id must be set"; v1.9.0-v1.9.11 answer 500 with the
- * raw text, §7); an older one answers 404 bad_route "no handler for path". Anything else (network,
- * 401, ...) decides nothing and is thrown.
+ * A Twirp JSON bad_route from UpdateSIPDispatchRule: the server's SIP service has no Update
+ * (livekit-server before v1.9.0, livekit-sip-api.md §6, §7). A 404 that is not a Twirp body (a
+ * proxy, a wrong path) is no such proof and never makes apply delete + create (SPEC §4).
  */
-function updateProbeAnswer(err: unknown): boolean | undefined {
-  if (!(err instanceof ApiError)) return undefined;
-  if (err.twirpCode === "bad_route") return false;
-  if (err.twirpCode === "invalid_argument" || err.twirpCode === "malformed" || /rule id must be set/.test(err.message)) return true;
-  return undefined;
-}
-
-/** An ApiError bad_route on UpdateSIPDispatchRule: the server has no Update (livekit-sip-api.md §6). */
 export function isUpdateUnsupported(err: unknown): boolean {
-  return err instanceof ApiError && err.method === "UpdateSIPDispatchRule" && err.twirpCode === "bad_route";
+  return err instanceof ApiError && err.method === "UpdateSIPDispatchRule" && err.twirpCode === "bad_route" && err.twirpBody;
 }
 
 /** The answer of a pre-v1.9.0 server to the `dispatch_rule` Create form (§6, §8.1). */
@@ -370,4 +454,47 @@ function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> {
     const timer = setTimeout(done, ms);
     signal?.addEventListener("abort", done, { once: true });
   });
+}
+
+function positiveOr(v: number | undefined, fallback: number, flag: string): number {
+  if (v === undefined) return fallback;
+  if (!(Number.isInteger(v) && v > 0)) throw new UsageError(`${flag} must be a positive whole number, got ${v}`, `pass e.g. ${flag} ${fallback}`);
+  return v;
+}
+
+function lastOf(rules: readonly RemoteRule[]): RemoteRule {
+  return rules[rules.length - 1] as RemoteRule;
+}
+
+function sortById(rules: RemoteRule[]): RemoteRule[] {
+  return rules.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+}
+
+function ascending(rules: readonly RemoteRule[]): boolean {
+  for (let i = 1; i < rules.length; i++) if (!((rules[i - 1] as RemoteRule).id < (rules[i] as RemoteRule).id)) return false;
+  return true;
+}
+
+function firstDisorder(rules: readonly RemoteRule[]): string {
+  for (let i = 1; i < rules.length; i++) {
+    const a = (rules[i - 1] as RemoteRule).id;
+    const b = (rules[i] as RemoteRule).id;
+    if (!(a < b)) return `${a} before ${b}`;
+  }
+  return "";
+}
+
+function sameIds(a: readonly RemoteRule[], b: readonly RemoteRule[]): boolean {
+  return a.length === b.length && a.every((r, i) => r.id === (b[i] as RemoteRule).id);
+}
+
+/** A listed rule without its server-owned timestamps (a new rule gets its own). */
+function withoutTimestamps(raw: Readonly<Record<string, unknown>>): Readonly<Record<string, unknown>> {
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(raw)) {
+    if (key === "created_at" || key === "createdAt" || key === "updated_at" || key === "updatedAt") continue;
+    if (key === "__proto__") Object.defineProperty(out, key, { value: raw[key], enumerable: true, writable: true, configurable: true });
+    else out[key] = raw[key];
+  }
+  return out;
 }

@@ -57,6 +57,7 @@ export function errorFromResponse(
     message,
     retryable,
     ambiguous,
+    twirpBody: twirp !== undefined,
     ...(res.retryAfterMs === undefined ? {} : { retryAfterMs: res.retryAfterMs }),
     ...(plainToTls(twirp !== undefined, res.body)
       ? { hint: `${ctx.server} expects TLS: use https:// (or wss://) in --url / LIVEKIT_URL` }
@@ -178,7 +179,8 @@ function hintFor(ctx: CallContext, code: ApiErrorCode, detail: string, isTwirp: 
     case "permission_denied":
       return { hint: "check LIVEKIT_API_KEY / LIVEKIT_API_SECRET (or --api-key / --api-secret) and that the key has the SIP admin grant" };
     case "bad_route":
-      if (ctx.method === "UpdateSIPDispatchRule" && isTwirp) return { hint: "this server has no UpdateSIPDispatchRule (livekit-server before v1.9.0); rules are replaced by delete + create" };
+      if (ctx.method === "UpdateSIPDispatchRule" && isTwirp) return { hint: "this server has no UpdateSIPDispatchRule (livekit-server before v1.9.0); apply replaces such a rule by delete + create" };
+      if (ctx.method === "UpdateSIPDispatchRule") return { hint: `a 404 that is not a Twirp answer comes from a proxy or a wrong path, not from the server's SIP service; check --url (${ctx.server}) and the proxy in front of it. Nothing was recreated` };
       return { hint: `is --url (${ctx.server}) pointing at a LiveKit server with the SIP service?` };
     case "resource_exhausted":
       return { hint: "the server is rate limiting; try again later" };

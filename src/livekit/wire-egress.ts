@@ -64,7 +64,8 @@ function convertObject(obj: JsonObject, rename: (k: string) => string, canonical
   const entries: [string, JsonValue][] = [];
   for (const [key, value] of Object.entries(obj)) {
     const camel = snakeToCamel(key);
-    if (canonical && isScalarDefault(value)) continue;
+    // `preset` is a oneof member: 0 (H264_720P_30) selects it and is kept (livekit-sip-api.md §2.6).
+    if (canonical && isScalarDefault(value) && !(camel === "preset" && value === 0)) continue;
     const zeroNames = ENUM_ZERO_NAMES[camel];
     if (canonical && zeroNames !== undefined && typeof value === "string" && zeroNames.includes(value)) continue;
     const isMap = MAP_FIELDS.has(camel);

@@ -19,6 +19,7 @@ import {
   type SipCodec,
 } from "../model/index.js";
 import { canonicalEgress, snakeifyEgress } from "./wire-egress.js";
+import { keptFields, overlayReplace } from "./wire-raw.js";
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 type WireObject = Record<string, unknown>;
@@ -73,6 +74,16 @@ export function encodeRuleInfo(spec: RuleSpec): Record<string, unknown> {
   putList(out, "numbers", spec.numbers);
   if (spec.media !== undefined) putObject(out, "media", encodeMedia(spec.media));
   return out;
+}
+
+/**
+ * UpdateSIPDispatchRule's `replace` body (§5.3: a full replacement, every absent field cleared):
+ * the rule as listed (`raw`) with the managed fields overlaid, so fields this version does not
+ * know are carried, never cleared (SPEC §4). Without `raw` it is the managed encoding alone.
+ */
+export function encodeReplace(spec: RuleSpec, raw: Readonly<Record<string, unknown>> | undefined): Record<string, unknown> {
+  const managed = encodeRuleInfo(spec);
+  return raw === undefined ? managed : overlayReplace(raw, managed);
 }
 
 /** The fields a pre-v1.9.0 server's legacy top-level Create form can carry (§2.7). */
@@ -199,12 +210,72 @@ function putObject(out: WireObject, key: string, v: WireObject): void {
 // proto3 optional: presence matters, §2.7). Every shape error is a WireShapeError with a path.
 // ---------------------------------------------------------------------------------------------
 
-/** One SIPDispatchRuleInfo as a server emits it -> RemoteRule. */
+/**
+ * Values this version cannot read, collected while one rule decodes (decoding is synchronous and
+ * one rule at a time): `file path: value`. An unknown enum value or rule type is no shape error
+ * (a newer server, SPEC §4): the rule is held opaque, and only a change to it is refused.
+ */
+let opaqueSink: { at: string; found: string[] } | undefined;
+
+function holdOpaque(path: string, value: unknown): void {
+  if (opaqueSink === undefined) throw new WireShapeError(path, `unknown value ${describe(value)}`);
+  const rel = path.startsWith(`${opaqueSink.at}.`) ? path.slice(opaqueSink.at.length + 1) : path;
+  opaqueSink.found.push(`${filePath(rel)}: ${describe(value)}`);
+}
+
+/** `room_config.agents[0].restart_policy` -> `roomConfig.agents[0].restartPolicy`. */
+function filePath(wirePath: string): string {
+  return wirePath.replace(/_([a-z0-9])/g, (_m, c: string) => c.toUpperCase());
+}
+
+/** One SIPDispatchRuleInfo as a server emits it -> RemoteRule, with its raw JSON kept (non-enumerable). */
 export function decodeRuleInfoAt(json: unknown, path: string): RemoteRule {
   const obj = asObject(json, path, "a dispatch rule object");
   const id = str(obj, "sip_dispatch_rule_id", path);
   if (id === undefined || id === "") throw new WireShapeError(path, "rule has no sip_dispatch_rule_id");
   const at = `${path}(${id})`;
+  const sink = { at, found: [] as string[] };
+  opaqueSink = sink;
+  let spec: RuleSpec;
+  try {
+    spec = decodeSpec(obj, at);
+  } finally {
+    opaqueSink = undefined;
+  }
+  return new ListedRule(id, spec, obj, sink.found.length === 0 ? undefined : sink.found);
+}
+
+/**
+ * A RemoteRule as listed. `raw` (the rule's JSON) and `kept` (computed from it, only when read:
+ * the planner asks for updated rules only) live on the prototype over private fields, so
+ * equality, spreads and JSON of a rule see `id`, `spec` and (when set) `opaque` only, and the
+ * list's hot path pays one object per rule and no walk of its keys.
+ */
+class ListedRule implements RemoteRule {
+  readonly id: string;
+  readonly spec: RuleSpec;
+  declare readonly opaque?: readonly string[];
+  readonly #raw: Readonly<Record<string, unknown>>;
+  #kept: readonly string[] | null | undefined;
+  constructor(id: string, spec: RuleSpec, raw: Readonly<Record<string, unknown>>, opaque: readonly string[] | undefined) {
+    this.id = id;
+    this.spec = spec;
+    if (opaque !== undefined) (this as { opaque?: readonly string[] }).opaque = opaque;
+    this.#raw = raw;
+  }
+  get raw(): Readonly<Record<string, unknown>> {
+    return this.#raw;
+  }
+  get kept(): readonly string[] | undefined {
+    if (this.#kept === undefined) {
+      const found = keptFields(this.#raw);
+      this.#kept = found.length === 0 ? null : found;
+    }
+    return this.#kept ?? undefined;
+  }
+}
+
+function decodeSpec(obj: Readonly<WireObject>, at: string): RuleSpec {
   // Keys in the order core's normaliser writes them (name, rule kind, lists, flags, ...).
   const spec: Mutable<RuleSpec> = { name: str(obj, "name", at) ?? "" };
   Object.assign(spec, decodeRule(get(obj, "rule"), at));
@@ -228,7 +299,7 @@ export function decodeRuleInfoAt(json: unknown, path: string): RemoteRule {
   }
   if (media !== undefined) spec.media = media;
   // created_at / updated_at are server-owned and not part of a RuleSpec (SPEC §2).
-  return { id, spec };
+  return spec;
 }
 
 /** Sets `key` unless `v` is unset or a zero value: "", false, 0, an empty list or object. */
@@ -265,10 +336,11 @@ function decodeRule(json: unknown, at: string): Pick<RuleSpec, "direct" | "indiv
   const kind = found[0];
   if (kind === undefined) {
     const other = Object.keys(obj).filter((k) => obj[k] !== null);
-    throw new WireShapeError(
-      path,
-      other.length > 0 ? `unknown dispatch rule type ${other.map((k) => JSON.stringify(k)).join(", ")}` : "no dispatch rule type set",
-    );
+    if (other.length === 0) throw new WireShapeError(path, "no dispatch rule type set");
+    // A rule type this version does not know (a newer server): held opaque, no error (SPEC §4).
+    if (opaqueSink === undefined) throw new WireShapeError(path, `unknown dispatch rule type ${other.map((k) => JSON.stringify(k)).join(", ")}`);
+    opaqueSink.found.push(`rule type: unknown ${other.map((k) => JSON.stringify(k)).join(", ")}`);
+    return {};
   }
   const vPath = `${path}.${VARIANTS[kind][0]}`;
   const v = asObject(get(obj, VARIANTS[kind][0]), vPath, "an object");
@@ -455,8 +527,10 @@ function strMap(obj: Readonly<WireObject>, snake: string, path: string): Readonl
 function enumValue<T>(obj: Readonly<WireObject>, snake: string, path: string, decode: (v: string | number) => T | undefined): T | undefined {
   const v = get(obj, snake);
   if (v === undefined) return undefined;
-  const out = typeof v === "string" || typeof v === "number" ? decode(v) : undefined;
-  if (out === undefined) throw new WireShapeError(`${path}.${snake}`, `unknown enum value ${describe(v)}`);
+  if (typeof v !== "string" && typeof v !== "number") throw new WireShapeError(`${path}.${snake}`, `expected an enum name or number, got ${describe(v)}`);
+  const out = decode(v);
+  // An enum value this version does not know (a newer server): held opaque (SPEC §4).
+  if (out === undefined) holdOpaque(`${path}.${snake}`, v);
   return out;
 }
 
@@ -473,7 +547,10 @@ function describe(v: unknown): string {
 // answers (§3.1). Used for the server-state file; the decoder above reads it back.
 // ---------------------------------------------------------------------------------------------
 
-export function encodeServerRuleInfo(rule: RemoteRule): Record<string, unknown> {
+export function encodeServerRuleInfo(rule: RemoteRule): Readonly<Record<string, unknown>> {
+  // The server's state as listed (SPEC §3 export --format json): the rule's own JSON when there is
+  // one, so fields and values this version does not know are written as the server holds them.
+  if (rule.raw !== undefined) return rule.raw;
   const s = rule.spec;
   const media = s.media === undefined ? null : serverMedia(s.media);
   return {
@@ -560,7 +637,7 @@ export function decodeRuleInfo(json: unknown): RemoteRule {
       status: 200,
       message: `unexpected answer: ${err.message}`,
       retryable: false,
-      hint: "is --url pointing at a LiveKit server?",
+      hint: "the rule has a shape this version cannot read; if the server is newer than this tool, upgrade sip-dispatch-sync",
       cause: err,
     });
   }

@@ -62,6 +62,11 @@ export class ApiError extends AppError {
   readonly retryAfterMs: number | undefined;
   /** True when the request may have taken effect on the server (a write whose outcome is unknown). */
   readonly ambiguous: boolean;
+  /**
+   * True when the answer was a Twirp JSON error body (`{code, msg}`), false for a code derived from
+   * the HTTP status of some other body (a proxy's bare 404) or from a transport failure.
+   */
+  readonly twirpBody: boolean;
   constructor(init: {
     method: SipMethod;
     twirpCode: ApiErrorCode;
@@ -70,6 +75,7 @@ export class ApiError extends AppError {
     retryable: boolean;
     retryAfterMs?: number;
     ambiguous?: boolean;
+    twirpBody?: boolean;
     hint?: string;
     cause?: unknown;
   }) {
@@ -83,6 +89,7 @@ export class ApiError extends AppError {
     this.retryable = init.retryable;
     this.retryAfterMs = init.retryAfterMs;
     this.ambiguous = init.ambiguous ?? false;
+    this.twirpBody = init.twirpBody ?? false;
   }
 }
 

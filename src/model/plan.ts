@@ -32,6 +32,10 @@ export interface UpdateChange {
   readonly fields: readonly FieldChange[];
   readonly method: UpdateMethod;
   readonly loc?: SourceLocation;
+  /** Fields of the server's rule this version does not manage; the update carries them (SPEC §4). */
+  readonly kept?: readonly string[];
+  /** The rule as listed (RemoteRule.raw): the base of the `replace` body. */
+  readonly base?: Readonly<Record<string, unknown>>;
 }
 export type DeleteReason = "not-in-file" | "duplicate";
 export interface DeleteChange {
@@ -40,6 +44,11 @@ export interface DeleteChange {
   readonly id: string;
   readonly current: RuleSpec;
   readonly reason: DeleteReason;
+  /**
+   * For a duplicate: the ID of the rule of this name that is kept. It must be confirmed to exist
+   * by a second read before this delete (SPEC §4: a list may show a rule that is already gone).
+   */
+  readonly keptId?: string;
 }
 export type Change = CreateChange | UpdateChange | DeleteChange;
 export type ChangeAction = Change["action"];
@@ -60,7 +69,7 @@ export interface PlanSummary {
   readonly outsideNames: number;
 }
 
-export type RefusalCode = "max-deletes" | "max-delete-percent" | "empty-rules" | "unmanaged-conflict" | "pin-removal";
+export type RefusalCode = "max-deletes" | "max-delete-percent" | "empty-rules" | "unmanaged-conflict" | "pin-removal" | "unknown-server-value";
 
 /** Why a plan must not be applied. `forceable` refusals can be overridden once with --force. */
 export interface Refusal {
@@ -82,9 +91,9 @@ export interface Plan {
 
 /** A primitive server call derived from a change. */
 export type Operation =
-  | { readonly op: "create"; readonly name: string; readonly spec: RuleSpec }
-  | { readonly op: "update"; readonly name: string; readonly id: string; readonly spec: RuleSpec }
-  | { readonly op: "delete"; readonly name: string; readonly id: string };
+  | { readonly op: "create"; readonly name: string; readonly spec: RuleSpec; readonly base?: Readonly<Record<string, unknown>> }
+  | { readonly op: "update"; readonly name: string; readonly id: string; readonly spec: RuleSpec; readonly base?: Readonly<Record<string, unknown>> }
+  | { readonly op: "delete"; readonly name: string; readonly id: string; readonly confirm?: string };
 
 /**
  * An operation with its place in the schedule: it may start once every operation in `after`

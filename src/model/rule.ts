@@ -118,6 +118,23 @@ export interface DesiredRule {
 export interface RemoteRule {
   readonly id: string;
   readonly spec: RuleSpec;
+  /**
+   * Fields of the listed rule this version does not manage and that hold a value (a newer
+   * server's fields, SPEC §4): an update carries them unchanged, and the plan lists them as
+   * "kept". Present only when there are some.
+   */
+  readonly kept?: readonly string[];
+  /**
+   * Values this version cannot read (an enum value or rule type it does not know), as
+   * `path: value`: the rule is held opaque and a change to it is refused (SPEC §4). Present only
+   * when there are some; `spec` then lacks those values.
+   */
+  readonly opaque?: readonly string[];
+  /**
+   * The rule's JSON as listed (non-enumerable, so equality and spreads ignore it): the base of
+   * an update's `replace` body, and what `export --format json` writes.
+   */
+  readonly raw?: Readonly<Record<string, unknown>>;
 }
 
 /** SPEC §5 safety limits with defaults already applied. */

@@ -10,14 +10,31 @@ export interface SipClient {
    * promise rejects with the signal's reason.
    */
   listRules(options?: { readonly signal?: AbortSignal }): Promise<readonly RemoteRule[]>;
+  /**
+   * The rules with these IDs that exist now (a List with `dispatch_rule_ids`, livekit-sip-api.md
+   * §5.4): the second read that confirms a rule before its duplicates are deleted (SPEC §4).
+   */
+  listRulesByIds(ids: readonly string[], options?: { readonly signal?: AbortSignal }): Promise<readonly RemoteRule[]>;
   /** CreateSIPDispatchRule; never blindly retried after an ambiguous failure. */
-  createRule(spec: RuleSpec): Promise<RemoteRule>;
-  /** UpdateSIPDispatchRule with `replace` (full rule, ID kept). bad_route means "no Update here". */
-  updateRule(id: string, spec: RuleSpec): Promise<RemoteRule>;
+  createRule(spec: RuleSpec, base?: Readonly<Record<string, unknown>>): Promise<RemoteRule>;
+  /**
+   * UpdateSIPDispatchRule with `replace` (full rule, ID kept). `base` is the rule as listed
+   * (RemoteRule.raw): the replacement is it with `spec`'s fields overlaid, so fields this version
+   * does not manage are carried, not cleared (SPEC §4). bad_route means "no Update here".
+   */
+  updateRule(id: string, spec: RuleSpec, base?: Readonly<Record<string, unknown>>): Promise<RemoteRule>;
   /** DeleteSIPDispatchRule; throws ApiError not_found when the rule is already gone. */
   deleteRule(id: string): Promise<void>;
-  /** Whether the server has UpdateSIPDispatchRule (probed without side effects, cached). */
+  /**
+   * Whether to plan updates as UpdateSIPDispatchRule: true unless an Update of this client got a
+   * Twirp bad_route. Sends no request (read-only commands never touch a write method, SPEC §4).
+   */
   supportsUpdate(): Promise<boolean>;
+  /**
+   * What the last full listing proved about the server's version (livekit-sip-api.md §11.2), or
+   * undefined before one. `atLeast` is [major, minor, patch].
+   */
+  versionFloor?(): { readonly atLeast: readonly [number, number, number] | undefined; readonly evidence: readonly string[]; readonly update: true | undefined } | undefined;
 }
 
 /**

@@ -103,3 +103,9 @@ export function approvalQuestion(total: number, ctx: { readonly config: string; 
   const env = ctx.environment === undefined ? "" : ` (environment ${displayName(ctx.environment)})`;
   return `Apply these ${total} change(s) from ${displayName(ctx.config)}${env} to ${displayName(ctx.server)}?`;
 }
+
+/** The line naming the fields an update keeps but does not manage (SPEC §4), or none. */
+export function keptLine(kept: readonly string[] | undefined): string[] {
+  if (kept === undefined || kept.length === 0) return [];
+  return [`kept (not managed by this version, carried unchanged): ${kept.join(", ")}`];
+}

@@ -2,7 +2,7 @@
 // rule's line, `::warning` for deletes and plan warnings, `::error` for a refusal, then the
 // summary line. A deleted rule has no line in the file: it is annotated at line 1 of the config.
 import { assertNever, escapeUnprintable, jsonLine, type Change, type Plan } from "../model/index.js";
-import { createFields, createLine, fieldLines, shortName, summaryLine } from "./format-value.js";
+import { createFields, createLine, fieldLines, keptLine, shortName, summaryLine } from "./format-value.js";
 import { trunksLine, type PlanContext } from "./json.js";
 
 /** Workflow-command data escaping (actions/toolkit core/src/command.ts escapeData). */
@@ -49,7 +49,7 @@ function annotation(c: Change, ctx: PlanContext): string {
       return command("notice", { ...position(c, ctx), title: `${env}create ${name}` }, [`${env}create rule ${name}`, ...createFields(c.desired).map((f) => `  ${createLine(f)}`)].join("\n"));
     case "update": {
       const how = c.method === "recreate" ? " as delete + create (new ID)" : "";
-      return command("notice", { ...position(c, ctx), title: `${env}update ${name}` }, [`${env}update rule ${name} (${c.id})${how}`, ...c.fields.flatMap(fieldLines).map((l) => `  ${l}`)].join("\n"));
+      return command("notice", { ...position(c, ctx), title: `${env}update ${name}` }, [`${env}update rule ${name} (${c.id})${how}`, ...c.fields.flatMap(fieldLines).map((l) => `  ${l}`), ...keptLine(c.kept).map((l) => `  ${l}`)].join("\n"));
     }
     case "delete": {
       const why = c.reason === "duplicate" ? "duplicate of a kept rule with this name" : "not in the file";

@@ -1,7 +1,7 @@
 // Pure. The plan as GitHub-flavoured Markdown for PR comments and $GITHUB_STEP_SUMMARY: a summary
 // table, one collapsible <details> per rule with its field changes, pins masked.
 import { assertNever, escapeUnprintable, jsonLine, type Change, type FieldChange, type Plan } from "../model/index.js";
-import { createFields, formatValue, hasChanges, noChangesLines, sensitiveNote, setChange, shortName, summaryLine } from "./format-value.js";
+import { createFields, formatValue, hasChanges, keptLine, noChangesLines, sensitiveNote, setChange, shortName, summaryLine } from "./format-value.js";
 import type { PlanContext } from "./json.js";
 
 /** Escapes text for inline Markdown/HTML: entities for HTML and Markdown punctuation, one line. */
@@ -28,7 +28,10 @@ function fieldRow(f: FieldChange): string {
 
 function details(summary: string, rows: readonly string[], header: string): string[] {
   const out = [`<details><summary>${summary}</summary>`, ""];
-  if (rows.length > 0) out.push(header, "| --- | --- | --- |", ...rows);
+  if (rows.length > 0) {
+    out.push(header, "| --- | --- | --- |");
+    for (const row of rows) out.push(row);
+  }
   out.push("", "</details>", "");
   return out;
 }
@@ -41,7 +44,8 @@ function changeBlock(c: Change): string[] {
     }
     case "update": {
       const how = c.method === "recreate" ? " as delete + create (new ID)" : "";
-      return details(`<b>~ update</b> ${code(shortName(c.name))} (${code(c.id)})${how}`, c.fields.map(fieldRow), "| Field | Before | After |");
+      const kept = keptLine(c.kept).map((l) => `| ${l} | | |`);
+      return details(`<b>~ update</b> ${code(shortName(c.name))} (${code(c.id)})${how}`, [...c.fields.map(fieldRow), ...kept], "| Field | Before | After |");
     }
     case "delete": {
       const why = c.reason === "duplicate" ? "duplicate of a kept rule with this name" : "not in the file";
@@ -80,11 +84,15 @@ export function renderPlanMarkdown(plan: Plan, ctx: PlanContext): string {
     );
     if (s.kept + s.outsideManage + s.outsideNames > 0) lines.push(escapeMarkdown(summaryLine(s)), "");
     const deletes = plan.changes.filter((c) => c.action === "delete");
-    for (const c of plan.changes) if (c.action !== "delete") lines.push(...changeBlock(c));
-    for (const c of deletes) lines.push(...changeBlock(c));
+    // Loops, not push(...): one change may list any number of fields.
+    for (const c of plan.changes) if (c.action !== "delete") for (const line of changeBlock(c)) lines.push(line);
+    for (const c of deletes) for (const line of changeBlock(c)) lines.push(line);
   }
   if (plan.warnings.length > 0) {
-    lines.push("**Warnings**", "", ...plan.warnings.map((w) => `- ${escapeMarkdown(w)}`), "");
+    // A loop: a server with 150,000 conflicting rules gives as many warnings.
+    lines.push("**Warnings**", "");
+    for (const w of plan.warnings) lines.push(`- ${escapeMarkdown(w)}`);
+    lines.push("");
   }
   return `${lines.join("\n").replace(/\n+$/, "")}\n`;
 }

@@ -19,6 +19,8 @@ export type ChangeEntry =
       readonly method: "replace" | "recreate";
       readonly rule: RuleSpec;
       readonly fields: readonly FieldEntry[];
+      /** Fields of the server's rule this version does not manage, carried by the update (SPEC §4). */
+      readonly kept?: readonly string[];
     }
   | { readonly action: "delete"; readonly name: string; readonly id: string; readonly reason: "not-in-file" | "duplicate" };
 
@@ -42,7 +44,15 @@ export function changeEntry(c: Change): ChangeEntry {
     case "create":
       return { action: "create", name: c.name, rule: shownRule(c.desired) };
     case "update":
-      return { action: "update", name: c.name, id: c.id, method: c.method, rule: shownRule(c.desired), fields: c.fields.map(fieldEntry) };
+      return {
+        action: "update",
+        name: c.name,
+        id: c.id,
+        method: c.method,
+        rule: shownRule(c.desired),
+        fields: c.fields.map(fieldEntry),
+        ...(c.kept === undefined ? {} : { kept: [...c.kept] }),
+      };
     case "delete":
       return { action: "delete", name: c.name, id: c.id, reason: c.reason };
     default:

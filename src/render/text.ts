@@ -1,7 +1,7 @@
 // Pure. The plan as terminal text (SPEC §3): `+ create`, `~ update` with one line per changed
 // field, `- delete`, warnings, the refusal, then the `Plan: ...` line. Colour only when asked.
 import { assertNever, escapeUnprintable, type Change, type Plan } from "../model/index.js";
-import { createFields, createLine, displayName, fieldLines, hasChanges, noChangesLines, planHeader, summaryLine } from "./format-value.js";
+import { createFields, createLine, displayName, fieldLines, hasChanges, keptLine, noChangesLines, planHeader, summaryLine } from "./format-value.js";
 import { trunksLine, type PlanContext } from "./json.js";
 
 const ANSI = { green: "\u001b[32m", yellow: "\u001b[33m", red: "\u001b[31m", bold: "\u001b[1m", reset: "\u001b[0m" } as const;
@@ -13,7 +13,7 @@ function changeLines(c: Change, paint: (colour: Colour, text: string) => string)
       return [`${paint("green", "+ create")} ${displayName(c.name)}`, ...createFields(c.desired).map((f) => `    ${createLine(f)}`)];
     case "update": {
       const how = c.method === "recreate" ? ", as delete + create (new ID)" : "";
-      return [`${paint("yellow", "~ update")} ${displayName(c.name)} (${displayName(c.id)})${how}`, ...c.fields.flatMap(fieldLines).map((l) => `    ${l}`)];
+      return [`${paint("yellow", "~ update")} ${displayName(c.name)} (${displayName(c.id)})${how}`, ...c.fields.flatMap(fieldLines).map((l) => `    ${l}`), ...keptLine(c.kept).map((l) => `    ${l}`)];
     }
     case "delete": {
       const why = c.reason === "duplicate" ? "duplicate of a kept rule with this name" : "not in the file";
@@ -32,7 +32,8 @@ export function renderPlanText(plan: Plan, opts: { color: boolean; context?: Pla
   const trunks = opts.context === undefined ? undefined : trunksLine(opts.context);
   if (trunks !== undefined) lines.push(trunks, "");
   if (!hasChanges(plan.summary)) lines.push(...noChangesLines(plan.summary));
-  for (const c of plan.changes) lines.push(...changeLines(c, paint));
+  // Loops, not push(...): one change may list any number of fields (a map of 150,000 keys).
+  for (const c of plan.changes) for (const line of changeLines(c, paint)) lines.push(line);
   if (plan.warnings.length > 0) {
     lines.push("");
     // Warnings and refusals quote names and server text: escaped, like every other line.

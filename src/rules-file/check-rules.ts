@@ -1,7 +1,7 @@
 // Pure. The offline checks beyond the schema, run in order over one context: unique names,
 // the server's media limits, and the server's conflict rule (livekit-sip-api.md §5.2), each
 // naming both rules and their lines. Pins are never printed: a key says "pin (sensitive)".
-import { conflictKeysOf, conflictKeyId, describeConflictKey, type Diagnostic, type RuleSpec } from "../model/index.js";
+import { conflictKeysOf, conflictKeyId, describeConflictKey, normalizeNumber, type Diagnostic, type RuleSpec } from "../model/index.js";
 import { diagnosticAt, keyOrValueOffset, valueOffset, type PathSegment, type SourceIndex } from "./positions.js";
 
 export interface RuleEntry {
@@ -116,7 +116,42 @@ export const noServerConflicts: Check = (ctx) => {
   return out;
 };
 
-export const RULE_CHECKS: readonly Check[] = [uniqueNames, mediaTimeoutInRange, noServerConflicts];
+/**
+ * A rule that conflicts with itself: two spellings in `numbers` or `inboundNumbers` that the
+ * server's NormalizeNumber makes one ("+1 (555) 123-4567" and "15551234567", livekit-sip-api.md
+ * §5.2). The server's validator checks a rule against itself and refuses it.
+ */
+export const noSelfConflicts: Check = (ctx) => {
+  const out: Diagnostic[] = [];
+  for (const r of ctx.rules) {
+    for (const field of ["numbers", "inboundNumbers"] as const) {
+      const list: unknown = r.spec?.[field];
+      if (!Array.isArray(list) || list.length < 2) continue;
+      const first = new Map<string, number>();
+      for (const [i, n] of list.entries()) {
+        if (typeof n !== "string") continue;
+        const key = normalizeNumber(n);
+        const j = first.get(key);
+        if (j === undefined) {
+          first.set(key, i);
+          continue;
+        }
+        if (list[j] === n) continue; // the same string twice is one value (a set)
+        const path = ["rules", r.index, field, i];
+        out.push(
+          diagnosticAt(ctx.source, valueOffset(ctx.source, path), path, {
+            code: "rule-self-conflict",
+            message: `rule \`${r.name ?? `rules[${r.index}]`}\` conflicts with itself: ${JSON.stringify(n)} and ${JSON.stringify(list[j])} in \`${field}\` are the same number to the server (${key})`,
+            hint: `keep one spelling; the server normalises numbers for its conflict check and rejects the rule`,
+          }),
+        );
+      }
+    }
+  }
+  return out;
+};
+
+export const RULE_CHECKS: readonly Check[] = [uniqueNames, mediaTimeoutInRange, noServerConflicts, noSelfConflicts];
 
 export function checkRules(ctx: CheckContext): Diagnostic[] {
   return RULE_CHECKS.flatMap((check) => check(ctx));

@@ -177,6 +177,15 @@ function toDiagnostic(err: SchemaError, root: unknown, index: SourceIndex): Diag
       // dependentSchemas: a second rule type next to the first (for three, two errors with the
       // same diagnostic; the loader keeps one).
       if (err.schemaPath.includes("/dependentSchemas/")) return ruleTypeDiagnostic(path, err.data, index);
+      {
+        // An egress oneof (schema: `not: { anyOf: [{ required: [a, b] }, ...] }`, generated).
+        const pairs = ((err.parentSchema?.not as { anyOf?: { required?: string[] }[] } | undefined)?.anyOf ?? []).map((p) => p.required ?? []);
+        const data = err.data as Record<string, unknown> | undefined;
+        const both = pairs.find((p) => p.length === 2 && data !== undefined && p.every((k) => Object.hasOwn(data, k)));
+        if (both !== undefined) {
+          return make(at(path), path, "oneof", `\`${label}\` sets both \`${both[0]}\` and \`${both[1]}\`, which are one choice (a protobuf oneof)`, `keep only one of \`${both[0]}\` and \`${both[1]}\`; the server rejects both`);
+        }
+      }
       return make(at(path), path, "schema", `\`${label}\` ${err.message ?? "is invalid"}`, "see schemas/dispatch-rules.schema.json for the allowed values");
     case "dependentSchemas":
       return undefined;

@@ -199,7 +199,8 @@ describe("plan --format json", () => {
     );
     expect(plan.changes.find((c) => c.action === "create")?.rule).toMatchObject({ direct: { roomName: "r", pin: "(sensitive)" }, metadata: { a: 1 } });
 
-    // A refused plan (two deletes over maxDeletes 1) on an old server (updates are delete + create).
+    // A refused plan (two deletes over maxDeletes 1) on an old server: the plan still says replace
+    // (nothing is probed, SPEC §4; apply falls back per rule on the server's bad_route).
     t.em.control.seed([seedRule("SDR_GONE00000001", "gone", { trunk_ids: ["ST_gone"] })]);
     t.em.control.setFeatures({ update: false });
     const out = join(t.dir, "refused.json");
@@ -209,7 +210,7 @@ describe("plan --format json", () => {
     check(refusedPlan, "refused plan on stdout");
     check(JSON.parse(await readFile(out, "utf8")) as PlanJson, "refused plan in --out");
     expect(refusedPlan.refusal?.code).toBe("max-deletes");
-    expect(refusedPlan.changes.find((c) => c.action === "update")?.method).toBe("recreate");
+    expect(refusedPlan.changes.find((c) => c.action === "update")?.method).toBe("replace");
     expect(refusedPlan.changes.filter((c) => c.action === "delete").map((c) => c.reason).sort()).toEqual(["duplicate", "not-in-file"]);
   });
 });

@@ -190,6 +190,19 @@ describe("size and complexity (no crash, no backtracking)", () => {
     expect(out.files[0]?.diagnostics.filter((d) => d.code === "rule-conflict")).toHaveLength(149_999);
   }, 60_000);
 
+  it("plans against 150,000 mutually conflicting server rules without a stack overflow (plan --against)", async () => {
+    const items = Array.from({ length: 150_000 }, (_, i) => ({ sip_dispatch_rule_id: `SDR_${String(i).padStart(7, "0")}`, name: `r${i}`, rule: { dispatch_rule_callee: { room_prefix: "x" } } }));
+    const state = await t.write("state-150k.json", JSON.stringify({ formatVersion: 1, items }));
+    const file = await t.write("mine.yaml", 'version: 1\nmanage: ["mine-*"]\nrules:\n  - name: mine-a\n    callee: {}\n    trunkIds: [ST_mine]\n');
+    for (const format of ["text", "markdown"]) {
+      const r = await t.cli(["plan", "-c", file, "--against", state, "--format", format]);
+      expect(r.stderr).not.toContain("Maximum call stack");
+      expect(r.code, r.stderr.slice(0, 500)).toBe(0);
+      expect(r.stdout).toContain(format === "text" ? "Plan: 1 to create, 0 to update, 0 to delete, 0 unchanged, 150000 unmanaged left alone." : "| 1 | 0 | 0 | 0 | 150000 |");
+      expect(r.stdout).toContain("already conflict");
+    }
+  }, 60_000);
+
   it("matches a glob of ten `*` against a long name at once (export --names)", async () => {
     t.em.control.seed([seedRule("SDR_1", "a".repeat(40)), seedRule("SDR_2", `${"a".repeat(39)}b`)]);
     const r = await t.cli(["export", "--names", "*a*a*a*a*a*a*a*a*a*a*b"]);

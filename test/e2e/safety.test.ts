@@ -4,7 +4,7 @@
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { API_SECRET, PINS, isUpdateProbe, named, only, parsePlan, seedRule, startE2e, type E2e, type PlanJson } from "../support/e2e-harness.js";
+import { API_SECRET, PINS, named, only, parsePlan, seedRule, startE2e, type E2e, type PlanJson } from "../support/e2e-harness.js";
 
 let t: E2e;
 beforeAll(async () => {
@@ -114,13 +114,9 @@ describe("retries and ambiguous failures", () => {
     c.failNext("ListSIPDispatchRule", 1, { status: 503, code: "unavailable", msg: "try later" });
     c.failNext("CreateSIPDispatchRule", 2, { status: 429, code: "resource_exhausted", retryAfter: "0" });
     c.failNext("DeleteSIPDispatchRule", 1, { status: 500, code: "internal" });
-    // The client first probes for UpdateSIPDispatchRule with `{}`; aim the Update faults at the real update after it.
-    t.onRequest((r) => {
-      if (!isUpdateProbe(r)) return;
-      t.onRequest(undefined);
-      c.dropNext("UpdateSIPDispatchRule", 1);
-      c.failNext("UpdateSIPDispatchRule", 1, { status: 503, code: "unavailable" });
-    });
+    // No probe goes first (SPEC §4: plans are read-only): the faults meet the real update.
+    c.dropNext("UpdateSIPDispatchRule", 1);
+    c.failNext("UpdateSIPDispatchRule", 1, { status: 503, code: "unavailable" });
     const applied = await t.cli(["apply", "-c", file, "--auto-approve"]);
     expect(applied.code, applied.stdout + applied.stderr).toBe(0);
     expect(applied.stdout).toContain("Apply complete: 3 operation(s) succeeded.");
@@ -135,29 +131,31 @@ describe("retries and ambiguous failures", () => {
     expect(t.em.control.requests().filter((r) => r.rpc === "ListSIPDispatchRule")[0]?.status).toBe(503);
   });
 
-  it("a Create that failed with 5xx is not replayed blindly: a list shows it absent, then it is created once (exit 0)", async () => {
-    // A 503 cannot tell "not performed" from "performed, answer lost"; SPEC §5: a list decides.
+  it("a Create that failed with 5xx is sent once: outcome unknown, exit 1, the next run's list decides", async () => {
+    // A 503 cannot tell "not performed" from "performed, answer lost"; SPEC §5: never re-sent in the run.
     const file = await t.write("create-503.yaml", rulesYaml(["only-once"]));
     t.em.control.failNext("CreateSIPDispatchRule", 2, { status: 503, code: "unavailable" });
     const applied = await t.cli(["apply", "-c", file, "--auto-approve"]);
-    expect(applied.code, applied.stdout + applied.stderr).toBe(0);
-    expect(t.writes().filter((w) => w.rpc === "CreateSIPDispatchRule").map((w) => w.status)).toEqual([503, 503, 200]);
-    // Each retry was preceded by a list that showed the rule absent.
-    const rpcs = t.em.control.requests().map((r) => r.rpc);
-    const creates = rpcs.flatMap((r, i) => (r === "CreateSIPDispatchRule" ? [i] : []));
-    for (let k = 1; k < creates.length; k++) {
-      expect(rpcs.slice((creates[k - 1] as number) + 1, creates[k])).toContain("ListSIPDispatchRule");
-    }
+    expect(applied.code, applied.stdout + applied.stderr).toBe(1);
+    expect(applied.stdout).toMatch(/✗ create only-once failed: .*503.*outcome unknown/);
+    expect(applied.stdout).not.toContain("Apply complete");
+    expect(t.writes().filter((w) => w.rpc === "CreateSIPDispatchRule").map((w) => w.status)).toEqual([503]);
+    expect(t.rules()).toEqual([]);
+    // The next run lists the server: the rule is absent, so it is created (the second fault answers).
+    const rerun = await t.cli(["apply", "-c", file, "--auto-approve"]);
+    expect(rerun.code).toBe(1);
+    const third = await t.cli(["apply", "-c", file, "--auto-approve"]);
+    expect(third.code, third.stdout + third.stderr).toBe(0);
     expect(named(t.rules(), "only-once")).toHaveLength(1);
   });
 
-  it("a Create performed and then answered with 503 is confirmed by a list, not replayed: one rule, exit 0", async () => {
+  it("a Create performed and then answered with 503 is not re-sent: outcome unknown, exit 1; the rerun finds it stored", async () => {
     const file = await t.write("ambiguous.yaml", rulesYaml(["ambiguous", "plain"]));
     t.em.control.failNextAfterCommit("CreateSIPDispatchRule", 1, { status: 503, code: "unavailable" });
     const applied = await t.cli(["apply", "-c", file, "--auto-approve"]);
-    expect(applied.code, applied.stdout + applied.stderr).toBe(0);
+    expect(applied.code, applied.stdout + applied.stderr).toBe(1);
     // Changes run sorted by name, so the first Create is "ambiguous".
-    expect(applied.stdout).toMatch(/✓ created ambiguous \(SDR_\w+\) — the create's answer was lost .*the list shows it was stored/);
+    expect(applied.stdout).toMatch(/✗ create ambiguous failed: .*outcome unknown/);
     expect(applied.stdout).toContain("✓ created plain");
     expect(named(t.rules(), "ambiguous")).toHaveLength(1);
     expect(t.writes().filter((w) => w.rpc === "CreateSIPDispatchRule")).toHaveLength(2);
@@ -168,17 +166,24 @@ describe("retries and ambiguous failures", () => {
     expect(t.rules().map((r) => r.name).sort()).toEqual(["ambiguous", "plain"]);
   });
 
-  it("a Create that keeps failing ambiguously is reported as failed after three tries, never duplicated; a rerun converges", async () => {
-    const file = await t.write("create-down.yaml", rulesYaml(["flaky"]));
-    t.em.control.failNext("CreateSIPDispatchRule", 3, { status: 503, code: "unavailable" });
-    const failed = await t.cli(["apply", "-c", file, "--auto-approve"]);
-    expect(failed.code).toBe(1);
-    expect(failed.stdout).toMatch(/✗ create flaky failed: .*503.*outcome unknown/);
-    expect(t.writes().filter((w) => w.rpc === "CreateSIPDispatchRule")).toHaveLength(3);
-    expect(t.rules()).toEqual([]);
+  it("a Create that times out while the server is still storing it is never sent again in the run (no duplicate)", async () => {
+    const file = await t.write("create-slow.yaml", rulesYaml(["slow"]));
+    t.em.control.setLatency(3_000, "CreateSIPDispatchRule");
+    try {
+      const failed = await t.cli(["apply", "-c", file, "--auto-approve", "--timeout", "1s"]);
+      expect(failed.code).toBe(1);
+      expect(failed.stdout).toMatch(/✗ create slow failed: .*outcome unknown/);
+      expect(t.writes().filter((w) => w.rpc === "CreateSIPDispatchRule").length).toBeLessThanOrEqual(1);
+    } finally {
+      t.em.control.setLatency(0, "CreateSIPDispatchRule");
+    }
+    // The emulator finishes storing it after the client gave up.
+    await new Promise((r) => setTimeout(r, 2_500));
+    expect(named(t.rules(), "slow")).toHaveLength(1);
     const rerun = await t.cli(["apply", "-c", file, "--auto-approve"]);
     expect(rerun.code, rerun.stdout + rerun.stderr).toBe(0);
-    expect(named(t.rules(), "flaky")).toHaveLength(1);
+    expect(rerun.stdout).toContain("Nothing to apply.");
+    expect(named(t.rules(), "slow")).toHaveLength(1);
   });
 });
 

@@ -95,25 +95,12 @@ function seedItem(r: TestRule, id?: string): Record<string, unknown> {
 
 const WRITE_RPCS = new Set(["CreateSIPDispatchRule", "UpdateSIPDispatchRule", "DeleteSIPDispatchRule"]);
 
-/**
- * Requests that change (or try to change) the server. The client's capability probe, a POST `{}`
- * to UpdateSIPDispatchRule that the server rejects without effect (livekit-sip-api.md §6), is not one.
- */
+/** Requests to a write method (no probe is excluded: a dry run sends none, SPEC §4). */
 function writes(control: EmulatorControl): { rpc: string; status: number }[] {
   return control
     .requests()
     .filter((r) => WRITE_RPCS.has(r.rpc))
-    .filter((r) => !(r.rpc === "UpdateSIPDispatchRule" && isEmptyObject(r.body)))
     .map((r) => ({ rpc: r.rpc, status: r.status }));
-}
-
-function isEmptyObject(text: string): boolean {
-  try {
-    const v = JSON.parse(text) as unknown;
-    return typeof v === "object" && v !== null && Object.keys(v).length === 0;
-  } catch {
-    return false;
-  }
 }
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -673,6 +660,8 @@ describe("watch (built CLI against the emulator)", () => {
     expect(events(cli, "plan", from)).toHaveLength(1);
     expect(events(cli, "operation")).toEqual([]);
     expect(writes(em.control)).toEqual([]);
+    // Read-only means List only: no probe of a write method either (SPEC §4).
+    expect(em.control.requests().filter((r) => r.rpc !== "ListSIPDispatchRule")).toEqual([]);
     expect(serverRules(em.control)).toEqual(before);
   });
 });

@@ -107,12 +107,14 @@ describe("client against the emulator", () => {
   it("a server before v1.9.0: no Update, legacy Create", async () => {
     const em = await startEmulator({ features: { update: false, dispatchRuleField: false } });
     const client = clientFor(em);
-    expect(await client.supportsUpdate()).toBe(false);
+    // Nothing is probed: Update is assumed until a Twirp bad_route says otherwise (SPEC §4).
+    expect(await client.supportsUpdate()).toBe(true);
     const created = await client.createRule({ name: "old", individual: { roomPrefix: "call-" }, trunkIds: ["ST_1"] });
     const [listed] = await client.listRules();
     expect(listed).toMatchObject({ id: created.id, spec: { name: "old", individual: { roomPrefix: "call-" }, trunkIds: ["ST_1"] } });
     const err = await rejection(client.updateRule(created.id, { name: "old", direct: {} }));
     expect(isUpdateUnsupported(err)).toBe(true);
+    expect(await client.supportsUpdate()).toBe(false);
     const refused = await rejection(client.createRule({ name: "new", direct: { roomName: "r" }, numbers: ["+1555"] }));
     expect(refused.message).toContain("older than v1.9.0");
     expect(await client.listRules()).toHaveLength(1);

@@ -37,7 +37,7 @@ export interface E2e {
   write(name: string, text: string): Promise<string>;
   /** Runs the built CLI against the emulator; asserts the secret (and pins) stayed out of the output. */
   cli(args: readonly string[], opts?: CliOptions): Promise<CliResult>;
-  /** Create/Update/Delete requests the emulator received (answered or not) since the last reset; Lists (rules, inbound trunks) are reads. */
+  /** Every request to a write method (Create/Update/Delete, probes included) the emulator received since the last reset; Lists (rules, inbound trunks) are reads. */
   writes(): RequestRecord[];
   /** The stored rules (List's snake_case JSON), sorted by ID. */
   rules(): StoredRule[];
@@ -72,7 +72,7 @@ export async function startE2e(prefix: string): Promise<E2e> {
       expect(r.stderr, "no stack trace").not.toMatch(/\n\s+at .*\(.*:\d+:\d+\)/);
       return r;
     },
-    writes: () => em.control.requests().filter((r) => r.rpc !== "" && !r.rpc.startsWith("List") && !isUpdateProbe(r)),
+    writes: () => em.control.requests().filter((r) => r.rpc !== "" && !r.rpc.startsWith("List")),
     rules: () => em.control.rules() as StoredRule[],
     onRequest(h) {
       hook = h;
@@ -82,11 +82,6 @@ export async function startE2e(prefix: string): Promise<E2e> {
       await rm(dir, { recursive: true, force: true });
     },
   };
-}
-
-/** The client's side-effect-free probe for UpdateSIPDispatchRule support: POST `{}` (livekit-sip-api.md §6). */
-export function isUpdateProbe(r: RequestRecord): boolean {
-  return r.rpc === "UpdateSIPDispatchRule" && r.body.trim() === "{}";
 }
 
 /** The stored rules with this name. */
@@ -121,6 +116,7 @@ export interface PlanChangeJson {
   readonly reason?: "not-in-file" | "duplicate";
   readonly rule?: Record<string, unknown>;
   readonly fields?: readonly { path: string; before?: unknown; after?: unknown; sensitive?: true }[];
+  readonly kept?: readonly string[];
 }
 
 export function parsePlan(r: CliResult): PlanJson {

@@ -40,6 +40,7 @@ Flags:
       --log-format FORMAT  text (default): each operation's outcome as it finishes, and on a
                            terminal a progress line; json: JSON lines on stderr instead
       --url, --api-key, --api-secret, --timeout, --log-level   as for plan
+      --max-answer-bytes SIZE, --max-list-pages N              as for plan (list bounds)
 ${FILE_LIMIT_HELP}
 
 Retries and waits for the server's Retry-After are reported on stderr as they happen.

@@ -23,6 +23,9 @@ Flags:
                             "trunks": [...]}; items as export --format json)
       --trunk NAME[=NUMBER,...]  an inbound trunk to have (repeatable): created at start unless
                             one of that name exists; for demos of \`trunks: [NAME]\` in rules
+      --newer-server        act as a server newer than this tool: fields and enum values this
+                            version does not know are stored and listed, not dropped (for
+                            trying forward compatibility; the default is a faithful server)
       --log-level LEVEL     (default $LOG_LEVEL, else info); logs go to stderr
 
 Prints "emulator listening on http://HOST:PORT" on stdout once ready. Stops on SIGTERM or SIGINT
@@ -41,6 +44,7 @@ const FLAGS = {
   "api-secret": { type: "string" },
   state: { type: "string" },
   trunk: { type: "string", multiple: true },
+  "newer-server": { type: "boolean" },
 } as const;
 
 /** "127.0.0.1:7880", "[::1]:0", "localhost:7880". */
@@ -88,6 +92,7 @@ export async function run(args: readonly string[], io: CliIo): Promise<ExitCode>
     port,
     apiKey,
     apiSecret,
+    ...(values["newer-server"] === true ? { features: { newerServer: true } } : {}),
     ...(initialRules === undefined ? {} : { initialRules }),
     initialTrunks,
     ...(statePath === undefined

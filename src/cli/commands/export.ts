@@ -5,7 +5,7 @@ import { DEFAULT_RETRY, encodeServerState } from "../../livekit/index.js";
 import { readFile } from "node:fs/promises";
 import { decodeTrunkItems } from "../../livekit/inbound-trunks.js";
 import type { HttpSipClient, RetryWaitEvent } from "../../livekit/index.js";
-import { AppError, EXIT, UsageError, jsonLine, type ExitCode, type InboundTrunk, type RuleSpec } from "../../model/index.js";
+import { AppError, EXIT, UsageError, jsonLine, ruleKindOf, type ExitCode, type InboundTrunk, type RuleSpec } from "../../model/index.js";
 import { writeYamlDocument } from "../../render/yaml-writer.js";
 import { MAX_FILE_SIZE_ENV, MAX_FILE_SIZE_FLAG, formatBytes, suggestedLimit } from "../../rules-file/file-limit.js";
 import { ALL_ENVIRONMENTS } from "../../rules-file/index.js";
@@ -39,6 +39,7 @@ Flags:
       --env NAME         read the server of this environment of the rules file (-c FILE;
                          default $DISPATCH_ENV) instead of --url / LIVEKIT_URL
       --url, --api-key, --api-secret, --timeout, --log-level   as for plan
+      --max-answer-bytes SIZE, --max-list-pages N              as for plan (list bounds)
 ${FILE_LIMIT_HELP}
                             a YAML export over it is refused: validate, plan and watch would
                             reject the file (raise it for them too, or export part with --names)
@@ -87,7 +88,20 @@ export async function run(args: readonly string[], io: CliIo): Promise<ExitCode>
     io.stdout.write(encodeServerState(selected));
     return EXIT.ok;
   }
-  const { specs, placeholders } = exportRules(remote, { ...(names === undefined ? {} : { names }), includePins });
+  // A rule type this version does not know cannot be written as a file rule: left out, said on
+  // stderr. Other values it cannot read are left out of their rule (the plan keeps such a rule
+  // unchanged and refuses to change it, SPEC §4).
+  const selected = (name: string) => name !== "" && (names === undefined || matchesManage(name, [names]));
+  const unknownType = remote.filter((r) => selected(r.spec.name) && ruleKindOf(r.spec) === undefined);
+  for (const r of unknownType) {
+    io.stderr.write(`warning: rule ${JSON.stringify(r.spec.name)} (${r.id}) is not exported: ${(r.opaque ?? []).join(", ")}; upgrade sip-dispatch-sync to export it (a file without it would delete it under prune: true)\n`);
+  }
+  for (const r of remote) {
+    if (r.opaque === undefined || !selected(r.spec.name) || ruleKindOf(r.spec) === undefined) continue;
+    io.stderr.write(`note: rule ${JSON.stringify(r.spec.name)} (${r.id}) holds values this version cannot read (${r.opaque.join(", ")}); they are not in the export, and plan keeps the rule unchanged until the file changes it\n`);
+  }
+  const exported = unknownType.length === 0 ? remote : remote.filter((r) => !unknownType.includes(r));
+  const { specs, placeholders } = exportRules(exported, { ...(names === undefined ? {} : { names }), includePins });
   const yaml = renderExportYaml(specs, server, placeholders, trunkNames ? uniqueTrunkNames(trunks) : undefined);
   // Never a file that validate, plan and watch (with the same cap) would refuse to read.
   const size = Buffer.byteLength(yaml, "utf8");

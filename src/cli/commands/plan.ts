@@ -45,6 +45,11 @@ Flags:
       --env NAME            the environment to plan, when the file defines \`environments:\`
                             (default $DISPATCH_ENV); "all" plans every environment in one run,
                             one section each, exit code the highest of them
+      --max-answer-bytes SIZE  the most one server answer may hold, decompressed (default
+                            128MiB, $DISPATCH_MAX_ANSWER_BYTES); e.g. 64MiB, 500MB, 1000000
+      --max-list-pages N    the most List pages one listing may take (default 2000,
+                            $DISPATCH_MAX_LIST_PAGES). Past a bound the list is refused:
+                            nothing is planned or applied from it
       --log-level LEVEL     (default $LOG_LEVEL, else info; warn on a terminal)
 ${FILE_LIMIT_HELP}
 

@@ -56,6 +56,7 @@ Flags:
       --env NAME           the one environment to keep, when the file defines \`environments:\`
                            (default $DISPATCH_ENV); its url and credentials are read at start
       --url, --api-key, --api-secret, --timeout, --log-level   as for plan
+      --max-answer-bytes SIZE, --max-list-pages N              as for plan (list bounds)
 ${FILE_LIMIT_HELP}
 
 Logs are JSON lines on stdout (pretty on a terminal): a "plan" event before every apply, one

@@ -121,7 +121,7 @@ function draftsOf(changes: readonly Change[], recreate: ReadonlySet<number>): Dr
       }
       case "delete": {
         const keys = conflictKeyIds(c.current);
-        drafts.push({ change: i, kind: "delete", operation: { op: "delete", name: c.name, id: c.id }, frees: new Set(keys), takes: none, keys });
+        drafts.push({ change: i, kind: "delete", operation: { op: "delete", name: c.name, id: c.id, ...(c.keptId === undefined ? {} : { confirm: c.keptId }) }, frees: new Set(keys), takes: none, keys });
         return;
       }
       case "update": {

@@ -76,7 +76,7 @@ export function planChanges(desired: DesiredState, remote: readonly RemoteRule[]
       changes.push({ action: "update", name, id: survivor.id, current: normalizeRule(survivor.spec), desired: spec, fields, method: "replace", ...loc });
     }
     for (const dup of group) {
-      if (dup !== survivor) changes.push({ action: "delete", name, id: dup.id, current: normalizeRule(dup.spec), reason: "duplicate" });
+      if (dup !== survivor) changes.push({ action: "delete", name, id: dup.id, current: normalizeRule(dup.spec), reason: "duplicate", keptId: survivor.id });
     }
   }
   for (const [name, group] of managed) {
@@ -129,7 +129,7 @@ function chooseUpdateMethods(changes: readonly Change[], options: PlanOptions, w
   if (updates.length === 0) return [...changes];
   if (!options.updateSupported) {
     warnings.push(
-      `the server has no UpdateSIPDispatchRule (livekit-server before v1.9.0): ${plural(updates.length, "update")} will be applied as delete + create; those rules get new IDs and are briefly absent`,
+      `the server has no UpdateSIPDispatchRule (livekit-server before v1.9.0): ${plural(updates.length, "update")} will be applied as delete + create; those rules get new IDs and are briefly absent, and LiveKit Cloud phone numbers bound to the old IDs are detached`,
     );
     return changes.map((c) => (c.action === "update" ? { ...c, method: "recreate" } : c));
   }

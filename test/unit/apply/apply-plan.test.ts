@@ -29,8 +29,12 @@ function fakeClient(opts: FakeOptions = {}) {
   const client: SipClient = {
     server: "http://fake",
     listRules: async () => [...rules].map(([id, spec]) => ({ id, spec })),
-    createRule: async (spec): Promise<RemoteRule> => {
-      await step("create", spec.name);
+    listRulesByIds: async (ids) => {
+      calls.push(`confirm:${ids.join(",")}`);
+      return [...rules].filter(([id]) => ids.includes(id)).map(([id, spec]) => ({ id, spec }));
+    },
+    createRule: async (spec, base): Promise<RemoteRule> => {
+      await step("create", base === undefined ? spec.name : `${spec.name}+base`);
       const id = `SDR_${String(nextId++).padStart(12, "0")}`;
       rules.set(id, spec);
       const lost = opts.failAfter?.("create", spec.name);
@@ -121,53 +125,87 @@ describe("applyPlan", () => {
     expect(report.outcomes[0]?.detail).toBe("already gone");
   });
 
-  it("falls back to delete + create when the server has no UpdateSIPDispatchRule", async () => {
+  it("falls back to delete + create when Update answers the server's Twirp bad_route, and says phone numbers detach", async () => {
     const f = fakeClient({
-      fail: (op) => (op === "update" ? new ApiError({ method: "UpdateSIPDispatchRule", twirpCode: "bad_route", status: 404, message: "no handler", retryable: false }) : undefined),
+      fail: (op) => (op === "update" ? new ApiError({ method: "UpdateSIPDispatchRule", twirpCode: "bad_route", status: 404, message: "no handler", retryable: false, twirpBody: true }) : undefined),
     });
     const report = await applyPlan(sched([{ op: { op: "update", name: "a", id: "SDR_a", spec: spec("a") } }]), { client: f.client, concurrency: 1, now });
     expect(report.ok).toBe(true);
     expect(f.calls).toEqual(["update:SDR_a", "delete:SDR_a", "create:a"]);
     expect(report.outcomes[0]?.detail).toMatch(/recreated/);
+    expect(report.outcomes[0]?.detail).toMatch(/phone numbers/);
   });
 
-  it("after an ambiguous create that did not happen, a list shows the rule absent and it is created once", async () => {
-    let failures = 1;
-    const f = fakeClient({ fail: (op) => (op === "create" && failures-- > 0 ? ambiguous() : undefined) });
-    const report = await applyPlan(sched([{ op: { op: "create", name: "a", spec: spec("a") } }]), { client: f.client, concurrency: 1, now });
+  it("passes the listed rule to an update and to the create half of a recreate (fields it does not manage are carried)", async () => {
+    const base = { sip_dispatch_rule_id: "SDR_a", future_field: "x" };
+    const f = fakeClient({
+      fail: (op) => (op === "update" ? new ApiError({ method: "UpdateSIPDispatchRule", twirpCode: "bad_route", status: 404, message: "no handler", retryable: false, twirpBody: true }) : undefined),
+    });
+    let seen: unknown;
+    const update = f.client.updateRule;
+    f.client.updateRule = async (id, s, b) => {
+      seen = b;
+      return update(id, s, b);
+    };
+    const report = await applyPlan(sched([{ op: { op: "update", name: "a", id: "SDR_a", spec: spec("a"), base } }]), { client: f.client, concurrency: 1, now });
     expect(report.ok).toBe(true);
-    expect(f.calls).toEqual(["create:a", "create:a"]);
-    expect(f.rules.size).toBe(1);
+    expect(seen).toBe(base);
+    expect(f.calls).toEqual(["update:SDR_a", "delete:SDR_a", "create:a+base"]);
   });
 
-  it("after an ambiguous create that did happen, the list confirms it and it is not replayed", async () => {
-    let failures = 1;
-    const f = fakeClient({ failAfter: (op) => (op === "create" && failures-- > 0 ? ambiguous() : undefined) });
+  it("a bare 404 from a proxy on Update fails that update: no delete, no create", async () => {
+    const f = fakeClient({
+      fail: (op) => (op === "update" ? new ApiError({ method: "UpdateSIPDispatchRule", twirpCode: "bad_route", status: 404, message: "HTTP 404: 404 page not found (not a Twirp error body)", retryable: false, twirpBody: false }) : undefined),
+    });
+    const report = await applyPlan(sched([{ op: { op: "update", name: "a", id: "SDR_a", spec: spec("a") } }]), { client: f.client, concurrency: 1, now });
+    expect(report.ok).toBe(false);
+    expect(f.calls).toEqual(["update:SDR_a"]);
+    expect(f.rules.size).toBe(0);
+  });
+
+  it("an ambiguous create is sent once and reported as outcome unknown, never re-sent in the run", async () => {
+    const f = fakeClient({ failAfter: (op) => (op === "create" ? ambiguous() : undefined) });
     const report = await applyPlan(sched([{ op: { op: "create", name: "a", spec: spec("a") } }]), { client: f.client, concurrency: 1, now });
-    expect(report.ok).toBe(true);
+    expect(report.ok).toBe(false);
     expect(f.calls).toEqual(["create:a"]);
     expect(f.rules.size).toBe(1);
-    expect(report.outcomes[0]?.detail).toMatch(/list shows it was stored/);
-    expect(report.outcomes[0]?.id).toBe([...f.rules.keys()][0]);
+    expect(report.outcomes[0]?.status).toBe("failed");
+    expect(report.outcomes[0]?.detail).toMatch(/^outcome unknown/);
   });
 
-  it("gives up after three ambiguous creates, each confirmed absent, and reports the outcome as unknown", async () => {
+  it("an ambiguous create that did not happen is not re-sent either", async () => {
     const f = fakeClient({ fail: (op) => (op === "create" ? ambiguous() : undefined) });
     const report = await applyPlan(sched([{ op: { op: "create", name: "a", spec: spec("a") } }]), { client: f.client, concurrency: 1, now });
     expect(report.ok).toBe(false);
-    expect(f.calls).toEqual(["create:a", "create:a", "create:a"]);
+    expect(f.calls).toEqual(["create:a"]);
     expect(report.outcomes[0]?.detail).toMatch(/outcome unknown/);
   });
 
-  it("stops when a different rule of the same name appears during an ambiguous create", async () => {
-    let failures = 1;
-    const f = fakeClient({ fail: (op) => (op === "create" && failures-- > 0 ? ambiguous() : undefined) });
-    f.rules.set("SDR_someoneelse", { name: "a", direct: { roomName: "theirs" } });
-    const report = await applyPlan(sched([{ op: { op: "create", name: "a", spec: spec("a") } }]), { client: f.client, concurrency: 1, now });
+  it("deletes duplicates only after a second read confirms the kept rule, once per kept rule", async () => {
+    const f = fakeClient();
+    f.rules.set("SDR_keep", spec("a"));
+    f.rules.set("SDR_dup1", spec("a"));
+    f.rules.set("SDR_dup2", spec("a"));
+    const report = await applyPlan(
+      sched([
+        { op: { op: "delete", name: "a", id: "SDR_dup1", confirm: "SDR_keep" } },
+        { op: { op: "delete", name: "a", id: "SDR_dup2", confirm: "SDR_keep" } },
+      ]),
+      { client: f.client, concurrency: 1, now },
+    );
+    expect(report.ok).toBe(true);
+    expect(f.calls).toEqual(["confirm:SDR_keep", "delete:SDR_dup1", "delete:SDR_dup2"]);
+    expect([...f.rules.keys()]).toEqual(["SDR_keep"]);
+  });
+
+  it("deletes no duplicate when the kept rule is not confirmed (the list showed a rule already gone)", async () => {
+    const f = fakeClient();
+    f.rules.set("SDR_real", spec("a"));
+    const report = await applyPlan(sched([{ op: { op: "delete", name: "a", id: "SDR_real", confirm: "SDR_ghost" } }]), { client: f.client, concurrency: 1, now });
     expect(report.ok).toBe(false);
-    expect(f.calls).toEqual(["create:a"]);
-    expect(report.outcomes[0]?.error?.message).toMatch(/appeared on the server/);
-    expect(f.rules.size).toBe(1);
+    expect(f.calls).toEqual(["confirm:SDR_ghost"]);
+    expect([...f.rules.keys()]).toEqual(["SDR_real"]);
+    expect(report.outcomes[0]?.error?.message).toMatch(/not on the server by a second read/);
   });
 
   it("never retries a create that failed for certain (4xx)", async () => {

@@ -1,6 +1,6 @@
 // Unit: the applier when the process stops (watch on SIGTERM, SPEC §6): no operation starts after
-// the signal aborts, the ones in flight finish, and a create whose answer was lost is not
-// confirmed and sent again.
+// the signal aborts, the ones in flight finish, and a create whose answer was lost is never sent
+// again (in no run of apply, SPEC §5).
 import { describe, expect, it } from "vitest";
 import { applyPlan } from "../../../src/apply/index.js";
 import { ApiError, type Operation, type RemoteRule, type RuleSpec, type Schedule, type SipClient } from "../../../src/model/index.js";
@@ -24,6 +24,7 @@ function client(onCreate: (name: string, n: number) => Promise<void>) {
       await onCreate(s.name, calls.filter((x) => x === `create:${s.name}`).length);
       return { id: `SDR_${s.name}`, spec: s };
     },
+    listRulesByIds: async () => [],
     updateRule: async (id, s) => ({ id, spec: s }),
     deleteRule: async () => undefined,
     supportsUpdate: async () => true,
@@ -57,13 +58,14 @@ describe("applyPlan with a stop signal", () => {
     expect(report.outcomes[0]).toMatchObject({ status: "failed", detail: expect.stringMatching(/outcome unknown/) });
   });
 
-  it("without a stop, the same ambiguous create is confirmed by a list and tried again", async () => {
+  it("without a stop, the same ambiguous create is not sent again either (SPEC §5: the next run's list decides)", async () => {
     const lost = new ApiError({ method: "CreateSIPDispatchRule", twirpCode: "unavailable", status: 0, message: "socket hang up", retryable: false, ambiguous: true });
     const { client: c, calls } = client(async (_name, n) => {
       if (n === 1) throw lost;
     });
     const report = await applyPlan(sched([create("a")]), { client: c, concurrency: 1, now: () => 0 });
-    expect(calls).toEqual(["create:a", "list", "create:a"]);
-    expect(report.ok).toBe(true);
+    expect(calls).toEqual(["create:a"]);
+    expect(report.outcomes[0]).toMatchObject({ status: "failed", detail: expect.stringMatching(/outcome unknown/) });
+    expect(report.ok).toBe(false);
   });
 });

@@ -42,9 +42,11 @@ describe("normalizeRule", () => {
     expect(normalizeRule({ name: "r", direct: {}, media: null } as unknown as RuleSpec)).toEqual({ name: "r", direct: {} });
   });
 
-  test("durations compare by value; 0s is unset", () => {
+  test("durations compare by value; an explicit 0s is kept (it overrides the trunk's timeout), absent inherits", () => {
     expect(rulesEqual({ name: "r", direct: {}, media: { mediaTimeout: "30s" } }, { name: "r", direct: {}, media: { mediaTimeout: "30.000s" } })).toBe(true);
-    expect(normalizeRule({ name: "r", direct: {}, media: { mediaTimeout: "0.000s" } }).media).toBeUndefined();
+    expect(normalizeRule({ name: "r", direct: {}, media: { mediaTimeout: "0.000s" } }).media).toEqual({ mediaTimeout: "0s" });
+    expect(rulesEqual({ name: "r", direct: {}, media: { mediaTimeout: "0s" } }, { name: "r", direct: {} })).toBe(false);
+    expect(normalizeRule({ name: "r", direct: {}, media: {} }).media).toBeUndefined();
     expect(normalizeRule({ name: "r", direct: {}, media: { mediaTimeout: "1.500s" } }).media).toEqual({ mediaTimeout: "1.5s" });
   });
 
@@ -72,6 +74,14 @@ describe("normalizeRule", () => {
     expect(rulesEqual(aRuleSpec({ metadata: { a: "x" } }), aRuleSpec({ metadata: '{"a":"y"}' }))).toBe(false);
     expect(rulesEqual(aRuleSpec({ metadata: '{"a":1}' }), aRuleSpec({ metadata: '{"a": 1}' }))).toBe(false);
     expect(rulesEqual(aRuleSpec({ metadata: [] }), aRuleSpec({ metadata: "[]" }))).toBe(true);
+  });
+
+  test("metadata {} and [] (mapping, sequence or their JSON text) equal absent", () => {
+    for (const m of [{}, [], "{}", "[ ]", " {\n} "] as const) {
+      expect(normalizeRule(aRuleSpec({ metadata: m })).metadata, JSON.stringify(m)).toBeUndefined();
+      expect(rulesEqual(aRuleSpec({ metadata: m }), aRuleSpec({})), JSON.stringify(m)).toBe(true);
+    }
+    expect(rulesEqual(aRuleSpec({ metadata: {} }), aRuleSpec({ metadata: "x" }))).toBe(false);
   });
 
   test("egress defaults (snake_case keys, zero enum names, nulls) reduce; chosen oneof members stay", () => {

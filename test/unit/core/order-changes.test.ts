@@ -74,17 +74,20 @@ describe("orderChanges", () => {
 
 describe("exportSpecs", () => {
   const remote = [
-    aRemoteRule({ id: "SDR_2", name: "Support line", individual: { roomPrefix: "call-", pin: "4821" }, metadata: '{"tier": "gold"}' }),
+    aRemoteRule({ id: "SDR_2", name: "Support line", individual: { roomPrefix: "call-", pin: "4821" }, metadata: '{"tier":"gold"}' }),
+    aRemoteRule({ id: "SDR_4", name: "spaced", direct: {}, trunkIds: ["ST_s"], metadata: '{"tier": "gold"}' }),
     aRemoteRule({ id: "SDR_1", name: "b-rule", direct: { roomName: "r" }, trunkIds: ["ST_b"], metadata: "plain" }),
     aRemoteRule({ id: "SDR_3", name: "", trunkIds: ["ST_c"] }),
     aRemoteRule({ id: "SDR_0", name: "b-rule", trunkIds: ["ST_dup"] }),
   ].map((r) => ({ ...r, spec: withServerDefaults(r.spec) }));
 
-  test("named rules only, one per name (lowest ID), sorted, normalised, JSON metadata as a mapping, pins as placeholders", () => {
+  test("named rules only, one per name (lowest ID), sorted, normalised, JSON metadata as a mapping only when it round-trips, pins as placeholders", () => {
     const specs = exportSpecs(remote, { includePins: false });
     expect(specs).toEqual([
       { name: "Support line", individual: { roomPrefix: "call-", pin: "${PIN_SUPPORT_LINE}" }, trunkIds: ["ST_abc123"], metadata: { tier: "gold" } },
       { name: "b-rule", individual: { roomPrefix: "call-" }, trunkIds: ["ST_dup"] },
+      // Other spacing would not come back byte for byte: a string; an empty room is written.
+      { name: "spaced", direct: { roomName: "" }, trunkIds: ["ST_s"], metadata: '{"tier": "gold"}' },
     ]);
     expect(exportSpecs(remote, { includePins: true })[0]?.individual?.pin).toBe("4821");
     expect(exportSpecs(remote, { includePins: true, names: "b-*" }).map((s) => s.name)).toEqual(["b-rule"]);

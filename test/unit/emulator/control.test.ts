@@ -95,7 +95,7 @@ describe("control", () => {
     em.control.setFeatures({ update: false, pageSize: 1 });
     em.control.reset();
     expect(em.control.rules()).toEqual([]);
-    expect(em.control.features()).toEqual({ update: true, dispatchRuleField: true, pageSize: undefined });
+    expect(em.control.features()).toEqual({ update: true, dispatchRuleField: true, pageSize: undefined, newerServer: false });
     expect((await call(em, "ListSIPDispatchRule")).status).toBe(200);
   });
 

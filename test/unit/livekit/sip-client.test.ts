@@ -150,28 +150,95 @@ describe("token", () => {
 describe("listRules paging", () => {
   it("reads the open-source server's single answer and stops at the empty page", async () => {
     const { client } = await fresh();
-    server.enqueue({ json: { items: [serverRule("SDR_b", "b"), serverRule("SDR_a", "a")] } }, { json: { items: [] } });
+    server.enqueue({ json: { items: [serverRule("SDR_a", "a"), serverRule("SDR_b", "b")] } }, { json: { items: [] } });
     const rules = await client.listRules();
     expect(rules.map((r) => r.id)).toEqual(["SDR_a", "SDR_b"]);
-    expect(server.requests.map((r) => r.json)).toEqual([{ page: { limit: 500 } }, { page: { afterId: "SDR_a", limit: 500 } }]);
+    expect(server.requests.map((r) => r.json)).toEqual([{ page: { limit: 500 } }, { page: { afterId: "SDR_b", limit: 500 } }]);
   });
 
-  it("walks 3 pages with after_id and de-duplicates an item repeated across pages", async () => {
+  it("walks 3 pages with after_id", async () => {
     const { client } = await fresh({ pageLimit: 2 });
     server.enqueue(
       { json: { items: [serverRule("SDR_1", "one"), serverRule("SDR_2", "two")] } },
-      { json: { items: [serverRule("SDR_2", "two"), serverRule("SDR_3", "three")] } },
-      { json: { items: [serverRule("SDR_4", "four")] } },
+      { json: { items: [serverRule("SDR_3", "three"), serverRule("SDR_4", "four")] } },
+      { json: { items: [serverRule("SDR_5", "five")] } },
       { json: { items: [] } },
     );
     const rules = await client.listRules();
-    expect(rules.map((r) => r.spec.name)).toEqual(["one", "two", "three", "four"]);
+    expect(rules.map((r) => r.spec.name)).toEqual(["one", "two", "three", "four", "five"]);
     expect(server.requests.map((r) => r.json)).toEqual([
       { page: { limit: 2 } },
       { page: { afterId: "SDR_2", limit: 2 } },
-      { page: { afterId: "SDR_3", limit: 2 } },
       { page: { afterId: "SDR_4", limit: 2 } },
+      { page: { afterId: "SDR_5", limit: 2 } },
     ]);
+  });
+
+  it("a rule ID repeated on a later page makes the list malformed (the later copy never wins)", async () => {
+    const { client } = await fresh({ pageLimit: 2 });
+    server.enqueue(
+      { json: { items: [serverRule("SDR_1", "one"), serverRule("SDR_2", "two")] } },
+      { json: { items: [serverRule("SDR_2", "impostor"), serverRule("SDR_3", "three")] } },
+    );
+    const err = await rejection(client.listRules());
+    expect(err.twirpCode).toBe("bad_response");
+    expect(err.message).toMatch(/malformed list: .*SDR_2/);
+  });
+
+  it("a rule ID repeated within one answer makes the list malformed", async () => {
+    const { client } = await fresh();
+    server.enqueue({ json: { items: [serverRule("SDR_1", "real"), serverRule("SDR_1", "copy")] } });
+    const err = await rejection(client.listRules());
+    expect(err.message).toMatch(/malformed list: rule ID SDR_1 appears twice/);
+    expect(err.hint).toMatch(/nothing was changed/);
+  });
+
+  it("a page that goes back before after_id, or is out of order, makes the list malformed", async () => {
+    const { client } = await fresh({ pageLimit: 2 });
+    server.enqueue(
+      { json: { items: [serverRule("SDR_3", "three"), serverRule("SDR_4", "four")] } },
+      { json: { items: [serverRule("SDR_1", "one"), serverRule("SDR_5", "five")] } },
+    );
+    expect((await rejection(client.listRules())).message).toMatch(/page 2 holds rule ID SDR_1, not after SDR_4/);
+    const second = await fresh({ pageLimit: 3 });
+    server.enqueue(
+      { json: { items: [serverRule("SDR_1", "one"), serverRule("SDR_2", "two")] } },
+      { json: { items: [serverRule("SDR_7", "seven"), serverRule("SDR_5", "five")] } },
+    );
+    expect((await rejection(second.client.listRules())).message).toMatch(/page 2 is not sorted by rule ID \(SDR_7 before SDR_5\)/);
+  });
+
+  it("an unsorted first answer that is not repeated (so not a server without paging) is malformed", async () => {
+    const { client } = await fresh();
+    server.enqueue({ json: { items: [serverRule("SDR_b", "b"), serverRule("SDR_a", "a")] } }, { json: { items: [] } });
+    expect((await rejection(client.listRules())).message).toMatch(/page 1 is not sorted/);
+  });
+
+  it("a server that ignores `page` and answers unsorted (Redis HVALS order, before v1.8.4) is read once", async () => {
+    const all = { json: { items: [serverRule("SDR_b", "b"), serverRule("SDR_a", "a")] } };
+    server = await startScriptedServer({ fallback: all });
+    const { client } = await harness();
+    expect((await client.listRules()).map((r) => r.id)).toEqual(["SDR_a", "SDR_b"]);
+    expect(server.requests).toHaveLength(2);
+  });
+
+  it("more pages than --max-list-pages: fails closed naming the bound", async () => {
+    let n = 0;
+    const { client } = await fresh({ pageLimit: 1, maxListPages: 5 });
+    for (let i = 0; i < 6; i++) server.enqueue({ json: { items: [serverRule(`SDR_${String(++n).padStart(4, "0")}`, `r${n}`)] } });
+    const err = await rejection(client.listRules());
+    expect(err.message).toMatch(/did not end within 5 pages/);
+    expect(err.hint).toMatch(/--max-list-pages/);
+    expect(server.requests).toHaveLength(5);
+  });
+
+  it("an answer past --max-answer-bytes fails closed", async () => {
+    const { client } = await fresh({ maxAnswerBytes: 2_000 });
+    const items = Array.from({ length: 40 }, (_, i) => serverRule(`SDR_${String(i).padStart(4, "0")}`, `rule-${i}`));
+    server.enqueue({ json: { items } });
+    const err = await rejection(client.listRules());
+    expect(err.message).toMatch(/larger than 2000 bytes/);
+    expect(err.retryable).toBe(false);
   });
 
   it("stops when a server that ignores `page` repeats everything (servers before v1.8.4)", async () => {
@@ -354,35 +421,21 @@ describe("legacy Create fallback (servers before v1.9.0)", () => {
 });
 
 describe("Update support", () => {
-  it("probes with `{}`: invalid_argument means supported, and the answer is cached", async () => {
+  it("sends no request: a read-only command never calls a write method (SPEC §4); Update is assumed", async () => {
     const { client } = await fresh();
-    server.enqueue(twirpError(400, "invalid_argument", "rule id must be set"));
     expect(await client.supportsUpdate()).toBe(true);
     expect(await client.supportsUpdate()).toBe(true);
-    expect(server.requests).toHaveLength(1);
-    expect(server.requests[0]?.path).toBe("/twirp/livekit.SIP/UpdateSIPDispatchRule");
-    expect(server.requests[0]?.json).toEqual({});
+    expect(server.requests).toHaveLength(0);
   });
 
-  it("probes: bad_route means unsupported", async () => {
+  it("a bare HTTP 404 from a proxy on Update is not taken as 'no Update here'", async () => {
     const { client } = await fresh();
-    const path = "/twirp/livekit.SIP/UpdateSIPDispatchRule";
-    server.enqueue(twirpError(404, "bad_route", `no handler for path "${path}"`, { twirp_invalid_route: `POST ${path}` }));
-    expect(await client.supportsUpdate()).toBe(false);
-  });
-
-  it("probes: the unwrapped 500 of v1.9.0-v1.9.11 means supported, without retrying", async () => {
-    const { client } = await fresh();
-    server.enqueue(twirpError(500, "unknown", "rule id must be set"));
-    expect(await client.supportsUpdate()).toBe(true);
-    expect(server.requests).toHaveLength(1);
-  });
-
-  it("a probe that fails for another reason is thrown and not cached", async () => {
-    const { client } = await fresh();
-    server.enqueue({ status: 401, body: "invalid API key", contentType: "text/plain; charset=utf-8" }, twirpError(400, "invalid_argument", "rule id must be set"));
-    const err = await rejection(client.supportsUpdate());
-    expect(err.twirpCode).toBe("unauthenticated");
+    server.enqueue({ status: 404, body: "404 page not found", contentType: "text/plain; charset=utf-8" });
+    const err = await rejection(client.updateRule("SDR_a", { name: "a", direct: { roomName: "r" } }));
+    expect(err.twirpCode).toBe("bad_route");
+    expect(err.twirpBody).toBe(false);
+    expect(isUpdateUnsupported(err)).toBe(false);
+    expect(err.hint).toMatch(/proxy/);
     expect(await client.supportsUpdate()).toBe(true);
   });
 
@@ -458,12 +511,10 @@ describe("bad server input fails closed (SPEC §5)", () => {
     { name: "a list missing `items`", answer: { json: {} } },
     { name: "`items` that is not a list", answer: { json: { items: { a: 1 } } } },
     { name: "a JSON array instead of an object", answer: { json: [] } },
-    { name: "a rule with an unknown oneof", answer: { json: { items: [serverRule("SDR_a", "a", { rule: { dispatch_rule_dynamic: { url: "x" } } })] } } },
     { name: "a rule without a rule", answer: { json: { items: [serverRule("SDR_a", "a", { rule: null })] } } },
     { name: "a rule without an ID", answer: { json: { items: [serverRule("", "a")] } } },
     { name: "a null item", answer: { json: { items: [null] } } },
     { name: "a field of the wrong type", answer: { json: { items: [serverRule("SDR_a", "a", { trunk_ids: "ST_1" })] } } },
-    { name: "an unknown enum value", answer: { json: { items: [serverRule("SDR_a", "a", { media: { encryption: "SIP_MEDIA_ENCRYPT_QUANTUM" } })] } } },
   ];
   for (const c of cases) {
     it(`${c.name} is ApiError bad_response`, async () => {
@@ -472,9 +523,26 @@ describe("bad server input fails closed (SPEC §5)", () => {
       const err = await rejection(client.listRules());
       expect(err.twirpCode).toBe("bad_response");
       expect(err.method).toBe("ListSIPDispatchRule");
-      expect(err.hint).toContain("pointing at a LiveKit server");
+      expect(err.hint).toMatch(/pointing at a LiveKit server|upgrade sip-dispatch-sync/);
     });
   }
+
+  it("a rule with an unknown rule type or enum value (a newer server) is held opaque, not an error", async () => {
+    const { client } = await fresh();
+    server.enqueue(
+      {
+        json: {
+          items: [
+            serverRule("SDR_a", "a", { rule: { dispatch_rule_dynamic: { url: "x" } } }),
+            serverRule("SDR_b", "b", { media: { encryption: "SIP_MEDIA_ENCRYPT_QUANTUM", codecs: [], only_listed_codecs: false } }),
+          ],
+        },
+      },
+      { json: { items: [] } },
+    );
+    const rules = await client.listRules();
+    expect(rules.map((r) => r.opaque)).toEqual([['rule type: unknown "dispatch_rule_dynamic"'], ['media.encryption: "SIP_MEDIA_ENCRYPT_QUANTUM"']]);
+  });
 
   it("a list whose second page is bad never yields the first page as the answer", async () => {
     const { client } = await fresh({ pageLimit: 1 });

@@ -179,20 +179,40 @@ describe("decodeRuleInfo", () => {
     expect(Object.getPrototypeOf(spec.attributes)).toBe(Object.prototype);
   });
 
-  it("ignores unknown fields, timestamps and nulls", () => {
-    const spec = decodeRuleInfo({ sip_dispatch_rule_id: "SDR_x", name: null, rule: { dispatch_rule_direct: { room_name: "r", future: 1 } }, future_field: [1], created_at: "2026-01-01T00:00:00Z" });
-    expect(spec).toEqual({ id: "SDR_x", spec: { name: "", direct: { roomName: "r" } } });
+  it("reads past unknown fields, timestamps and nulls, and lists the unknown fields as kept", () => {
+    const json = { sip_dispatch_rule_id: "SDR_x", name: null, rule: { dispatch_rule_direct: { room_name: "r", future: 1 } }, future_field: [1], future_empty: "", created_at: "2026-01-01T00:00:00Z" };
+    const rule = decodeRuleInfo(json);
+    expect(rule).toEqual({ id: "SDR_x", spec: { name: "", direct: { roomName: "r" } } });
+    expect(rule.kept).toEqual(["direct.future", "future_field"]);
+    // The raw JSON rides along, invisible to equality, spreads and JSON.
+    expect(rule.raw).toBe(json);
+    expect(Object.keys(rule)).toEqual(["id", "spec"]);
+    expect(JSON.parse(JSON.stringify(rule))).toEqual({ id: "SDR_x", spec: { name: "", direct: { roomName: "r" } } });
+  });
+
+  it("holds an unknown enum value or rule type opaque: no error, the value left out of the spec", () => {
+    const rule = decodeRuleInfo({
+      sip_dispatch_rule_id: "SDR_x",
+      name: "n",
+      rule: { dispatch_rule_direct: { room_name: "r" } },
+      media: { encryption: "SIP_MEDIA_ENCRYPT_QUANTUM", media_timeout: "5s" },
+      room_config: { agents: [{ agent_name: "a", restart_policy: 7 }] },
+    });
+    expect(rule.spec).toEqual({ name: "n", direct: { roomName: "r" }, roomConfig: { agents: [{ agentName: "a" }] }, media: { mediaTimeout: "5s" } });
+    expect(rule.opaque).toEqual(["roomConfig.agents[0].restartPolicy: number 7", 'media.encryption: "SIP_MEDIA_ENCRYPT_QUANTUM"']);
+    const other = decodeRuleInfo({ sip_dispatch_rule_id: "SDR_y", name: "m", rule: { dispatch_rule_dynamic: { url: "x" } } });
+    expect(other.spec).toEqual({ name: "m" });
+    expect(other.opaque).toEqual(['rule type: unknown "dispatch_rule_dynamic"']);
   });
 
   it.each([
     ["not an object", "nope", /expected a dispatch rule object/],
     ["no ID", { rule: { dispatch_rule_direct: {} } }, /sip_dispatch_rule_id/],
     ["no rule", { sip_dispatch_rule_id: "SDR_x" }, /rule: missing/],
-    ["an unknown rule type", { sip_dispatch_rule_id: "SDR_x", rule: { dispatch_rule_dynamic: {} } }, /unknown dispatch rule type "dispatch_rule_dynamic"/],
     ["two rule types", { sip_dispatch_rule_id: "SDR_x", rule: { dispatch_rule_direct: {}, dispatchRuleCallee: {} } }, /more than one/],
     ["a wrong type", { sip_dispatch_rule_id: "SDR_x", rule: { dispatch_rule_direct: {} }, hide_phone_number: "yes" }, /hide_phone_number: expected true or false/],
     ["a negative uint", { sip_dispatch_rule_id: "SDR_x", rule: { dispatch_rule_direct: {} }, room_config: { empty_timeout: -1 } }, /empty_timeout/],
-    ["an unknown restart policy", { sip_dispatch_rule_id: "SDR_x", rule: { dispatch_rule_direct: {} }, room_config: { agents: [{ restart_policy: "JRP_SOMETIMES" }] } }, /agents\[0\]\.restart_policy: unknown enum value/],
+    ["an enum of the wrong type", { sip_dispatch_rule_id: "SDR_x", rule: { dispatch_rule_direct: {} }, room_config: { agents: [{ restart_policy: true }] } }, /agents\[0\]\.restart_policy: expected an enum name or number/],
     ["a non-string attribute", { sip_dispatch_rule_id: "SDR_x", rule: { dispatch_rule_direct: {} }, attributes: { a: 1 } }, /attributes/],
   ])("%s is ApiError bad_response naming the place", (_name, json, message) => {
     const err = apiErrorOf(() => decodeRuleInfo(json));
@@ -297,7 +317,7 @@ describe("server-state file", () => {
     ["an array", "[]", /expected a JSON object/],
     ["a newer format", '{"formatVersion": 2, "items": []}', /formatVersion 2 is not supported/],
     ["no items", '{"formatVersion": 1}', /no "items"/],
-    ["a bad item", '{"formatVersion": 1, "items": [{"sip_dispatch_rule_id": "SDR_1", "rule": {"x": {}}}]}', /items\[0\]\(SDR_1\)\.rule: unknown dispatch rule type "x"/],
+    ["a bad item", '{"formatVersion": 1, "items": [{"sip_dispatch_rule_id": "SDR_1", "rule": {}}]}', /items\[0\]\(SDR_1\)\.rule: no dispatch rule type set/],
     ["a duplicate ID", '{"items": [{"sipDispatchRuleId": "SDR_1", "rule": {"dispatchRuleDirect": {}}}, {"sipDispatchRuleId": "SDR_1", "rule": {"dispatchRuleDirect": {}}}]}', /SDR_1 appears twice/],
   ])("%s is AppError bad-state-file with a hint", (_name, text, message) => {
     let err: unknown;

@@ -1,0 +1,180 @@
+// End-to-end through the built CLI against the emulator acting as a NEWER server (issue #12,
+// SPEC §4): it stores and lists fields and enum values outside the pinned @livekit/protocol, and
+// its `replace` clears what the request lacks, as the real server does (livekit-sip-api.md §5.3).
+// Unknown fields on a managed rule survive an unrelated apply; an unknown enum value or rule type
+// on an unmanaged rule changes nothing for plan, apply, export and watch; a managed rule holding
+// one is refused only when the plan would change it.
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { eventOf, spawnCli } from "../support/spawn-cli.js";
+import { API_KEY, API_SECRET, only, parsePlan, startE2e, type E2e } from "../support/e2e-harness.js";
+
+const MANAGED_ID = "SDR_NEWERMANAGED";
+
+/** A managed rule as a newer server lists it, with fields this version does not know at every level. */
+const managedRule = {
+  sip_dispatch_rule_id: MANAGED_ID,
+  name: "agent-line",
+  trunk_ids: ["ST_agent"],
+  rule: { dispatch_rule_individual: { room_prefix: "call-", future_variant_opt: true } },
+  attributes: { team: "a" },
+  room_config: { agents: [{ agent_name: "bot", future_agent_opt: "x" }], future_room_opt: 7 },
+  media: { future_media_opt: "y" },
+  future_top: { nested: 1 },
+  created_at: "2026-01-01T00:00:00Z",
+};
+
+const unmanaged = [
+  // Unnamed (never managed), with an enum value the tool does not know.
+  { sip_dispatch_rule_id: "SDR_OPAQUEENUM01", name: "", trunk_ids: ["ST_q"], rule: { dispatch_rule_direct: { room_name: "q" } }, media: { encryption: "SIP_MEDIA_ENCRYPT_QUANTUM" } },
+  // Outside `manage`, with a rule type the tool does not know.
+  { sip_dispatch_rule_id: "SDR_OPAQUETYPE01", name: "legacy-dynamic", trunk_ids: ["ST_d"], rule: { dispatch_rule_dynamic: { url: "https://x", pin: "" } } },
+  // Outside `manage`, with an unknown restart policy.
+  { sip_dispatch_rule_id: "SDR_OPAQUEAGENT1", name: "legacy-agent", trunk_ids: ["ST_g"], rule: { dispatch_rule_callee: {} }, room_config: { agents: [{ agent_name: "z", restart_policy: "JRP_SOMETIMES" }] } },
+];
+
+const FILE = `version: 1
+manage: ["agent-*"]
+rules:
+  - name: agent-line
+    individual: { roomPrefix: call- }
+    trunkIds: [ST_agent]
+    attributes: { team: b }
+    roomConfig:
+      agents:
+        - agentName: bot
+`;
+
+const FUTURE_KEYS = ["future_top", "individual.future_variant_opt", "roomConfig.future_room_opt", "roomConfig.agents[0].future_agent_opt", "media.future_media_opt"];
+
+describe("against a newer server", () => {
+  let t: E2e;
+  beforeAll(async () => {
+    t = await startE2e("newer");
+  });
+  afterAll(async () => {
+    await t.stop();
+  });
+  beforeEach(() => {
+    t.em.control.reset();
+    t.em.control.setFeatures({ newerServer: true });
+    t.em.control.seed([managedRule, ...unmanaged]);
+  });
+
+  it("the emulator in this mode keeps and lists what the pinned protocol does not know", () => {
+    const stored = only(t.rules(), "agent-line");
+    expect(stored).toMatchObject({ future_top: { nested: 1 }, room_config: { future_room_opt: 7 }, media: { future_media_opt: "y" } });
+    expect(t.rules().find((r) => r.sip_dispatch_rule_id === "SDR_OPAQUEENUM01")).toMatchObject({ media: { encryption: "SIP_MEDIA_ENCRYPT_QUANTUM" } });
+  });
+
+  it("plan lists the fields it keeps; apply changes the one attribute and every unknown field survives", async () => {
+    const file = await t.write("rules.yaml", FILE);
+    const before = t.rules().filter((r) => r.sip_dispatch_rule_id !== MANAGED_ID);
+
+    const plan = await t.cli(["plan", "-c", file, "--format", "json"]);
+    expect(plan.code, plan.stderr).toBe(0);
+    const json = parsePlan(plan);
+    expect(json.summary).toMatchObject({ update: 1, create: 0, delete: 0, unmanaged: 3 });
+    const update = json.changes[0];
+    expect(update?.fields?.map((f) => f.path)).toEqual(["attributes.team"]);
+    expect([...(update?.kept ?? [])].sort()).toEqual([...FUTURE_KEYS].sort());
+    const text = await t.cli(["plan", "-c", file]);
+    expect(text.stdout).toMatch(/kept \(not managed by this version, carried unchanged\): .*future_top/);
+
+    const applied = await t.cli(["apply", "-c", file, "--auto-approve"]);
+    expect(applied.code, applied.stdout + applied.stderr).toBe(0);
+    const after = only(t.rules(), "agent-line");
+    expect(after.sip_dispatch_rule_id).toBe(MANAGED_ID);
+    expect(after).toMatchObject({
+      attributes: { team: "b" },
+      future_top: { nested: 1 },
+      rule: { dispatch_rule_individual: { room_prefix: "call-", future_variant_opt: true } },
+      room_config: { agents: [{ agent_name: "bot", future_agent_opt: "x" }], future_room_opt: 7 },
+      media: { future_media_opt: "y" },
+      created_at: "2026-01-01T00:00:00Z",
+    });
+    // The replace body carried them in one spelling each (a field twice is `malformed`, §3.1).
+    const [update1] = t.writes().filter((w) => w.rpc === "UpdateSIPDispatchRule");
+    const replace = (JSON.parse(update1?.body ?? "{}") as { replace: Record<string, unknown> }).replace;
+    expect(replace).toHaveProperty("future_top");
+    expect(replace).not.toHaveProperty("futureTop");
+    expect(replace).not.toHaveProperty("sip_dispatch_rule_id");
+    // The unmanaged rules with unknown values are untouched.
+    expect(t.rules().filter((r) => r.sip_dispatch_rule_id !== MANAGED_ID)).toEqual(before);
+
+    const again = await t.cli(["plan", "-c", file, "--detailed-exitcode"]);
+    expect([again.code, again.stdout]).toEqual([0, expect.stringContaining("No changes")]);
+  });
+
+  it("a faithful server (the default mode) drops those fields: the overlay is what keeps them", async () => {
+    t.em.control.reset();
+    t.em.control.seed([managedRule]);
+    expect(only(t.rules(), "agent-line")).not.toHaveProperty("future_top");
+  });
+
+  it("unknown enum values and rule types on unmanaged rules: plan, apply and export change nothing and do not fail", async () => {
+    const file = await t.write("rules.yaml", FILE);
+    const before = t.rules().filter((r) => r.sip_dispatch_rule_id !== MANAGED_ID);
+    const plan = await t.cli(["plan", "-c", file]);
+    expect(plan.code, plan.stderr).toBe(0);
+    expect(plan.stderr).not.toMatch(/--url|error/);
+    const applied = await t.cli(["apply", "-c", file, "--auto-approve"]);
+    expect(applied.code, applied.stdout + applied.stderr).toBe(0);
+    expect(t.writes().filter((w) => w.rpc !== "UpdateSIPDispatchRule")).toEqual([]);
+    expect(t.rules().filter((r) => r.sip_dispatch_rule_id !== MANAGED_ID)).toEqual(before);
+
+    const exported = await t.cli(["export"]);
+    expect(exported.code, exported.stderr).toBe(0);
+    expect(exported.stderr).toMatch(/rule "legacy-dynamic" \(SDR_OPAQUETYPE01\) is not exported: rule type: unknown "dispatch_rule_dynamic"; upgrade sip-dispatch-sync/);
+    expect(exported.stderr).toMatch(/rule "legacy-agent" \(SDR_OPAQUEAGENT1\) holds values this version cannot read \(roomConfig\.agents\[0\]\.restartPolicy: "JRP_SOMETIMES"\)/);
+    expect(exported.stdout).toContain("legacy-agent");
+    expect(exported.stdout).not.toContain("legacy-dynamic");
+    // The export is a file validate accepts.
+    const path = await t.write("exported.yaml", exported.stdout);
+    const valid = await t.cli(["validate", path]);
+    expect(valid.code, valid.stdout + valid.stderr).toBe(0);
+
+    // export --format json is the server's state as listed: unknown values included.
+    const state = await t.cli(["export", "--format", "json"]);
+    expect(state.code, state.stderr).toBe(0);
+    const items = (JSON.parse(state.stdout) as { items: Record<string, unknown>[] }).items;
+    expect(items.find((i) => i.sip_dispatch_rule_id === "SDR_OPAQUEENUM01")).toMatchObject({ media: { encryption: "SIP_MEDIA_ENCRYPT_QUANTUM" } });
+    expect(items.find((i) => i.sip_dispatch_rule_id === "SDR_OPAQUETYPE01")).toMatchObject({ rule: { dispatch_rule_dynamic: { url: "https://x" } } });
+  });
+
+  it("watch reconciles with unknown values on unmanaged rules and writes nothing to them", async () => {
+    const file = await t.write("rules.yaml", FILE);
+    const before = t.rules().filter((r) => r.sip_dispatch_rule_id !== MANAGED_ID);
+    const cli = spawnCli(["watch", "-c", file, "--interval", "1h", "--listen", "127.0.0.1:0"], {
+      env: { LIVEKIT_URL: t.em.url, LIVEKIT_API_KEY: API_KEY, LIVEKIT_API_SECRET: API_SECRET },
+    });
+    const done = await cli.waitFor((r) => eventOf(r) === "reconcile", { what: "the first reconcile", timeoutMs: 15_000 });
+    expect(done.result).toBe("success");
+    cli.signal("SIGTERM");
+    await cli.waitForExit();
+    expect(t.rules().filter((r) => r.sip_dispatch_rule_id !== MANAGED_ID)).toEqual(before);
+    expect(only(t.rules(), "agent-line")).toMatchObject({ attributes: { team: "b" }, future_top: { nested: 1 } });
+  });
+
+  it("a managed rule holding an unknown value: unchanged is fine, a change is refused naming the rule, the field and the upgrade", async () => {
+    t.em.control.reset();
+    t.em.control.setFeatures({ newerServer: true });
+    const held = { sip_dispatch_rule_id: "SDR_HELDMANAGED1", name: "agent-held", trunk_ids: ["ST_h"], rule: { dispatch_rule_direct: { room_name: "h" } }, media: { encryption: "SIP_MEDIA_ENCRYPT_QUANTUM" } };
+    t.em.control.seed([held]);
+    const same = await t.write("same.yaml", `version: 1\nrules:\n  - name: agent-held\n    direct: { roomName: h }\n    trunkIds: [ST_h]\n`);
+    const unchanged = await t.cli(["plan", "-c", same, "--detailed-exitcode"]);
+    expect([unchanged.code, unchanged.stdout]).toEqual([0, expect.stringContaining("No changes")]);
+
+    const changed = await t.write("changed.yaml", `version: 1\nrules:\n  - name: agent-held\n    direct: { roomName: other }\n    trunkIds: [ST_h]\n`);
+    const before = t.rules();
+    for (const args of [["plan"], ["apply", "--auto-approve"], ["apply", "--auto-approve", "--force"]]) {
+      const r = await t.cli([...args, "-c", changed]);
+      expect(r.code, `${args.join(" ")}: ${r.stdout}${r.stderr}`).toBe(3);
+      const out = r.stdout + r.stderr;
+      expect(out).toMatch(/unknown-server-value/);
+      expect(out).toMatch(/rule "agent-held" \(SDR_HELDMANAGED1\) holds media\.encryption: "SIP_MEDIA_ENCRYPT_QUANTUM"/);
+      expect(out).toMatch(/upgrade sip-dispatch-sync/);
+    }
+    expect(t.writes()).toEqual([]);
+    expect(t.rules()).toEqual(before);
+  });
+});

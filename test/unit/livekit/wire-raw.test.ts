@@ -1,0 +1,86 @@
+// The replace body is the listed rule with the managed fields overlaid (SPEC §4, issue #12):
+// unknown fields at every level are carried in the server's spelling, known ones come from the
+// file only (absent = cleared), and no field is ever sent under two spellings (§3.1 `malformed`).
+import { describe, expect, it } from "vitest";
+import { encodeReplace, encodeRuleInfo } from "../../../src/livekit/wire.js";
+import { keptFields, overlayReplace } from "../../../src/livekit/wire-raw.js";
+import type { RuleSpec } from "../../../src/model/index.js";
+
+const listed = {
+  sip_dispatch_rule_id: "SDR_x",
+  rule: { dispatch_rule_individual: { room_prefix: "old-", pin: "", no_randomness: false, future_v: 1 } },
+  trunk_ids: ["ST_a"],
+  hide_phone_number: false,
+  inbound_numbers: [],
+  numbers: [],
+  name: "n",
+  metadata: "",
+  attributes: { team: "a" },
+  room_preset: "",
+  room_config: { name: "", agents: [{ agent_name: "bot", future_agent: "x" }, { agent_name: "other", future_agent: "y" }], future_room: 5, egress: null },
+  media: { only_listed_codecs: false, codecs: [], future_media: true },
+  krisp_enabled: true,
+  media_encryption: "SIP_MEDIA_ENCRYPT_DISABLE",
+  future_top: "kept",
+  futureTop: "twin",
+  created_at: "2026-01-01T00:00:00Z",
+  updated_at: null,
+};
+
+const spec: RuleSpec = { name: "n", individual: { roomPrefix: "new-" }, trunkIds: ["ST_b"], roomConfig: { agents: [{ agentName: "other" }] } };
+
+/** Every key (recursively) in both spellings of one field would be `malformed`. */
+function twinKeys(v: unknown, out: string[] = []): string[] {
+  if (Array.isArray(v)) v.forEach((x) => twinKeys(x, out));
+  else if (typeof v === "object" && v !== null) {
+    const seen = new Map<string, string>();
+    for (const k of Object.keys(v)) {
+      const id = k.replace(/_([a-z0-9])/g, (_m, c: string) => c.toUpperCase());
+      if (seen.has(id)) out.push(`${seen.get(id)}/${k}`);
+      seen.set(id, k);
+      twinKeys((v as Record<string, unknown>)[k], out);
+    }
+  }
+  return out;
+}
+
+describe("overlayReplace", () => {
+  it("carries unknown fields at every level, takes known ones from the file only", () => {
+    const body = encodeReplace(spec, listed);
+    expect(body).toEqual({
+      future_top: "kept",
+      created_at: "2026-01-01T00:00:00Z",
+      rule: { dispatchRuleIndividual: { future_v: 1, roomPrefix: "new-" } },
+      trunkIds: ["ST_b"],
+      name: "n",
+      // The agent matched by name keeps its own unknown field, not the one at its old position.
+      roomConfig: { future_room: 5, agents: [{ future_agent: "y", agentName: "other" }] },
+      media: { future_media: true },
+    });
+    expect(twinKeys(body)).toEqual([]);
+    // Known fields the file does not set are cleared (attributes, krisp), the ID is never inside.
+    expect(body).not.toHaveProperty("attributes");
+    expect(body).not.toHaveProperty("krispEnabled");
+    expect(body).not.toHaveProperty("krisp_enabled");
+    expect(body).not.toHaveProperty("sip_dispatch_rule_id");
+  });
+
+  it("a changed rule type drops the old variant and its fields (two variants are `malformed`)", () => {
+    const body = overlayReplace(listed, encodeRuleInfo({ name: "n", direct: { roomName: "r" } }));
+    expect(body.rule).toEqual({ dispatchRuleDirect: { roomName: "r" } });
+  });
+
+  it("an unknown key at the rule-type level (a new variant) is never carried", () => {
+    const body = overlayReplace({ ...listed, rule: { dispatch_rule_dynamic: { url: "x" } } }, encodeRuleInfo(spec));
+    expect(body.rule).toEqual({ dispatchRuleIndividual: { roomPrefix: "new-" } });
+  });
+
+  it("without a listed rule it is the managed encoding", () => {
+    expect(encodeReplace(spec, undefined)).toEqual(encodeRuleInfo(spec));
+  });
+
+  it("keptFields names the unknown fields that hold a value, in the file's names for their parents", () => {
+    expect(keptFields(listed).sort()).toEqual(["futureTop", "future_top", "individual.future_v", "media.future_media", "roomConfig.agents[0].future_agent", "roomConfig.agents[1].future_agent", "roomConfig.future_room"].sort());
+    expect(keptFields({ sip_dispatch_rule_id: "SDR_y", rule: { dispatch_rule_direct: {} }, empty_future: "", null_future: null })).toEqual([]);
+  });
+});
