@@ -7,6 +7,7 @@ export default defineConfig({
     pool: "forks",
     testTimeout: 30_000,
     hookTimeout: 30_000,
+    setupFiles: ["test/support/fast-check-seed.ts"],
     restoreMocks: true,
     clearMocks: true,
   },

@@ -39,9 +39,13 @@ const mutation: fc.Arbitrary<Mutation> = fc.oneof(
 
 const mutated = fc.tuple(fc.constantFrom(...SEEDS), fc.array(mutation, { minLength: 1, maxLength: 4 })).map(([seed, ms]) => ms.reduce<Uint8Array>((b, m) => m(b), seed));
 
+// Lines as the loader counts them: LF, CRLF and a lone CR each end one (YAML 1.2 line breaks).
 function lineCount(b: Uint8Array): number {
   let n = 1;
-  for (const x of b) if (x === 0x0a) n += 1;
+  for (let i = 0; i < b.length; i++) {
+    if (b[i] === 0x0a) n += 1;
+    else if (b[i] === 0x0d && b[i + 1] !== 0x0a) n += 1;
+  }
   return n;
 }
 
