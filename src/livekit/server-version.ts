@@ -4,6 +4,36 @@
 // fields of the file that server would silently drop (it discards unknown request fields, §6).
 // Positive-only: v1.9.0-v1.9.10 have Update but none of these keys; an empty list says nothing.
 
+/** A livekit-server release, e.g. [1, 9, 11]. */
+export type ServerVersion = readonly [major: number, minor: number, patch: number];
+
+interface Marker {
+  readonly where: "rule" | "individual" | "trunk";
+  readonly key: string;
+  readonly since: ServerVersion;
+  /** The file's field that this server stores only from `since` on (camelCase path). */
+  readonly field?: string;
+}
+
+/** livekit-sip-api.md §11.2, most recent first within each kind: the one table of these facts. */
+const MARKERS: readonly Marker[] = [
+  { where: "rule", key: "media", since: [1, 12, 0], field: "media" },
+  { where: "rule", key: "created_at", since: [1, 10, 0] },
+  { where: "individual", key: "no_randomness", since: [1, 10, 0], field: "individual.noRandomness" },
+  { where: "rule", key: "numbers", since: [1, 9, 11], field: "numbers" },
+  { where: "trunk", key: "media", since: [1, 13, 2] },
+  { where: "trunk", key: "auth_realm", since: [1, 12, 0] },
+  { where: "trunk", key: "created_at", since: [1, 10, 0] },
+];
+
+export function compareVersions(a: ServerVersion, b: ServerVersion): number {
+  return a[0] - b[0] || a[1] - b[1] || a[2] - b[2];
+}
+
+export function formatVersion(v: ServerVersion): string {
+  return `v${v[0]}.${v[1]}.${v[2]}`;
+}
+
 /** One key of a List item and the release that introduced it (§6, §11.2). */
 interface KeyFloor {
   /** Where the key sits in a List item (snake_case wire JSON). */
@@ -13,13 +43,11 @@ interface KeyFloor {
   readonly field?: string;
 }
 
-/** Newest last: the floor is the newest version whose key is present. */
-const KEY_FLOORS: readonly KeyFloor[] = [
-  { path: ["numbers"], version: "v1.9.11", field: "numbers" },
-  { path: ["created_at"], version: "v1.10.0" },
-  { path: ["rule", "dispatch_rule_individual", "no_randomness"], version: "v1.10.0", field: "individual.noRandomness" },
-  { path: ["media"], version: "v1.12.0", field: "media" },
-];
+/** The dispatch-rule markers, oldest first (a stable sort keeps MARKERS' order within a release). */
+const KEY_FLOORS: readonly KeyFloor[] = MARKERS.filter((m) => m.where !== "trunk")
+  .slice()
+  .sort((a, b) => compareVersions(a.since, b.since))
+  .map((m) => ({ path: m.where === "rule" ? [m.key] : ["rule", "dispatch_rule_individual", m.key], version: formatVersion(m.since), ...(m.field === undefined ? {} : { field: m.field }) }));
 
 export interface ServerVersionFloor {
   /** The newest release the answer proves (e.g. "v1.12.0"), or undefined when it proves none. */
@@ -93,11 +121,8 @@ export function ruleUsesField(rule: Record<string, unknown>, field: string): boo
   return true;
 }
 
-// --- The client's own reading of the same facts (issue #12): a structured floor that the
-// SipClient records from every listing; Update support is never probed (SPEC §4). ---
-
-/** A livekit-server release, e.g. [1, 9, 11]. */
-export type ServerVersion = readonly [major: number, minor: number, patch: number];
+// --- The client's reading of the same table (issue #12): a structured floor that the SipClient
+// records from every listing; Update support is never probed (SPEC §4). ---
 
 export interface VersionFloor {
   /** The highest release the keys prove, or undefined when nothing is proven. */
@@ -111,32 +136,7 @@ export interface VersionFloor {
 /** The version at which UpdateSIPDispatchRule appeared (livekit-sip-api.md §5.3, §6). */
 export const UPDATE_SINCE: ServerVersion = [1, 9, 0];
 
-interface Marker {
-  readonly where: "rule" | "individual" | "trunk";
-  readonly key: string;
-  readonly since: ServerVersion;
-}
-
-/** livekit-sip-api.md §11.2, most recent first within each kind. */
-const MARKERS: readonly Marker[] = [
-  { where: "rule", key: "media", since: [1, 12, 0] },
-  { where: "rule", key: "created_at", since: [1, 10, 0] },
-  { where: "individual", key: "no_randomness", since: [1, 10, 0] },
-  { where: "rule", key: "numbers", since: [1, 9, 11] },
-  { where: "trunk", key: "media", since: [1, 13, 2] },
-  { where: "trunk", key: "auth_realm", since: [1, 12, 0] },
-  { where: "trunk", key: "created_at", since: [1, 10, 0] },
-];
-
 const CAMEL: Readonly<Record<string, string>> = { created_at: "createdAt", no_randomness: "noRandomness", auth_realm: "authRealm" };
-
-export function compareVersions(a: ServerVersion, b: ServerVersion): number {
-  return a[0] - b[0] || a[1] - b[1] || a[2] - b[2];
-}
-
-export function formatVersion(v: ServerVersion): string {
-  return `v${v[0]}.${v[1]}.${v[2]}`;
-}
 
 function hasKey(obj: unknown, key: string): boolean {
   if (typeof obj !== "object" || obj === null || Array.isArray(obj)) return false;
