@@ -4,7 +4,7 @@
 import type { DesiredRule, DesiredState, Diagnostic, RuleSpec, SourceLocation } from "../model/index.js";
 import { checkRules, type RuleEntry } from "./check-rules.js";
 import { checkSchema } from "./check-schema.js";
-import { interpolationInput, restoreUninterpolated, selectEnvironment, trunkNamePlaceholder } from "./environments.js";
+import { environmentNamesOf, interpolationInput, restoreUninterpolated, selectEnvironment, trunkNamePlaceholder } from "./environments.js";
 import { DEFAULT_MAX_FILE_BYTES, fileTooLarge } from "./file-limit.js";
 import { lintRules } from "./lint-rules.js";
 import { interpolateValue, type Env } from "./interpolate.js";
@@ -28,7 +28,15 @@ export type LoadResult =
       /** Why the YAML took the slower library path (what the fast path does not read), when it did: for a debug-level note. */
       readonly yamlFallback?: string;
     }
-  | { readonly ok: false; readonly diagnostics: readonly Diagnostic[] };
+  | {
+      readonly ok: false;
+      readonly diagnostics: readonly Diagnostic[];
+      /**
+       * The names under the file's `environments:` when the load stopped because none was chosen
+       * (SPEC §8): `validate` then loads each, without a second parse just to find them.
+       */
+      readonly environments?: readonly string[];
+    };
 
 /** Larger files are refused before parsing unless the cap is raised (file-limit.ts). */
 export const MAX_FILE_BYTES = DEFAULT_MAX_FILE_BYTES;
@@ -37,8 +45,8 @@ export const MAX_FILE_BYTES = DEFAULT_MAX_FILE_BYTES;
 // eslint-disable-next-line no-control-regex -- matching control characters is the point
 const CONTROL_CHAR = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]/;
 
-function failure(diagnostics: readonly Diagnostic[]): LoadResult {
-  return { ok: false, diagnostics: sortDiagnostics(dedupeDiagnostics(diagnostics)) };
+function failure(diagnostics: readonly Diagnostic[], environments?: readonly string[]): LoadResult {
+  return { ok: false, diagnostics: sortDiagnostics(dedupeDiagnostics(diagnostics)), ...(environments === undefined ? {} : { environments }) };
 }
 
 function atLine0(file: string, code: string, message: string, hint: string): Diagnostic {
@@ -178,7 +186,10 @@ function loadRulesTextUnguarded(input: string | Uint8Array, file: string, option
   // SPEC §8: the environment picks the variables and the rules; other environments' rules are
   // neither interpolated nor checked (their variables need not be set).
   const selection = selectEnvironment(parsed.value, options.environment, options.env, index);
-  if (selection.fatal) return failure([...parsed.diagnostics, ...selection.diagnostics]);
+  if (selection.fatal) {
+    const names = options.environment === undefined ? environmentNamesOf(parsed.value) : undefined;
+    return failure([...parsed.diagnostics, ...selection.diagnostics], names);
+  }
   const { excluded } = selection;
   const interpolated = interpolateValue(interpolationInput(parsed.value, excluded), selection.env, index);
   const root = restoreUninterpolated(parsed.value, interpolated.value, excluded);
