@@ -20,6 +20,8 @@ export interface FastYaml {
    * (every rule's `loc` asks for its `name`). Not enumerable: the result compares as `{ value, nodes }`.
    */
   readonly lookup: (path: readonly PathSegment[]) => NodeInfo | undefined;
+  /** The offset of each line's first character (what makeLocator would find). Not enumerable. */
+  readonly lineStarts: Int32Array;
 }
 
 /** Deeper files go to the library path, which reports `too-deep` past MAX_DEPTH (64). */
@@ -360,7 +362,7 @@ class NoRecords {
 
 class FastParser {
   readonly text: string;
-  readonly records: NodeRecords | NoRecords;
+  records: NodeRecords | NoRecords;
   /** Per line: start offset, end offset (the `\n` or the text end), indent; -1 indent: blank or comment. */
   readonly starts: Int32Array;
   readonly ends: Int32Array;
@@ -372,6 +374,14 @@ class FastParser {
   private walked = 0;
   private expanded = 0;
   private aliasUses = 0;
+  /**
+   * First pass: the line of each item of a block sequence that is the value of a key of the root
+   * mapping (`rules:`), so that the spans of one item can be recorded without a second pass over
+   * the whole file (itemRecords).
+   */
+  readonly rootItems = new Map<string, { readonly col: number; readonly lines: number[] }>();
+  /** The root mapping's key whose value is being parsed. */
+  private rootKey: string | undefined;
   private readonly maxExpansion: number;
 
   constructor(text: string, records: NodeRecords | NoRecords) {
@@ -735,6 +745,7 @@ class FastParser {
       } else {
         // Every key seen so far is an own property of `out` (setOwn), so that is the duplicate check.
         if (name === "<<" || hasOwn(out, name)) bail("a duplicate or quoted `<<` key");
+        if (depth === 0) this.rootKey = name;
         const value = this.entryValue(line, col, this.kColon, self, name, this.kStart, this.kEnd, depth + 1);
         setOwn(out, name, value);
       }
@@ -802,7 +813,14 @@ class FastParser {
     const out: unknown[] = [];
     let line = k;
     const start = (this.starts[k] as number) + col;
+    // depth 1 is the value of a root mapping key (rootKey); a root sequence leaves rootKey unset.
+    let itemLines: number[] | undefined;
+    if (depth === 1 && this.rootKey !== undefined && !this.rootItems.has(this.rootKey)) {
+      itemLines = [];
+      this.rootItems.set(this.rootKey, { col, lines: itemLines });
+    }
     for (;;) {
+      itemLines?.push(line);
       const lineStart = this.starts[line] as number;
       const limit = this.ends[line] as number;
       const dash = lineStart + col;
@@ -825,6 +843,52 @@ class FastParser {
       // Not an item: the mapping that holds this sequence (at the same column) goes on.
       if (!this.isSeqItem((this.starts[nk] as number) + col, this.ends[nk] as number)) return this.closed(out, start, end, nk);
       line = nk;
+    }
+  }
+
+  /**
+   * The records of item `i` of the root key `key`'s block sequence alone, below a document record
+   * and a record for `key` (their own spans unknown: only paths below the item may be read from
+   * them): what the whole-file pass records for that item, as long as the item holds no alias or
+   * merge of an anchor defined outside it (those copies are left out, and a lookup of them misses).
+   * Undefined when the first pass saw no such item, or the item does not parse alone.
+   */
+  itemRecords(key: string, i: number): NodeRecords | undefined {
+    const seq = this.rootItems.get(key);
+    const line = seq?.lines[i];
+    if (seq === undefined || line === undefined) return undefined;
+    const saved = { records: this.records, anchors: [...this.anchors], walked: this.walked, expanded: this.expanded, aliasUses: this.aliasUses };
+    const records = new NodeRecords();
+    this.records = records;
+    this.walked = 0;
+    this.expanded = 0;
+    this.aliasUses = 0;
+    // Anchors of the first pass have no records here (NoRecords): an alias of one copies none.
+    try {
+      const root = this.reserve(NONE, "", NONE, NONE);
+      const holder = this.reserve(root, key, NONE, NONE);
+      // As blockSeq (at depth 1) parses item i.
+      const lineStart = this.starts[line] as number;
+      const limit = this.ends[line] as number;
+      const dash = lineStart + seq.col;
+      const p = this.skipSpaces(dash + 1, limit);
+      if (p < limit && this.text.charCodeAt(p) !== HASH && this.mapKey(p, limit) !== undefined) {
+        const slot = this.reserve(holder, i, NONE, NONE);
+        this.blockNode(line, p - lineStart, slot, 2);
+        this.records.set(slot, this.bStart, this.bEnd);
+      } else {
+        this.entryValue(line, seq.col, dash + 1, holder, i, NONE, NONE, 2);
+      }
+      return records;
+    } catch {
+      return undefined;
+    } finally {
+      this.records = saved.records;
+      this.anchors.clear();
+      for (const [name, anchor] of saved.anchors) this.anchors.set(name, anchor);
+      this.walked = saved.walked;
+      this.expanded = saved.expanded;
+      this.aliasUses = saved.aliasUses;
     }
   }
 
@@ -1148,8 +1212,10 @@ export function parseFastYaml(text: string): FastYaml | undefined {
 export function tryFastYaml(text: string): FastYaml | { readonly fallback: string } {
   if (UNHANDLED_CHARS.test(text)) return { fallback: "a tab, CR, BOM or control character" };
   let value: unknown;
+  let first: FastParser;
   try {
-    value = new FastParser(text, new NoRecords()).parseDocument();
+    first = new FastParser(text, new NoRecords());
+    value = first.parseDocument();
   } catch (err) {
     // Unsupported, or a surprise such as a stack overflow: the library path decides and reports.
     return { fallback: err instanceof Unsupported ? err.message : "the fast parser gave up" };
@@ -1169,6 +1235,23 @@ export function tryFastYaml(text: string): FastYaml | { readonly fallback: strin
     }
     return records;
   };
+  // A path below one item of a root-level sequence (`rules[i]...`, what a plan's changed rules ask
+  // for) is answered from that item's records alone: no second pass over a large file.
+  const items = new Map<string, NodeRecords | null>();
+  const fromItem = (path: readonly PathSegment[]): NodeInfo | undefined => {
+    if (path.length < 2) return undefined;
+    const key = String(path[0]);
+    const seg = path[1];
+    const i = typeof seg === "number" ? seg : /^(?:0|[1-9][0-9]{0,8})$/.test(seg as string) ? Number(seg) : -1;
+    if (!(i >= 0) || !first.rootItems.has(key)) return undefined;
+    let itemRecords = items.get(`${i}:${key}`);
+    if (itemRecords === undefined) {
+      itemRecords = first.itemRecords(key, i) ?? null;
+      items.set(`${i}:${key}`, itemRecords);
+    }
+    // The item is the only child of the key's record here: index 0, reported with its own index.
+    return itemRecords?.lookup([key, 0, ...path.slice(2)]);
+  };
   let nodes: Map<string, NodeInfo> | undefined;
   const result = {
     value,
@@ -1176,6 +1259,7 @@ export function tryFastYaml(text: string): FastYaml | { readonly fallback: strin
       return (nodes ??= spans().toMap());
     },
   };
-  Object.defineProperty(result, "lookup", { value: (path: readonly PathSegment[]) => spans().lookup(path), enumerable: false });
+  Object.defineProperty(result, "lineStarts", { value: first.starts, enumerable: false });
+  Object.defineProperty(result, "lookup", { value: (path: readonly PathSegment[]) => fromItem(path) ?? spans().lookup(path), enumerable: false });
   return result as FastYaml;
 }

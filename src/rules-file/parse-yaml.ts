@@ -248,7 +248,7 @@ export function parseYaml(text: string, file: string): ParseYamlResult {
       return fast.nodes;
     },
     lookup: fast.lookup,
-    locate: (offset) => (locate ??= makeLocator(text))(offset),
+    locate: (offset) => (locate ??= makeLocator(text, fast.lineStarts))(offset),
   };
   return { ok: true, value: fast.value, index, diagnostics: [] };
 }
