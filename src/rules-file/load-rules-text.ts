@@ -8,6 +8,7 @@ import { environmentNamesOf, interpolationInput, restoreUninterpolated, selectEn
 import { DEFAULT_MAX_FILE_BYTES, fileTooLarge } from "./file-limit.js";
 import { lintRules } from "./lint-rules.js";
 import { interpolateValue, type Env } from "./interpolate.js";
+import { UNHANDLED_CHARS } from "./fast-yaml.js";
 import { parseYaml } from "./parse-yaml.js";
 import { dedupeDiagnostics, diagnosticAt, makeLocator, sortDiagnostics, type SourceIndex } from "./positions.js";
 import { nameLocation, toDesiredState, toRuleSpec } from "./to-desired-rules.js";
@@ -166,7 +167,10 @@ function loadRulesTextUnguarded(input: string | Uint8Array, file: string, option
   const decoded = decode(input, file, options.maxFileBytes ?? MAX_FILE_BYTES);
   if ("diagnostic" in decoded) return failure([decoded.diagnostic]);
   const text = decoded.text;
-  const control = CONTROL_CHAR.exec(text);
+  // One scan of the text for the characters the fast YAML path leaves to the library (a superset
+  // of the controls refused here): most files have none, and then neither needs its own scan.
+  const unhandledChars = UNHANDLED_CHARS.test(text);
+  const control = unhandledChars ? CONTROL_CHAR.exec(text) : null;
   if (control !== null) {
     const code = (control[0].codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, "0");
     return failure([diagnosticAt({ file, locate: makeLocator(text) }, control.index, [], { code: "control-character", message: `the file contains the control character U+${code}`, hint: "a rules file is UTF-8 text: is this a binary file?" })]);
@@ -174,10 +178,10 @@ function loadRulesTextUnguarded(input: string | Uint8Array, file: string, option
   // `\S` is what trim() keeps: no copy of the whole text just to test it.
   if (!/\S/.test(text)) return failure([atLine0(file, "empty-file", "the file is empty", "write `version: 1` and `rules:`; an empty file is never taken as an empty rule set")]);
 
-  const markers = conflictMarkers(text, file);
+  const markers = text.includes("=======") || text.includes("<<<<<<<") || text.includes(">>>>>>>") ? conflictMarkers(text, file) : [];
   if (markers.length > 0) return failure(markers);
 
-  const parsed = parseYaml(text, file);
+  const parsed = parseYaml(text, file, { unhandledChars });
   if (!parsed.ok) return failure(parsed.diagnostics);
   if (parsed.value === null && parsed.diagnostics.length === 0)
     return failure([atLine0(file, "empty-file", "the file has no content (only comments or `null`)", "write `version: 1` and `rules:`; an empty file is never taken as an empty rule set")]);
@@ -191,7 +195,10 @@ function loadRulesTextUnguarded(input: string | Uint8Array, file: string, option
     return failure([...parsed.diagnostics, ...selection.diagnostics], names);
   }
   const { excluded } = selection;
-  const interpolated = interpolateValue(interpolationInput(parsed.value, excluded), selection.env, index);
+  // No string of the file can hold a `$` when its text has none and no escape that could write
+  // one (`\x24`, `\u0024`, `\U00000024`): then there is nothing to interpolate, and no walk.
+  const mayInterpolate = text.includes("$") || /\\[xuU]/.test(text);
+  const interpolated = mayInterpolate ? interpolateValue(interpolationInput(parsed.value, excluded), selection.env, index) : { value: parsed.value, diagnostics: [] };
   const root = restoreUninterpolated(parsed.value, interpolated.value, excluded);
   // A value the parser could not take (`!!binary`, a timestamp) is reported there once; the
   // schema would only add a second, misleading error about the null left in its place.

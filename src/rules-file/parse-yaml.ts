@@ -232,8 +232,8 @@ function mergeInto(st: WalkState, out: Record<string, unknown>, source: unknown,
 }
 
 /** Parses one YAML document. Never throws for any input text. */
-export function parseYaml(text: string, file: string): ParseYamlResult {
-  const fast = tryFastYaml(text);
+export function parseYaml(text: string, file: string, options: { readonly unhandledChars?: boolean } = {}): ParseYamlResult {
+  const fast = tryFastYaml(text, options);
   if ("fallback" in fast) {
     const slow = parseYamlWithLibrary(text, file);
     return slow.ok ? { ...slow, fallback: fast.fallback } : slow;
