@@ -195,9 +195,10 @@ function loadRulesTextUnguarded(input: string | Uint8Array, file: string, option
     return failure([...parsed.diagnostics, ...selection.diagnostics], names);
   }
   const { excluded } = selection;
-  // No string of the file can hold a `$` when its text has none and no escape that could write
-  // one (`\x24`, `\u0024`, `\U00000024`): then there is nothing to interpolate, and no walk.
-  const mayInterpolate = text.includes("$") || /\\[xuU]/.test(text);
+  // Only `${` starts a reference (a lone `$`, e.g. a comment's `$schema`, stays as written). No
+  // value can hold one when the text has none and no backslash: only a double-quoted escape
+  // (`\x24{`, `$\x7b`, an escaped line break between `$` and `{`) writes one. Then no walk.
+  const mayInterpolate = text.includes("${") || text.includes("\\");
   const interpolated = mayInterpolate ? interpolateValue(interpolationInput(parsed.value, excluded), selection.env, index) : { value: parsed.value, diagnostics: [] };
   const root = restoreUninterpolated(parsed.value, interpolated.value, excluded);
   // A value the parser could not take (`!!binary`, a timestamp) is reported there once; the
