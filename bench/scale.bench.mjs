@@ -18,6 +18,9 @@ const N = Number(process.env.BENCH_RULES ?? 1000);
 const RUNS = Number(process.env.BENCH_SCALE_RUNS ?? (N >= 50_000 ? 3 : N >= 10_000 ? 5 : 9));
 const EDITS = Number(process.env.BENCH_SCALE_EDITS ?? (N >= 50_000 ? 5 : 11));
 const DEBOUNCE_MS = 300;
+/** BENCH_SCALE_ONLY=watch runs only the watch section (the emulator is still seeded). */
+const ONLY = process.env.BENCH_SCALE_ONLY ?? "";
+const runs = (section) => ONLY === "" || ONLY.split(",").includes(section);
 const IMAGE_ENV = imageEnv();
 const MB = 1024 * 1024;
 
@@ -67,10 +70,12 @@ try {
     const bare = () => runNode(["-e", "0"]);
 
     // --- validate -------------------------------------------------------------------------------
+    if (runs("validate")) {
     const v = await paired(`validate ${N}`, bare, () => runCli(["validate", file], { env }), ok("validate"));
     report(`  validate ${N} / node -e 0`, v.ratio, "x", { op: "<=", value: 12 }, 2);
     const v1 = await paired("validate 1,000 (same shape)", bare, () => runCli(["validate", small], { env }), ok("validate"));
     report("  validate 1,000 / node -e 0", v1.ratio, "x", { op: "<=", value: 2.5 }, 2);
+    }
 
     // --- seed the emulator with the file's rules, as the server holds them ---------------------
     const loaded = loadRulesText(text, file, { env: {} });
@@ -78,6 +83,7 @@ try {
     em.control.seed(realisticRules(N).map((r, i) => realisticWire(r, `SDR_${String(i).padStart(12, "0")}`)));
 
     // --- plan in sync, next to an SDK-only list ---------------------------------------------------
+    if (runs("plan")) {
     const nodeArgs = ["--require", peak];
     const inSync = (r) => {
       ok("plan")(r);
@@ -89,8 +95,11 @@ try {
     report(`  SDK-only list peak RSS (median, reference)`, median(p.refs.map(peakOf)), "MB", undefined, 0);
     const imagePlan = await runNode([CLI, "plan", "-c", file], { env: { ...env, ...IMAGE_ENV }, nodeArgs });
     console.log(`  plan under the image's NODE_OPTIONS (${IMAGE_ENV.NODE_OPTIONS ?? "none"}): exit ${imagePlan.code}, ${fmt(imagePlan.ms)} ms, peak RSS ${fmt(peakOf(imagePlan), 0)} MB ${imagePlan.code === 0 ? "met" : "MISSED"}`);
+    }
 
     // --- export YAML, next to export --format json ------------------------------------------------
+    if (runs("export")) {
+    const nodeArgs = ["--require", peak];
     const exportEnv = { ...env, DISPATCH_MAX_FILE_SIZE: "" };
     const e = await paired(
       `export ${N}`,
@@ -107,9 +116,10 @@ try {
     console.log(`  its output (${fmt(e.subs[0].stdout.length / MB)} MiB): validate exit ${ev.code}, plan --detailed-exitcode exit ${ep.code} ${ev.code === 0 && ep.code === 0 ? "met" : "MISSED"}`);
     const imageExport = await runNode([CLI, "export", "--include-pins"], { env: { ...env, ...IMAGE_ENV }, nodeArgs });
     console.log(`  export under the image's NODE_OPTIONS: exit ${imageExport.code}, peak RSS ${fmt(peakOf(imageExport), 0)} MB ${imageExport.code === 0 ? "met" : "MISSED"}`);
+    }
 
     // --- watch under the image's NODE_OPTIONS -------------------------------------------------------
-    await watchFigures(dir, file);
+    if (runs("watch")) await watchFigures(dir, file);
   });
 } finally {
   await em.close();

@@ -16,6 +16,7 @@ import { createFightTracker } from "./fighting.js";
 import type { DaemonMetrics } from "./metrics.js";
 import { readGuardedFile, readStableFile } from "./read-stable.js";
 import type { ReconcileOutcome, Trigger } from "./run-daemon.js";
+import { createServerCache, idsToConfirm, recordingClient, staleIds } from "./server-cache.js";
 import { waitForSettledFile, type FileStamp } from "./settle.js";
 
 /** The subset of a pino logger used here. Fields never hold secrets: pins are not logged at all. */
@@ -84,7 +85,17 @@ export interface ReconcilerDeps {
    * between list and write either way, and every later run lists afresh.
    */
   readonly listAheadMs?: number;
+  /**
+   * Plan a file change against the server as this daemon last knew it (server-cache.ts: the last
+   * full list plus the answers to its own writes), reading just the affected rules again by ID
+   * before writing; start, interval, retry and reload runs list everything. Default true; false
+   * lists the server in every run.
+   */
+  readonly serverCache?: boolean;
 }
+
+/** IDs per by-ID confirm request (the request body grows with them). */
+const CONFIRM_BATCH = 500;
 
 export interface Reconcile {
   (trigger: Trigger): Promise<ReconcileOutcome>;
@@ -103,6 +114,8 @@ interface ListedAhead {
   readonly runs: number;
   readonly startedAt: number;
   readonly listed: Promise<Settled<readonly RemoteRule[]>>;
+  /** Set when `listed` is the server cache's view of this epoch, not a list (used by a file run only). */
+  readonly cacheEpoch?: number;
   planned?: { readonly state: DesiredState; readonly plan: Promise<Settled<Plan>> };
 }
 
@@ -195,6 +208,10 @@ export function createReconciler(deps: ReconcilerDeps): Reconcile {
   const resolved = (state: DesiredState): Promise<DesiredState> => (deps.resolveState === undefined ? Promise.resolve(state) : deps.resolveState(state));
 
   const listAheadMs = Math.max(0, deps.listAheadMs ?? 0);
+  const useCache = deps.serverCache ?? true;
+  const cache = createServerCache();
+  /** The cache's view when a file run may plan from it, else undefined (a full list is due). */
+  const cachedView = (): readonly RemoteRule[] | undefined => (useCache ? cache.rules() : undefined);
   /** Reconciles started so far, and whether one is running now. */
   let runs = 0;
   let running = false;
@@ -215,7 +232,12 @@ export function createReconciler(deps: ReconcilerDeps): Reconcile {
     if (listAheadMs === 0 || running) return;
     if (lastGood === undefined && preparedState() === undefined) return;
     if (ahead !== undefined && ahead.runs === runs && deps.now() - ahead.startedAt <= listAheadMs / 2) return;
-    ahead = { runs, startedAt: deps.now(), listed: settle(deps.client.listRules()) };
+    // With a known view of the server the file run plans from it: nothing to list, only to plan.
+    const view = cachedView();
+    ahead =
+      view === undefined
+        ? { runs, startedAt: deps.now(), listed: settle(deps.client.listRules()) }
+        : { runs, startedAt: deps.now(), listed: Promise.resolve({ ok: true, value: view }), cacheEpoch: cache.epoch };
     const started = ahead;
     void started.listed.then(() => planAhead(started));
   };
@@ -235,10 +257,13 @@ export function createReconciler(deps: ReconcilerDeps): Reconcile {
   };
 
   /** The list ahead if this reconcile may use it; either way it is dropped (one use only). */
-  const takeAhead = (): ListedAhead | undefined => {
+  const takeAhead = (trigger: Trigger): ListedAhead | undefined => {
     const taken = ahead;
     ahead = undefined;
-    if (taken === undefined || taken.runs !== runs || deps.now() - taken.startedAt > listAheadMs) return undefined;
+    if (taken === undefined || taken.runs !== runs) return undefined;
+    // The cache's view: only for a file run, and only while the view is the same one.
+    if (taken.cacheEpoch !== undefined) return trigger === "file" && cache.valid && taken.cacheEpoch === cache.epoch ? taken : undefined;
+    if (deps.now() - taken.startedAt > listAheadMs) return undefined;
     return taken;
   };
 
@@ -322,11 +347,15 @@ export function createReconciler(deps: ReconcilerDeps): Reconcile {
   };
 
   const reconcile = async (trigger: Trigger): Promise<ReconcileOutcome> => {
-    const early = takeAhead();
+    const early = takeAhead(trigger);
     runs += 1;
     running = true;
     try {
-      return await reconcileWith(trigger, early);
+      const outcome = await reconcileWith(trigger, early);
+      // A failed run (a write error, an unknown outcome, a failed list or confirm): whatever this
+      // daemon believed about the server may be wrong now, and the next run lists everything.
+      if (outcome.result === "error") cache.drop();
+      return outcome;
     } finally {
       running = false;
       if (aheadWanted) {
@@ -346,8 +375,10 @@ export function createReconciler(deps: ReconcilerDeps): Reconcile {
    */
   const reconcileWith = async (trigger: Trigger, early: ListedAhead | undefined): Promise<ReconcileOutcome> => {
     let ahead: ListedAhead | undefined = early;
+    // Only a file change plans from the cache's view; every other run lists everything.
+    let full = trigger !== "file";
     for (;;) {
-      const planned = await planRound(ahead);
+      const planned = await planRound(ahead, full);
       ahead = undefined;
       if ("outcome" in planned) return planned.outcome;
       const { plan } = planned;
@@ -375,6 +406,15 @@ export function createReconciler(deps: ReconcilerDeps): Reconcile {
         // Waited: read the file and list the server again, and plan from those.
         if (waited.waitedMs > 0) continue;
       }
+      if (planned.fromCache && !deps.dryRun && plan.refusal === null) {
+        const confirmed = await confirmView(plan);
+        if (confirmed !== null) return confirmed;
+        if (!cache.valid) {
+          // The server differs from the view for a rule this plan writes: list and plan again.
+          full = true;
+          continue;
+        }
+      }
       return applyRound(trigger, plan, planned.state, planned.stale);
     }
   };
@@ -384,13 +424,45 @@ export function createReconciler(deps: ReconcilerDeps): Reconcile {
     return { result: "error", detail: `stopped before applying: ${total} change(s) left for the next run` };
   };
 
-  /** Reads the file and lists the server (or uses the list ahead), and plans. */
-  const planRound = async (early: ListedAhead | undefined): Promise<{ outcome: ReconcileOutcome } | { plan: Plan; state: DesiredState; stale: string | undefined }> => {
+  /**
+   * Before a plan made from the cache's view writes: reads the rules it updates or deletes again
+   * by ID. Null when the view holds for all of them, or drops the view (the caller lists and
+   * plans again) when one differs; an outcome when the read failed (nothing is written).
+   */
+  const confirmView = async (plan: Plan): Promise<ReconcileOutcome | null> => {
+    const ids = idsToConfirm(plan.changes);
+    if (ids.length === 0) return null;
+    const found: RemoteRule[] = [];
+    try {
+      for (let i = 0; i < ids.length; i += CONFIRM_BATCH) found.push(...(await deps.client.listRulesByIds(ids.slice(i, i + CONFIRM_BATCH))));
+    } catch (err) {
+      return { result: "error", detail: describeError(err) };
+    }
+    const stale = staleIds(cache, ids, found);
+    if (stale.length === 0) return null;
+    const names = new Set(stale.map((id) => cache.get(id)?.spec.name ?? found.find((r) => r.id === id)?.spec.name ?? ""));
+    cache.drop();
+    deps.log.info(
+      { event: "server-changed", ids: stale, rules: [...names].filter((n) => n !== "").sort() },
+      `${stale.length} rule(s) this edit would write changed on the server since the last list: listing everything and planning again`,
+    );
+    return null;
+  };
+
+  /** Reads the file and lists the server (or uses the list ahead, or the cache's view), and plans. */
+  const planRound = async (
+    early: ListedAhead | undefined,
+    full: boolean,
+  ): Promise<{ outcome: ReconcileOutcome } | { plan: Plan; state: DesiredState; stale: string | undefined; fromCache: boolean }> => {
+    // A file run plans from the cache's view when there is one (no list at all); other runs list.
+    const view = full ? undefined : cachedView();
+    const fromCache = early !== undefined ? early.cacheEpoch !== undefined : view !== undefined;
     // With a good desired state in hand, every run lists the server (an invalid file falls back
     // to it), so the list starts now (unless prepare() started it already) and runs while the
     // file is read and validated. Without one the list waits for the file: a run that ends
     // invalid-config makes no API call at all.
-    const listing = early?.listed ?? (lastGood === undefined ? undefined : settle(deps.client.listRules()));
+    const listing =
+      early?.listed ?? (view !== undefined ? Promise.resolve<Settled<readonly RemoteRule[]>>({ ok: true, value: view }) : lastGood === undefined ? undefined : settle(deps.client.listRules()));
     const desired = await loadDesired();
     if ("problem" in desired) return { outcome: { result: "invalid-config", detail: desired.problem } };
 
@@ -398,15 +470,25 @@ export function createReconciler(deps: ReconcilerDeps): Reconcile {
       const planned = early?.planned?.state === desired.state ? await early.planned.plan : undefined;
       if (planned !== undefined) {
         if (!planned.ok) throw planned.error;
-        return { plan: planned.value, state: desired.state, stale: desired.stale };
+        if (!fromCache) await keepListed(early?.listed);
+        return { plan: planned.value, state: desired.state, stale: desired.stale, fromCache };
       }
-      const listed = await (listing ?? settle(deps.client.listRules()));
+      const current = listing ?? settle(deps.client.listRules());
+      const listed = await current;
       if (!listed.ok) throw listed.error;
-      return { plan: await planWithProbe(await resolved(desired.state), listed.value, () => deps.client.supportsUpdate()), state: desired.state, stale: desired.stale };
+      if (!fromCache) await keepListed(current);
+      return { plan: await planWithProbe(await resolved(desired.state), listed.value, () => deps.client.supportsUpdate()), state: desired.state, stale: desired.stale, fromCache };
     } catch (err) {
       // Fail closed (SPEC §5): no list, no plan, nothing applied.
       return { outcome: { result: "error", detail: describeError(err) } };
     }
+  };
+
+  /** A full list this run plans from becomes the cache's view. */
+  const keepListed = async (listing: Promise<Settled<readonly RemoteRule[]>> | undefined): Promise<void> => {
+    if (!useCache || listing === undefined) return;
+    const listed = await listing;
+    if (listed.ok) cache.replace(listed.value);
   };
 
   /** Logs the plan and applies it (unless refused, dry-run, or fighting); an unusable file makes a good run `invalid`. */
@@ -448,7 +530,8 @@ export function createReconciler(deps: ReconcilerDeps): Reconcile {
     if (changes.length === 0) return { result: "noop", detail: `nothing applied${heldNote}` };
     if (deps.signal?.aborted) return stoppedBeforeApply(plan);
 
-    const report = await applyPlan(orderChanges(changes), { client: deps.client, concurrency: deps.concurrency, now: deps.now, log: deps.log, ...(deps.signal ? { signal: deps.signal } : {}) });
+    const client = useCache ? recordingClient(deps.client, cache) : deps.client;
+    const report = await applyPlan(orderChanges(changes), { client, concurrency: deps.concurrency, now: deps.now, log: deps.log, ...(deps.signal ? { signal: deps.signal } : {}) });
     fights.written(state, report.outcomes.filter((o) => o.status === "ok").map((o) => o.name));
     if (report.ok) {
       deps.metrics.setRules({ managed: unchanged + kept + update + create, unmanaged, drifted: hold.size });

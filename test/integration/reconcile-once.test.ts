@@ -45,7 +45,7 @@ afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-async function setup(opts: { dryRun?: boolean; settleMs?: number; quietFor?: () => number | undefined; readFile?: (path: string) => Promise<Uint8Array>; listAheadMs?: number } = {}) {
+async function setup(opts: { dryRun?: boolean; settleMs?: number; quietFor?: () => number | undefined; readFile?: (path: string) => Promise<Uint8Array>; listAheadMs?: number; serverCache?: boolean } = {}) {
   const em = await startEmulator();
   const lines: Line[] = [];
   const problems: (string | null)[] = [];
@@ -64,6 +64,7 @@ async function setup(opts: { dryRun?: boolean; settleMs?: number; quietFor?: () 
     ...(opts.quietFor ? { quietFor: opts.quietFor } : {}),
     ...(opts.readFile ? { readFile: opts.readFile } : {}),
     ...(opts.listAheadMs !== undefined ? { listAheadMs: opts.listAheadMs } : {}),
+    ...(opts.serverCache !== undefined ? { serverCache: opts.serverCache } : {}),
     onConfig: (p) => problems.push(p),
   });
   const names = () => em.control.rules().map((r) => (r as { name: string }).name).sort();
@@ -109,7 +110,7 @@ describe("createReconciler", () => {
   });
 
   it("keeps the last good file in force after an invalid edit, and still corrects drift from it", async () => {
-    const { em, lines, reconcile, problems, metrics, names } = await setup();
+    const { em, lines, reconcile, problems, metrics, names } = await setup({ serverCache: false }); // listing in every run, so a file run corrects drift too
     await writeFile(file, GOOD);
     await reconcile("start");
     await writeFile(file, "version: 1\nrules: [\n");
@@ -181,7 +182,7 @@ describe("createReconciler", () => {
   });
 
   it("lists the server alongside the read once a good state exists; a failed list is still an error", async () => {
-    const { em, reconcile } = await setup();
+    const { em, reconcile } = await setup({ serverCache: false }); // listing in every run (with the cache only a full run lists)
     await writeFile(file, GOOD);
     expect(await reconcile("start")).toMatchObject({ result: "success" });
     // The list starts before the file is read: a list failure while the new file is invalid is
@@ -244,7 +245,7 @@ describe("createReconciler", () => {
   });
 
   it("with listAheadMs, prepare() lists ahead and the next reconcile uses that list; another run in between voids it", async () => {
-    const { em, reconcile } = await setup({ listAheadMs: 60_000 });
+    const { em, reconcile } = await setup({ listAheadMs: 60_000, serverCache: false });
     const lists = () => em.control.requests().filter((r) => r.rpc === "ListSIPDispatchRule").length;
     const roomOfSales = () =>
       (em.control.rules().find((r) => (r as { name: string }).name === "sales") as { rule: { dispatch_rule_direct: { room_name: string } } }).rule.dispatch_rule_direct.room_name;
@@ -286,7 +287,7 @@ describe("createReconciler", () => {
   });
 
   it("prepare() during a reconcile lists ahead only once that run is over", async () => {
-    const { em, reconcile } = await setup({ listAheadMs: 60_000 });
+    const { em, reconcile } = await setup({ listAheadMs: 60_000, serverCache: false });
     const lists = () => em.control.requests().filter((r) => r.rpc === "ListSIPDispatchRule").length;
     await writeFile(file, GOOD);
     expect(await reconcile("start")).toMatchObject({ result: "success" });

@@ -1,0 +1,142 @@
+// Tests the daemon's view of the server between full lists (server-cache.ts): what a plan must
+// confirm, when a by-ID read says the view is stale, and how the applier's answers update it.
+import { describe, expect, it } from "vitest";
+import { createServerCache, idsToConfirm, recordingClient, sameRule, staleIds } from "../../../src/daemon/index.js";
+import { ApiError, type Change, type RemoteRule, type RuleSpec, type SipClient } from "../../../src/model/index.js";
+
+/** A listed rule; `raw` non-enumerable as the client decodes it. */
+function rule(id: string, name: string, room = "r-", raw: Record<string, unknown> | undefined = { sip_dispatch_rule_id: id, name, rule: { dispatch_rule_individual: { room_prefix: room } } }): RemoteRule {
+  const r: RemoteRule = { id, spec: { name, individual: { roomPrefix: room } } };
+  if (raw !== undefined) Object.defineProperty(r, "raw", { value: raw, enumerable: false });
+  return r;
+}
+
+const spec = (name: string): RuleSpec => ({ name, individual: { roomPrefix: "x-" } });
+
+describe("createServerCache", () => {
+  it("knows nothing until a full list; a list is the view, sorted by ID as listed", () => {
+    const c = createServerCache();
+    expect(c.valid).toBe(false);
+    expect(c.rules()).toBeUndefined();
+    const listed = [rule("SDR_a", "a"), rule("SDR_b", "b")];
+    c.replace(listed);
+    expect(c.valid).toBe(true);
+    expect(c.rules()).toBe(listed);
+    expect(c.get("SDR_b")?.spec.name).toBe("b");
+  });
+
+  it("keeps its own writes: a stored rule is added or replaced in ID order, a removed one goes; each changes the epoch", () => {
+    const c = createServerCache();
+    c.replace([rule("SDR_b", "b"), rule("SDR_d", "d")]);
+    const e0 = c.epoch;
+    c.stored(rule("SDR_c", "c"));
+    c.stored(rule("SDR_a", "a"));
+    c.stored(rule("SDR_b", "b", "new-"));
+    c.removed("SDR_d");
+    expect(c.rules()?.map((r) => `${r.id}:${r.spec.individual?.roomPrefix}`)).toEqual(["SDR_a:r-", "SDR_b:new-", "SDR_c:r-"]);
+    expect(c.epoch).toBe(e0 + 4);
+    c.removed("SDR_unknown");
+    expect(c.epoch).toBe(e0 + 4);
+  });
+
+  it("a dropped view stays dropped: writes answered afterwards do not revive it, only a full list does", () => {
+    const c = createServerCache();
+    c.replace([rule("SDR_a", "a")]);
+    c.drop();
+    c.stored(rule("SDR_b", "b"));
+    expect(c.valid).toBe(false);
+    expect(c.rules()).toBeUndefined();
+    expect(c.get("SDR_b")).toBeUndefined();
+    c.replace([rule("SDR_c", "c")]);
+    expect(c.rules()?.map((r) => r.id)).toEqual(["SDR_c"]);
+  });
+});
+
+describe("idsToConfirm", () => {
+  it("names every updated and deleted rule and a duplicate's kept rule, once each, never a create", () => {
+    const current = spec("a");
+    const changes: Change[] = [
+      { action: "create", name: "n", desired: spec("n") },
+      { action: "update", name: "a", id: "SDR_2", current, desired: spec("a"), fields: [], method: "replace" },
+      { action: "delete", name: "b", id: "SDR_3", current, reason: "not-in-file" },
+      { action: "delete", name: "a", id: "SDR_9", current, reason: "duplicate", keptId: "SDR_2" },
+      { action: "delete", name: "c", id: "SDR_1", current, reason: "duplicate", keptId: "SDR_4" },
+    ];
+    expect(idsToConfirm(changes)).toEqual(["SDR_1", "SDR_2", "SDR_3", "SDR_4", "SDR_9"]);
+    expect(idsToConfirm([{ action: "create", name: "n", desired: spec("n") }])).toEqual([]);
+  });
+});
+
+describe("staleIds", () => {
+  const cache = () => {
+    const c = createServerCache();
+    c.replace([rule("SDR_a", "a"), rule("SDR_b", "b"), rule("SDR_c", "c")]);
+    return c;
+  };
+
+  it("is empty when the server holds exactly the view's rules (key order is no difference)", () => {
+    const reordered = rule("SDR_b", "b", "r-", { rule: { dispatch_rule_individual: { room_prefix: "r-" } }, name: "b", sip_dispatch_rule_id: "SDR_b" });
+    expect(staleIds(cache(), ["SDR_a", "SDR_b"], [rule("SDR_a", "a"), reordered])).toEqual([]);
+  });
+
+  it("names a rule gone, changed (also in a field this version does not manage), or unknown to the view", () => {
+    const withNewField = rule("SDR_b", "b", "r-", { sip_dispatch_rule_id: "SDR_b", name: "b", rule: { dispatch_rule_individual: { room_prefix: "r-" } }, future_field: 1 });
+    expect(staleIds(cache(), ["SDR_a", "SDR_b", "SDR_c", "SDR_z"], [withNewField, rule("SDR_c", "c", "moved-"), rule("SDR_z", "z")])).toEqual(["SDR_a", "SDR_b", "SDR_c", "SDR_z"]);
+  });
+
+  it("compares the decoded rule when a side has no listed JSON", () => {
+    expect(sameRule(rule("SDR_a", "a", "r-", undefined), rule("SDR_a", "a"))).toBe(true);
+    expect(sameRule(rule("SDR_a", "a", "r-", undefined), rule("SDR_a", "a", "s-", undefined))).toBe(false);
+    expect(sameRule(rule("SDR_a", "a"), rule("SDR_b", "a"))).toBe(false);
+  });
+});
+
+describe("recordingClient", () => {
+  function fakeClient(fail?: { readonly delete?: unknown; readonly update?: unknown }): SipClient & { calls: string[] } {
+    const calls: string[] = [];
+    let n = 0;
+    return {
+      calls,
+      server: "http://127.0.0.1:1",
+      listRules: async () => (calls.push("list"), []),
+      listRulesByIds: async (ids) => (calls.push(`byIds ${ids.join(",")}`), []),
+      createRule: async (s) => (calls.push(`create ${s.name}`), rule(`SDR_new${++n}`, s.name, "x-")),
+      updateRule: async (id, s) => {
+        calls.push(`update ${id}`);
+        if (fail?.update !== undefined) throw fail.update;
+        return rule(id, s.name, "x-");
+      },
+      deleteRule: async (id) => {
+        calls.push(`delete ${id}`);
+        if (fail?.delete !== undefined) throw fail.delete;
+      },
+      supportsUpdate: async () => true,
+    };
+  }
+
+  it("passes every call through and records each answer in the view", async () => {
+    const c = createServerCache();
+    c.replace([rule("SDR_a", "a"), rule("SDR_b", "b")]);
+    const inner = fakeClient();
+    const client = recordingClient(inner, c);
+    await client.createRule(spec("n"));
+    await client.updateRule("SDR_a", spec("a"));
+    await client.deleteRule("SDR_b");
+    await client.listRulesByIds(["SDR_a"]);
+    expect(inner.calls).toEqual(["create n", "update SDR_a", "delete SDR_b", "byIds SDR_a"]);
+    expect(c.rules()?.map((r) => `${r.id}:${r.spec.name}:${r.spec.individual?.roomPrefix}`)).toEqual(["SDR_a:a:x-", "SDR_new1:n:x-"]);
+    expect(client.server).toBe(inner.server);
+  });
+
+  it("a delete that finds the rule gone removes it from the view; any other failure changes nothing there", async () => {
+    const c = createServerCache();
+    c.replace([rule("SDR_a", "a"), rule("SDR_b", "b")]);
+    const gone = new ApiError({ method: "DeleteSIPDispatchRule", twirpCode: "not_found", status: 404, message: "gone", retryable: false });
+    await expect(recordingClient(fakeClient({ delete: gone }), c).deleteRule("SDR_a")).rejects.toBe(gone);
+    expect(c.get("SDR_a")).toBeUndefined();
+    const down = new ApiError({ method: "UpdateSIPDispatchRule", twirpCode: "unavailable", status: 503, message: "down", retryable: true });
+    await expect(recordingClient(fakeClient({ update: down, delete: down }), c).updateRule("SDR_b", spec("b"))).rejects.toBe(down);
+    await expect(recordingClient(fakeClient({ delete: down }), c).deleteRule("SDR_b")).rejects.toBe(down);
+    expect(c.get("SDR_b")?.spec.individual?.roomPrefix).toBe("r-");
+  });
+});
