@@ -902,10 +902,31 @@ class FastParser {
     return value;
   }
 
+  /**
+   * Plain keys read so far, by their first two characters: a rules file repeats a few dozen keys
+   * on every rule, and a key found here again needs no regex, no slice and no resolution (the same
+   * text at the same kind of place reads the same).
+   */
+  private readonly keyCache: (string | undefined)[] = new Array<string | undefined>(1024);
+
   /** `key:` at pos (followed by a space or the line end), or undefined when the line is no entry. */
   mapKey(pos: number, limit: number): string | undefined {
     const text = this.text;
     const c = text.charCodeAt(pos);
+    const slot = (c * 31 + text.charCodeAt(pos + 1)) & 1023;
+    const known = this.keyCache[slot];
+    if (known !== undefined && text.startsWith(known, pos)) {
+      // PLAIN_KEY would match exactly `known` here: it holds none of the characters that end a
+      // plain key, and a `:` followed by a space or the line end comes right after it.
+      const end = pos + known.length;
+      if (text.charCodeAt(end) === COLON && (end + 1 === limit || text.charCodeAt(end + 1) === SP)) {
+        this.kMerge = false;
+        this.kStart = pos;
+        this.kEnd = end;
+        this.kColon = end + 1;
+        return known;
+      }
+    }
     if (c === 0x22 || c === 0x27) {
       const name = this.quoted(pos, limit);
       const end = this.s1;
@@ -937,6 +958,8 @@ class FastParser {
     const resolved = resolvePlain(raw);
     // A key YAML reads as no text (`007`, `yes`, `~`) is an error: the library path reports it.
     if (typeof resolved !== "string" || nonTextKey(raw, resolved) !== undefined) bail();
+    // A plain key that reads as its own text, as every cached key must.
+    if (resolved === raw) this.keyCache[slot] = raw;
     this.kStart = pos;
     this.kEnd = end;
     this.kColon = end + 1;
