@@ -22,6 +22,11 @@ export interface FastYaml {
   readonly lookup: (path: readonly PathSegment[]) => NodeInfo | undefined;
   /** The offset of each line's first character (what makeLocator would find). Not enumerable. */
   readonly lineStarts: Int32Array;
+  /**
+   * `nodes`, through a function that does not hold `value`: a source index kept for positions
+   * (every rule's lazy `loc`) must not keep the whole parse tree alive. Not enumerable.
+   */
+  readonly nodesOf: () => Map<string, NodeInfo>;
 }
 
 /** Deeper files go to the library path, which reports `too-deep` past MAX_DEPTH (64). */
@@ -1277,12 +1282,14 @@ export function tryFastYaml(text: string, options: { readonly unhandledChars?: b
     return itemRecords?.lookup([key, 0, ...path.slice(2)]);
   };
   let nodes: Map<string, NodeInfo> | undefined;
+  const nodesOf = (): Map<string, NodeInfo> => (nodes ??= spans().toMap());
   const result = {
     value,
     get nodes(): Map<string, NodeInfo> {
-      return (nodes ??= spans().toMap());
+      return nodesOf();
     },
   };
+  Object.defineProperty(result, "nodesOf", { value: nodesOf, enumerable: false });
   Object.defineProperty(result, "lineStarts", { value: first.starts, enumerable: false });
   Object.defineProperty(result, "lookup", { value: (path: readonly PathSegment[]) => fromItem(path) ?? spans().lookup(path), enumerable: false });
   return result as FastYaml;
