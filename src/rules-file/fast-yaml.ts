@@ -22,6 +22,11 @@ export interface FastYaml {
   readonly lookup: (path: readonly PathSegment[]) => NodeInfo | undefined;
   /** The offset of each line's first character (what makeLocator would find). Not enumerable. */
   readonly lineStarts: Int32Array;
+  /**
+   * `nodes`, through a function that does not hold `value`: a source index kept for positions
+   * (every rule's lazy `loc`) must not keep the whole parse tree alive. Not enumerable.
+   */
+  readonly nodesOf: () => Map<string, NodeInfo>;
 }
 
 /** Deeper files go to the library path, which reports `too-deep` past MAX_DEPTH (64). */
@@ -902,10 +907,31 @@ class FastParser {
     return value;
   }
 
+  /**
+   * Plain keys read so far, by their first two characters: a rules file repeats a few dozen keys
+   * on every rule, and a key found here again needs no regex, no slice and no resolution (the same
+   * text at the same kind of place reads the same).
+   */
+  private readonly keyCache: (string | undefined)[] = new Array<string | undefined>(1024);
+
   /** `key:` at pos (followed by a space or the line end), or undefined when the line is no entry. */
   mapKey(pos: number, limit: number): string | undefined {
     const text = this.text;
     const c = text.charCodeAt(pos);
+    const slot = (c * 31 + text.charCodeAt(pos + 1)) & 1023;
+    const known = this.keyCache[slot];
+    if (known !== undefined && text.startsWith(known, pos)) {
+      // PLAIN_KEY would match exactly `known` here: it holds none of the characters that end a
+      // plain key, and a `:` followed by a space or the line end comes right after it.
+      const end = pos + known.length;
+      if (text.charCodeAt(end) === COLON && (end + 1 === limit || text.charCodeAt(end + 1) === SP)) {
+        this.kMerge = false;
+        this.kStart = pos;
+        this.kEnd = end;
+        this.kColon = end + 1;
+        return known;
+      }
+    }
     if (c === 0x22 || c === 0x27) {
       const name = this.quoted(pos, limit);
       const end = this.s1;
@@ -937,6 +963,8 @@ class FastParser {
     const resolved = resolvePlain(raw);
     // A key YAML reads as no text (`007`, `yes`, `~`) is an error: the library path reports it.
     if (typeof resolved !== "string" || nonTextKey(raw, resolved) !== undefined) bail();
+    // A plain key that reads as its own text, as every cached key must.
+    if (resolved === raw) this.keyCache[slot] = raw;
     this.kStart = pos;
     this.kEnd = end;
     this.kColon = end + 1;
@@ -1254,12 +1282,14 @@ export function tryFastYaml(text: string, options: { readonly unhandledChars?: b
     return itemRecords?.lookup([key, 0, ...path.slice(2)]);
   };
   let nodes: Map<string, NodeInfo> | undefined;
+  const nodesOf = (): Map<string, NodeInfo> => (nodes ??= spans().toMap());
   const result = {
     value,
     get nodes(): Map<string, NodeInfo> {
-      return (nodes ??= spans().toMap());
+      return nodesOf();
     },
   };
+  Object.defineProperty(result, "nodesOf", { value: nodesOf, enumerable: false });
   Object.defineProperty(result, "lineStarts", { value: first.starts, enumerable: false });
   Object.defineProperty(result, "lookup", { value: (path: readonly PathSegment[]) => fromItem(path) ?? spans().lookup(path), enumerable: false });
   return result as FastYaml;
