@@ -168,14 +168,41 @@ async function stateTrunks(path: string): Promise<readonly InboundTrunk[]> {
   return decodeTrunkItems({ items: json.trunks });
 }
 
-/** `${` in exported values would be interpolated on load: write it as `$${` (SPEC §2), except our placeholders. */
-function escapeInterpolation(value: unknown, isPlaceholder: (path: readonly string[]) => boolean, path: readonly string[] = []): unknown {
-  if (typeof value === "string") return isPlaceholder(path) ? value : value.replaceAll("${", () => "$${");
-  if (Array.isArray(value)) return value.map((v, i) => escapeInterpolation(v, isPlaceholder, [...path, String(i)]));
-  if (value !== null && typeof value === "object") {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, escapeInterpolation(v, isPlaceholder, [...path, k])]));
+/**
+ * `${` in exported values would be interpolated on load: write it as `$${` (SPEC §2), except our
+ * placeholders. Only what holds a `${` is copied (a value without one is returned as it is), and
+ * the path is one stack, copied only for a string that holds one: at 100,000 rules the copy of
+ * every value with its path cost more than writing the YAML.
+ */
+function escapeInterpolation(value: unknown, isPlaceholder: (path: readonly string[]) => boolean, path: string[] = []): unknown {
+  if (typeof value === "string") return !value.includes("${") || isPlaceholder([...path]) ? value : value.replaceAll("${", () => "$${");
+  if (value === null || typeof value !== "object") return value;
+  if (Array.isArray(value)) {
+    let out: unknown[] | undefined;
+    for (let i = 0; i < value.length; i++) {
+      const v: unknown = value[i];
+      path.push(String(i));
+      const e = escapeInterpolation(v, isPlaceholder, path);
+      path.pop();
+      if (e !== v) out ??= value.slice(0, i);
+      out?.push(e);
+    }
+    return out ?? value;
   }
-  return value;
+  const src = value as Record<string, unknown>;
+  const keys = Object.keys(src);
+  let out: Record<string, unknown> | undefined;
+  for (let i = 0; i < keys.length; i++) {
+    const k = keys[i] as string;
+    const v = src[k];
+    path.push(k);
+    const e = escapeInterpolation(v, isPlaceholder, path);
+    path.pop();
+    if (e !== v && out === undefined) out = Object.fromEntries(keys.slice(0, i).map((before) => [before, src[before]]));
+    // A server's map may hold a `__proto__` key: an own property, never the prototype.
+    if (out !== undefined) Object.defineProperty(out, k, { value: e, enumerable: true, writable: true, configurable: true });
+  }
+  return out ?? value;
 }
 
 /**
