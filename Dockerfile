@@ -22,8 +22,8 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 # No dependency needs an install script; skipping them keeps the runtime install inert.
 RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean --force
-# All of dist/: the entry is dist/src/bin.cjs (one-shot commands run its bundle, chunks/cli.cjs; watch
-# runs main.js); JSON the build emits beside it lives under dist/ too.
+# All of dist/: the entry is dist/src/bin.cjs (a launcher of the bundled main.js); JSON the build
+# emits beside it lives under dist/ too.
 COPY --from=build /app/dist ./dist
 COPY schemas ./schemas
 RUN ln -s /app/dist/src/bin.cjs /usr/local/bin/sip-dispatch-sync
