@@ -5,13 +5,22 @@
 import type { JsonObject, JsonValue } from "../model/index.js";
 import { EGRESS_ENUMS, EGRESS_MESSAGES, EGRESS_ROOT } from "./egress-fields.js";
 
-/** One egress message's known fields by either spelling: key -> its kind in EGRESS_MESSAGES. */
-const KNOWN: ReadonlyMap<string, ReadonlyMap<string, string>> = new Map(
+/** A known egress field: its kind in EGRESS_MESSAGES, its JSON name, and an enum's value names. */
+interface KnownField {
+  readonly kind: string;
+  readonly camel: string;
+  readonly enumNames: ReadonlySet<string> | undefined;
+}
+
+/** One egress message's known fields by either spelling (built once from the generated table). */
+const KNOWN: ReadonlyMap<string, ReadonlyMap<string, KnownField>> = new Map(
   Object.entries(EGRESS_MESSAGES).map(([name, fields]) => {
-    const byKey = new Map<string, string>();
+    const byKey = new Map<string, KnownField>();
     for (const [proto, kind] of Object.entries(fields)) {
-      byKey.set(proto, kind);
-      byKey.set(snakeToCamel(proto), kind);
+      const names = kind.startsWith("enum ") ? EGRESS_ENUMS[kind.slice(5)] : undefined;
+      const field: KnownField = { kind, camel: snakeToCamel(proto), enumNames: names === undefined ? undefined : new Set(names) };
+      byKey.set(proto, field);
+      byKey.set(field.camel, field);
     }
     return [name, byKey];
   }),
@@ -74,32 +83,43 @@ export function canonicalEgress(value: JsonObject): JsonObject {
  * the rule is held opaque. Never reads a value except to check an enum name.
  */
 export function knownEgress(value: JsonObject, unknownValue: (path: string, value: JsonValue) => void): JsonObject {
-  return canonicalEgress(knownOf(value, EGRESS_ROOT, "", unknownValue));
+  return knownOf(value, EGRESS_ROOT, "", unknownValue);
 }
 
+/** One pass: what canonicalEgress writes, of the known fields only (a list's egress is decoded for every rule). */
 function knownOf(obj: JsonObject, message: string, path: string, unknownValue: (path: string, value: JsonValue) => void): JsonObject {
   const known = KNOWN.get(message);
-  if (known === undefined) return obj;
-  const entries: [string, JsonValue][] = [];
-  for (const [key, value] of Object.entries(obj)) {
-    const kind = known.get(key);
-    if (kind === undefined) continue;
-    const at = path === "" ? key : `${path}.${key}`;
-    if (kind.startsWith("enum ")) {
-      const names = EGRESS_ENUMS[kind.slice(5)] ?? [];
-      // protojson also reads an enum's number; a name this version does not know is a newer server's.
-      if (typeof value === "string" && !names.includes(value)) {
-        unknownValue(at, value);
-        continue;
+  const out: Record<string, JsonValue> = {};
+  if (known === undefined) return out;
+  for (const key in obj) {
+    if (!Object.hasOwn(obj, key)) continue;
+    const f: KnownField | undefined = known.get(key);
+    if (f === undefined) continue;
+    const value = obj[key] as JsonValue;
+    const camel = f.camel;
+    // As canonicalEgress: defaults dropped, but `preset` 0 (H264_720P_30) selects its oneof (§2.6).
+    if (isScalarDefault(value) && !(camel === "preset" && value === 0)) continue;
+    if (f.enumNames !== undefined) {
+      if (typeof value === "string") {
+        // protojson also reads an enum's number; a name this version does not know is a newer server's.
+        if (!f.enumNames.has(value)) {
+          unknownValue(path === "" ? key : `${path}.${key}`, value);
+          continue;
+        }
+        if (ENUM_ZERO_NAMES[camel]?.includes(value) === true) continue;
       }
-      entries.push([key, value]);
-    } else if (kind === "" || kind === "map") entries.push([key, value]);
-    else if (kind.startsWith("[]")) {
-      const item = kind.slice(2);
-      entries.push([key, Array.isArray(value) ? value.map((v, i) => (isObject(v) ? knownOf(v, item, `${at}[${i}]`, unknownValue) : v)) : value]);
-    } else entries.push([key, isObject(value) ? knownOf(value, kind, at, unknownValue) : value]);
+      out[camel] = value;
+    } else if (f.kind === "map") {
+      if (isObject(value) && Object.keys(value).length === 0) continue;
+      out[camel] = value;
+    } else if (f.kind === "") out[camel] = value;
+    else if (f.kind.startsWith("[]")) {
+      const item = f.kind.slice(2);
+      const at = path === "" ? key : `${path}.${key}`;
+      out[camel] = Array.isArray(value) ? value.map((v, i) => (isObject(v) ? knownOf(v, item, `${at}[${i}]`, unknownValue) : v)) : value;
+    } else out[camel] = isObject(value) ? knownOf(value, f.kind, path === "" ? key : `${path}.${key}`, unknownValue) : value;
   }
-  return Object.fromEntries(entries) as JsonObject;
+  return out;
 }
 
 /** camelCase -> the server's snake_case (proto names), for the state file. */
