@@ -301,7 +301,7 @@ export function createIncrementalLoader(): IncrementalLoader {
       regionStarts = itemStarts(text, prev.item, from, to);
     }
     const n = m - (b - a) + regionStarts.length;
-    if (n === 0 || regionStarts.length > MAX_CHANGED) return undefined;
+    if (n === 0) return undefined;
 
     const header = text.slice(0, prev.first);
     const trailer = text.slice(prev.end + delta);
@@ -321,6 +321,8 @@ export function createIncrementalLoader(): IncrementalLoader {
         }
         removed.push(prev.records[a + j] as RuleRecord);
       }
+      // A wide edit is cheaper to load whole than rule by rule.
+      if (added.length === MAX_CHANGED) return undefined;
       const record = loadChunk(header, text.slice(start, end), trailer, file, options);
       if (record === undefined) return undefined;
       regionRecords.push(record);
