@@ -10,7 +10,7 @@ import { applyPlan } from "../apply/index.js";
 import { planWithProbe } from "../apply/index.js";
 import { orderChanges, pinRemovalRefusal } from "../core/index.js";
 import { AppError, type DesiredState, type Diagnostic, type Plan, type RemoteRule, type SipClient } from "../model/index.js";
-import { loadRulesText, type Env, type LoadResult } from "../rules-file/index.js";
+import { createIncrementalLoader, type Env, type LoadResult } from "../rules-file/index.js";
 import { daemonRefusalHint, driftCounts, driftedRules } from "./events.js";
 import { createFightTracker } from "./fighting.js";
 import type { DaemonMetrics } from "./metrics.js";
@@ -193,16 +193,22 @@ export function createReconciler(deps: ReconcilerDeps): Reconcile {
   let lastReported: string | undefined;
 
   /**
-   * loadRulesText is a pure function of the bytes (the path and env are fixed), so its last
-   * result is kept with the bytes it came from: an unchanged file (every interval run) is not
-   * parsed again, and a save is parsed while the debounce still waits (prepare()).
+   * The file is loaded by an incremental loader (rules-file/incremental-load.ts): an edit is loaded
+   * from the rules it changed, with loadRulesText's exact answer (issue 19), and an unchanged
+   * valid file (every interval run) is answered from the last load. An invalid file's result is
+   * kept with its bytes, so that it is not parsed again until it changes; a save is parsed while
+   * the debounce still waits (prepare()).
    */
-  let memo: { readonly bytes: Uint8Array; readonly result: LoadResult } | undefined;
+  const loader = createIncrementalLoader();
+  const loadOptions = { env: deps.env, environment: deps.environment, ...(deps.maxFileBytes === undefined ? {} : { maxFileBytes: deps.maxFileBytes }) };
+  let invalid: { readonly bytes: Uint8Array; readonly result: LoadResult } | undefined;
+  /** The result of the last load (of the prepared or the reconciled bytes). */
+  let latest: LoadResult | undefined;
   const load = (bytes: Uint8Array): LoadResult => {
-    if (memo !== undefined && Buffer.compare(memo.bytes, bytes) === 0) return memo.result;
-    const result = loadRulesText(bytes, deps.file, { env: deps.env, environment: deps.environment, ...(deps.maxFileBytes === undefined ? {} : { maxFileBytes: deps.maxFileBytes }) });
-    memo = { bytes, result };
-    return result;
+    if (invalid !== undefined && Buffer.compare(invalid.bytes, bytes) === 0) return (latest = invalid.result);
+    const result = loader.load(bytes, deps.file, loadOptions);
+    invalid = result.ok ? undefined : { bytes, result };
+    return (latest = result);
   };
 
   const resolved = (state: DesiredState): Promise<DesiredState> => (deps.resolveState === undefined ? Promise.resolve(state) : deps.resolveState(state));
@@ -220,7 +226,7 @@ export function createReconciler(deps: ReconcilerDeps): Reconcile {
   let ahead: ListedAhead | undefined;
 
   /** The desired state the prepared bytes hold, when they are valid. */
-  const preparedState = (): DesiredState | undefined => (memo?.result.ok === true ? memo.result.state : undefined);
+  const preparedState = (): DesiredState | undefined => (latest?.ok === true ? latest.state : undefined);
 
   /**
    * Starts the list ahead, unless one started recently enough (a burst of events lists once per
