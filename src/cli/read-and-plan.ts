@@ -1,7 +1,7 @@
 // Process wiring shared by `plan` and `apply`: read the file (for one environment, SPEC §8) and
 // the server, resolve trunk names, and plan. `plan --env all` runs it once per environment,
 // concurrently.
-import { planWithProbe } from "../apply/index.js";
+import { planListed } from "../apply/index.js";
 import { resolveTrunkNames, type ResolvedTrunk } from "../core/index.js";
 import type { HttpSipClient } from "../livekit/index.js";
 import { ConfigError, type DesiredState, type Diagnostic, type Plan, type RemoteRule } from "../model/index.js";
@@ -45,7 +45,7 @@ export async function readAndPlan(config: string, values: ParsedFlags["values"],
     if (resolution.diagnostics.length > 0) throw new ConfigError(resolution.diagnostics);
     ({ state: desired, warnings: trunkWarnings, resolved: trunks } = resolution);
   }
-  const planned = await planWithProbe(desired, remote, () => client.supportsUpdate(), {
+  const planned = await planListed(desired, remote, () => client.supportsUpdate(), {
     ...(options.names === undefined ? {} : { names: options.names }),
     ...(options.notes === undefined ? {} : { notes: options.notes(loaded.warnings) }),
     fingerprintKey,

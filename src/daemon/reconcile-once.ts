@@ -7,7 +7,7 @@ import { Buffer } from "node:buffer";
 import { createHash } from "node:crypto";
 import { stat } from "node:fs/promises";
 import { applyPlan } from "../apply/index.js";
-import { planWithProbe } from "../apply/index.js";
+import { planListed } from "../apply/index.js";
 import { orderChanges, pinRemovalRefusal } from "../core/index.js";
 import { AppError, type DesiredState, type Diagnostic, type Plan, type RemoteRule, type SipClient } from "../model/index.js";
 import { createIncrementalLoader, type Env, type LoadResult } from "../rules-file/index.js";
@@ -257,7 +257,7 @@ export function createReconciler(deps: ReconcilerDeps): Reconcile {
       state,
       plan: target.listed.then((listed) => {
         if (!listed.ok) return listed;
-        return settle(resolved(state).then((s) => planWithProbe(s, listed.value, () => deps.client.supportsUpdate())));
+        return settle(resolved(state).then((s) => planListed(s, listed.value, () => deps.client.supportsUpdate())));
       }),
     };
   };
@@ -483,7 +483,7 @@ export function createReconciler(deps: ReconcilerDeps): Reconcile {
       const listed = await current;
       if (!listed.ok) throw listed.error;
       if (!fromCache) await keepListed(current);
-      return { plan: await planWithProbe(await resolved(desired.state), listed.value, () => deps.client.supportsUpdate()), state: desired.state, stale: desired.stale, fromCache };
+      return { plan: await planListed(await resolved(desired.state), listed.value, () => deps.client.supportsUpdate()), state: desired.state, stale: desired.stale, fromCache };
     } catch (err) {
       // Fail closed (SPEC §5): no list, no plan, nothing applied.
       return { outcome: { result: "error", detail: describeError(err) } };

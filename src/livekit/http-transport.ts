@@ -14,6 +14,13 @@ export interface TransportResponse {
   readonly status: number;
   readonly headers: { get(name: string): string | null };
   text(): Promise<string>;
+  /**
+   * The body's bytes handed to `onChunk` as they arrive (decompressed, counted against maxBytes
+   * like text()), instead of text(): a large List answer is decoded without ever being held whole
+   * (list-stream.ts). Optional: the global fetch has no such method and is read with text().
+   * An exception from `onChunk` stops the read and rejects with it.
+   */
+  consume?(onChunk: (chunk: Buffer) => void): Promise<void>;
 }
 
 export interface TransportInit {
@@ -56,8 +63,11 @@ function headerGetter(res: IncomingMessage): TransportResponse["headers"] {
   };
 }
 
-/** The body as text (UTF-8, a leading BOM dropped, as fetch's text() does), decompressed when encoded. */
-async function readBody(res: IncomingMessage, maxBytes: number): Promise<string> {
+/**
+ * The body's bytes, decompressed when encoded, to `onChunk` as they arrive; rejects with
+ * ANSWER_TOO_LARGE past `maxBytes` (decompressed bytes are counted: a gzip bomb stops there).
+ */
+async function pumpBody(res: IncomingMessage, maxBytes: number, onChunk: (chunk: Buffer) => void): Promise<void> {
   const encoding = (res.headers["content-encoding"] ?? "identity").trim().toLowerCase();
   const declared = Number(res.headers["content-length"] ?? NaN);
   if (Number.isFinite(declared) && declared > maxBytes) {
@@ -75,20 +85,29 @@ async function readBody(res: IncomingMessage, maxBytes: number): Promise<string>
     res.on("error", (err) => d.destroy(err));
     stream = res.pipe(d);
   }
-  const chunks: Buffer[] = [];
   let size = 0;
   await new Promise<void>((resolve, reject) => {
+    let failed = false;
+    const fail = (err: unknown): void => {
+      if (failed) return;
+      failed = true;
+      decoder?.destroy();
+      res.destroy();
+      reject(err);
+    };
     stream.on("data", (c: Buffer) => {
+      if (failed) return;
       size += c.length;
       if (size > maxBytes) {
         // Decompressed bytes are counted: stop inflating and drop the connection at once.
-        const err = answerTooLarge(maxBytes);
-        decoder?.destroy();
-        res.destroy();
-        reject(err);
+        fail(answerTooLarge(maxBytes));
         return;
       }
-      chunks.push(c);
+      try {
+        onChunk(c);
+      } catch (err) {
+        fail(err);
+      }
     });
     stream.once("error", reject);
     stream.once("end", resolve);
@@ -97,6 +116,12 @@ async function readBody(res: IncomingMessage, maxBytes: number): Promise<string>
       if (!res.complete) reject(Object.assign(new Error("the connection closed mid-body"), { code: "ECONNRESET" }));
     });
   });
+}
+
+/** The body as text (UTF-8, a leading BOM dropped, as fetch's text() does), decompressed when encoded. */
+async function readBody(res: IncomingMessage, maxBytes: number): Promise<string> {
+  const chunks: Buffer[] = [];
+  await pumpBody(res, maxBytes, (c) => chunks.push(c));
   // Buffer's decoder replaces malformed bytes with U+FFFD as TextDecoder does, and is faster here.
   const text = (chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks)).toString("utf8");
   return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
@@ -155,11 +180,14 @@ export function createNodeTransport(): { readonly fetch: Transport; close(): voi
       req.once("response", (res) => {
         response = res;
         settled = true;
-        let text: Promise<string> | undefined;
+        // The body is read once, by text() or by consume().
+        let read: Promise<unknown> | undefined;
+        const maxBytes = init.maxBytes ?? Number.POSITIVE_INFINITY;
         resolve({
           status: res.statusCode ?? 0,
           headers: headerGetter(res),
-          text: () => (text ??= readBody(res, init.maxBytes ?? Number.POSITIVE_INFINITY).finally(done)),
+          text: () => (read ??= readBody(res, maxBytes).finally(done)) as Promise<string>,
+          consume: (onChunk) => (read ??= pumpBody(res, maxBytes, onChunk).finally(done)) as Promise<void>,
         });
       });
       req.end(body);

@@ -18,6 +18,7 @@ import { DEFAULT_RETRY, parseRetryAfter, withRetry, type RetryPolicy, type Retry
 import { ANSWER_TOO_LARGE } from "./http-transport.js";
 import { versionFloor, type VersionFloor } from "./server-version.js";
 import { badResponse, errorFromFailure, errorFromResponse, type CallContext } from "./twirp-error.js";
+import { ListStream, RawArena, type ListStreamResult } from "./list-stream.js";
 import { WireShapeError, decodeListItems, decodeRuleInfoAt, encodeLegacyCreate, encodeReplace, encodeRuleInfo } from "./wire.js";
 
 /** One HTTP attempt, for metrics and per-operation logs. */
@@ -110,8 +111,18 @@ export function createSipClient(options: SipClientOptions): HttpSipClient {
     secrets: token === undefined ? [options.apiSecret] : [options.apiSecret, token],
   });
 
-  /** One HTTP attempt: resolves with the parsed JSON object of a 2xx answer, else throws ApiError. */
-  async function attemptOnce(method: SipMethod, body: unknown, attempt: number, signal: AbortSignal | undefined): Promise<Readonly<Record<string, unknown>>> {
+  /**
+   * One HTTP attempt: resolves with the parsed JSON object of a 2xx answer, else throws ApiError.
+   * With `streamed` (a List page) and a transport that can hand the body over in chunks, a 2xx
+   * JSON answer is decoded as it arrives instead (list-stream.ts); a fresh decoder per attempt.
+   */
+  async function attemptOnce(
+    method: SipMethod,
+    body: unknown,
+    attempt: number,
+    signal: AbortSignal | undefined,
+    streamed?: () => PageDecoder,
+  ): Promise<Readonly<Record<string, unknown>> | StreamedPage> {
     const started = now();
     let status = 0;
     try {
@@ -151,14 +162,34 @@ export function createSipClient(options: SipClientOptions): HttpSipClient {
           throw errorFromFailure(ctx, err, timedOut);
         }
         status = res.status;
-        let text: string;
-        try {
-          text = await res.text();
-        } catch (err) {
+        const readFailed = (err: unknown): never => {
           signal?.throwIfAborted();
           if ((err as { code?: unknown } | null)?.code === ANSWER_TOO_LARGE) throw tooLarge(ctx, res.status);
           if (timedOut) throw errorFromFailure(ctx, err, true);
           throw badResponse(ctx, res.status, `the answer was cut off (HTTP ${res.status}, connection closed mid-body)`, { transient: true, cause: err });
+        };
+        const streamType = res.headers.get("content-type");
+        if (streamed !== undefined && res.consume !== undefined && res.status >= 200 && res.status < 300 && (streamType === null || /\bjson\b/i.test(streamType))) {
+          // Only the 2xx JSON answer is streamed: every other answer is read and judged as below.
+          const decoder = streamed();
+          try {
+            await res.consume((chunk) => decoder.push(chunk));
+          } catch (err) {
+            readFailed(err);
+          }
+          const out = decoder.end();
+          if (out.kind === "invalid") throw badResponse(ctx, res.status, `the answer is not valid JSON (${out.bytes} bytes${out.empty ? "" : ", truncated or not JSON"})`);
+          if (out.kind === "json" && (typeof out.json !== "object" || out.json === null || Array.isArray(out.json))) {
+            throw badResponse(ctx, res.status, "the answer is JSON but not an object");
+          }
+          options.onApiCall?.({ method, code: "ok", status, durationMs: now() - started, attempt });
+          return out.kind === "json" ? (out.json as Record<string, unknown>) : decoder.page();
+        }
+        let text: string;
+        try {
+          text = await res.text();
+        } catch (err) {
+          return readFailed(err);
         }
         // A transport that does not count (the global fetch) is checked once the text is here.
         if (text.length > maxAnswerBytes || (text.length * 3 > maxAnswerBytes && Buffer.byteLength(text, "utf8") > maxAnswerBytes)) throw tooLarge(ctx, res.status);
@@ -205,13 +236,17 @@ export function createSipClient(options: SipClientOptions): HttpSipClient {
     (w: RetryWait): void =>
       options.onRetryWait?.({ method, attempt: w.attempt, delayMs: w.delayMs, ...(w.retryAfterMs === undefined ? {} : { retryAfterMs: w.retryAfterMs }), code: w.error.twirpCode, status: w.error.status });
 
-  async function call(method: SipMethod, body: unknown, signal?: AbortSignal): Promise<Readonly<Record<string, unknown>>> {
+  function call(method: SipMethod, body: unknown, signal?: AbortSignal): Promise<Readonly<Record<string, unknown>>> {
+    return callWith(method, body, signal) as Promise<Readonly<Record<string, unknown>>>;
+  }
+
+  async function callWith(method: SipMethod, body: unknown, signal?: AbortSignal, streamed?: () => PageDecoder): Promise<Readonly<Record<string, unknown>> | StreamedPage> {
     let attempts = 0;
     try {
       return await withRetry(
         (attempt) => {
           attempts = attempt;
-          return attemptOnce(method, body, attempt, signal);
+          return attemptOnce(method, body, attempt, signal, streamed);
         },
         { policy, sleep, random, onWait: onWait(method), ...(signal === undefined ? {} : { signal }) },
       );
@@ -250,18 +285,30 @@ export function createSipClient(options: SipClientOptions): HttpSipClient {
   let updateSupported = true;
   let floor: VersionFloor | undefined;
 
-  /** One List call: its items (raw) and their rules, with the page's own ID checks. */
-  async function listPage(request: Record<string, unknown>, pageNo: number, signal: AbortSignal | undefined): Promise<{ items: readonly unknown[]; rules: RemoteRule[] }> {
-    const json = await call("ListSIPDispatchRule", request, signal);
+  /**
+   * One List call: its rules, the raw items the version floor reads (the first, and the first
+   * individual rule: versionFloor looks at no other), with the page's own ID checks.
+   */
+  async function listPage(request: Record<string, unknown>, pageNo: number, signal: AbortSignal | undefined, arena: RawArena): Promise<{ floorItems: readonly unknown[]; rules: RemoteRule[] }> {
+    const answer = await callWith("ListSIPDispatchRule", request, signal, () => new PageDecoder(arena));
     return decodeOr("ListSIPDispatchRule", () => {
-      const items = decodeListItems(json);
-      const rules = items.map((item, i) => decodeRuleInfoAt(item, `items[${i}]`));
+      let rules: RemoteRule[];
+      let floorItems: readonly unknown[];
+      if (answer instanceof StreamedPage) {
+        if (answer.failure !== undefined) throw answer.failure;
+        rules = answer.rules;
+        floorItems = answer.floorItems;
+      } else {
+        const items = decodeListItems(answer);
+        rules = items.map((item, i) => decodeRuleInfoAt(item, `items[${i}]`));
+        floorItems = items;
+      }
       const seen = new Set<string>();
       for (const [i, r] of rules.entries()) {
         if (seen.has(r.id)) throw malformed(`rule ID ${r.id} appears twice on page ${pageNo} (again at items[${i}])`);
         seen.add(r.id);
       }
-      return { items, rules };
+      return { floorItems, rules };
     });
   }
 
@@ -312,14 +359,16 @@ export function createSipClient(options: SipClientOptions): HttpSipClient {
       const all: RemoteRule[] = [];
       const seen = new Set<string>();
       let afterId = "";
-      let first: { items: readonly unknown[]; rules: RemoteRule[] } | undefined;
+      let first: { rules: RemoteRule[] } | undefined;
+      // The listed items' bytes, kept compact for RemoteRule.raw (list-stream.ts).
+      const arena = new RawArena();
       for (let page = 1; page <= maxListPages; page += 1) {
         const request = { page: afterId === "" ? { limit: pageLimit } : { afterId, limit: pageLimit } };
-        const got = await listPage(request, page, signal);
+        const got = await listPage(request, page, signal, arena);
         const rules = got.rules;
         if (page === 1) {
           first = got;
-          floor = versionFloor({ rules: got.items });
+          floor = versionFloor({ rules: got.floorItems });
         }
         if (rules.length === 0) return sortById(all);
         if (page === 2 && first !== undefined && sameIds(rules, first.rules)) {
@@ -329,7 +378,7 @@ export function createSipClient(options: SipClientOptions): HttpSipClient {
         }
         if (page === 1 && !ascending(rules) && rules.length > 0) {
           // Only a server that ignores paging answers out of order; the second page tells.
-          const again = await listPage({ page: { afterId: lastOf(rules).id, limit: pageLimit } }, 2, signal);
+          const again = await listPage({ page: { afterId: lastOf(rules).id, limit: pageLimit } }, 2, signal, arena);
           if (!sameIds(again.rules, rules)) throw malformed(`page 1 is not sorted by rule ID (${firstDisorder(rules)}) and the server does not repeat it as a server without paging would`);
           return sortById(rules);
         }
@@ -401,6 +450,63 @@ export function createSipClient(options: SipClientOptions): HttpSipClient {
       return floor;
     },
   };
+}
+
+/** A List page decoded as it arrived: its rules, or the first error decoding them. */
+class StreamedPage {
+  readonly rules: RemoteRule[];
+  readonly floorItems: readonly unknown[];
+  readonly failure: unknown;
+  constructor(rules: RemoteRule[], floorItems: readonly unknown[], failure: unknown) {
+    this.rules = rules;
+    this.floorItems = floorItems;
+    this.failure = failure;
+  }
+}
+
+/**
+ * The decoder of one List answer's chunks: each item is decoded to a RemoteRule as the splitter
+ * finds it (its bytes kept in the arena for `raw`), so the page's parsed tree never exists whole.
+ * The first item that does not decode stops the decoding (the rest is still checked as JSON: a
+ * broken answer is reported as such first, as when the whole answer was parsed at once).
+ */
+class PageDecoder {
+  readonly #rules: RemoteRule[] = [];
+  readonly #stream: ListStream;
+  #first: unknown;
+  #individual: unknown;
+  #failure: unknown;
+  constructor(arena: RawArena) {
+    this.#stream = new ListStream((value, i, pieces, length) => {
+      if (i === 0) this.#first = value;
+      else if (this.#individual === undefined && isIndividual(value)) this.#individual = value;
+      if (this.#failure !== undefined) return;
+      try {
+        this.#rules.push(decodeRuleInfoAt(value, `items[${i}]`, arena.add(pieces, length)));
+      } catch (err) {
+        this.#failure = err;
+      }
+    });
+  }
+  push(chunk: Buffer): void {
+    this.#stream.push(chunk);
+  }
+  end(): ListStreamResult {
+    return this.#stream.end();
+  }
+  page(): StreamedPage {
+    const floorItems = this.#rules.length === 0 && this.#failure === undefined ? [] : this.#individual === undefined ? [this.#first] : [this.#first, this.#individual];
+    return new StreamedPage(this.#rules, floorItems, this.#failure);
+  }
+}
+
+/** server-version.ts individualOf: an item with a dispatch_rule_individual (the floor's "individual" markers). */
+function isIndividual(item: unknown): boolean {
+  if (typeof item !== "object" || item === null) return false;
+  const rule = (item as Record<string, unknown>).rule;
+  if (typeof rule !== "object" || rule === null) return false;
+  const r = rule as Record<string, unknown>;
+  return (r.dispatch_rule_individual ?? r.dispatchRuleIndividual) !== undefined;
 }
 
 /**

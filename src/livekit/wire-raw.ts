@@ -117,9 +117,10 @@ function overlayMsg(raw: Obj | undefined, managed: Obj | undefined, m: Msg): Rec
       const known = knownName(m, key);
       if (known === undefined) {
         if (m.dropUnknown) continue;
-        // One field under two spellings would be rejected as `malformed` (§3.1): keep the first.
+        // One field under two spellings would be rejected as `malformed` (§3.1): keep the first
+        // that holds a value (null is unset, §3.1; keptFields lists the same one).
         const id = identity(key);
-        if (seen.has(id)) continue;
+        if (seen.has(id) || raw[key] === null || raw[key] === undefined) continue;
         seen.add(id);
         setOwn(out, key, raw[key]);
       } else if ((m.fields.get(known) as Field).k === "server") {
@@ -210,11 +211,22 @@ export function keptFields(raw: Obj): string[] {
 }
 
 function walkKept(raw: Obj, m: Msg, path: string, out: string[]): void {
+  // One field the server sent under both spellings is one field (issue #12): listed once, as
+  // overlayMsg carries it (an unknown field: its first spelling that is not null; a known
+  // message: the proto name's value first, as rawField reads it).
+  let seen: Set<string> | undefined;
   // for-in, not Object.keys: this runs on every listed rule, and most hold no unknown key.
   for (const key in raw) {
     if (!Object.hasOwn(raw, key)) continue;
     const known = knownName(m, key);
     const value = raw[key];
+    if (value === null || value === undefined) continue;
+    if (known === undefined) {
+      const id = identity(key);
+      seen ??= new Set();
+      if (seen.has(id)) continue;
+      seen.add(id);
+    } else if (known !== key && raw[known] !== null && raw[known] !== undefined) continue;
     if (known === undefined) {
       // Server text: a key that is not a plain identifier is shown quoted (no control characters in a plan).
       if (m.dropUnknown || !meaningful(value)) continue;

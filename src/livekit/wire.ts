@@ -20,6 +20,7 @@ import {
 } from "../model/index.js";
 import { canonicalEgress, snakeifyEgress } from "./wire-egress.js";
 import { keptFields, overlayReplace } from "./wire-raw.js";
+import { RawBytes } from "./list-stream.js";
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 type WireObject = Record<string, unknown>;
@@ -228,8 +229,12 @@ function filePath(wirePath: string): string {
   return wirePath.replace(/_([a-z0-9])/g, (_m, c: string) => c.toUpperCase());
 }
 
-/** One SIPDispatchRuleInfo as a server emits it -> RemoteRule, with its raw JSON kept (non-enumerable). */
-export function decodeRuleInfoAt(json: unknown, path: string): RemoteRule {
+/**
+ * One SIPDispatchRuleInfo as a server emits it -> RemoteRule, with its raw JSON kept (non-enumerable).
+ * `rawBytes`: the item's own JSON bytes (a streamed List, list-stream.ts); `raw` is then parsed
+ * from them when first read, instead of holding `json` (the parsed tree) for every listed rule.
+ */
+export function decodeRuleInfoAt(json: unknown, path: string, rawBytes?: RawBytes): RemoteRule {
   const obj = asObject(json, path, "a dispatch rule object");
   const id = str(obj, "sip_dispatch_rule_id", path);
   if (id === undefined || id === "") throw new WireShapeError(path, "rule has no sip_dispatch_rule_id");
@@ -242,7 +247,7 @@ export function decodeRuleInfoAt(json: unknown, path: string): RemoteRule {
   } finally {
     opaqueSink = undefined;
   }
-  return new ListedRule(id, spec, obj, sink.found.length === 0 ? undefined : sink.found);
+  return new ListedRule(id, spec, rawBytes ?? obj, sink.found.length === 0 ? undefined : sink.found);
 }
 
 /**
@@ -255,20 +260,23 @@ class ListedRule implements RemoteRule {
   readonly id: string;
   readonly spec: RuleSpec;
   declare readonly opaque?: readonly string[];
-  readonly #raw: Readonly<Record<string, unknown>>;
+  #raw: Readonly<Record<string, unknown>> | RawBytes;
   #kept: readonly string[] | null | undefined;
-  constructor(id: string, spec: RuleSpec, raw: Readonly<Record<string, unknown>>, opaque: readonly string[] | undefined) {
+  constructor(id: string, spec: RuleSpec, raw: Readonly<Record<string, unknown>> | RawBytes, opaque: readonly string[] | undefined) {
     this.id = id;
     this.spec = spec;
     if (opaque !== undefined) (this as { opaque?: readonly string[] }).opaque = opaque;
     this.#raw = raw;
   }
   get raw(): Readonly<Record<string, unknown>> {
+    // Bytes of a streamed List: parsed on first read (the JSON.parse value of the item, as
+    // before), then held; the plan reads it only for the rules it updates.
+    if (this.#raw instanceof RawBytes) this.#raw = JSON.parse(this.#raw.text()) as Readonly<Record<string, unknown>>;
     return this.#raw;
   }
   get kept(): readonly string[] | undefined {
     if (this.#kept === undefined) {
-      const found = keptFields(this.#raw);
+      const found = keptFields(this.raw);
       this.#kept = found.length === 0 ? null : found;
     }
     return this.#kept ?? undefined;

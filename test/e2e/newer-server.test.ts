@@ -177,4 +177,45 @@ describe("against a newer server", () => {
     expect(t.writes()).toEqual([]);
     expect(t.rules()).toEqual(before);
   });
+
+  it("prune never deletes a rule held opaque: export -> plan/apply with prune keeps it and the plan says why", async () => {
+    t.em.control.reset();
+    t.em.control.setFeatures({ newerServer: true });
+    const dynamic = { sip_dispatch_rule_id: "SDR_OPAQUEMANAGED", name: "agent-dynamic", trunk_ids: ["ST_dyn"], rule: { dispatch_rule_dynamic: { url: "https://x" } } };
+    const quantum = { sip_dispatch_rule_id: "SDR_OPAQUEQUANTUM", name: "agent-quantum", trunk_ids: ["ST_qq"], rule: { dispatch_rule_direct: { room_name: "q" } }, media: { encryption: "SIP_MEDIA_ENCRYPT_QUANTUM" } };
+    const plain = { sip_dispatch_rule_id: "SDR_PLAINMANAGED1", name: "agent-plain", trunk_ids: ["ST_p"], rule: { dispatch_rule_direct: { room_name: "p" } } };
+    t.em.control.seed([dynamic, quantum, plain]);
+    const exported = await t.cli(["export"]);
+    expect(exported.code, exported.stderr).toBe(0);
+    expect(exported.stdout).not.toContain("agent-dynamic");
+    expect(exported.stderr).toMatch(/rule "agent-dynamic" \(SDR_OPAQUEMANAGED\) is not exported/);
+    expect(exported.stderr).toMatch(/plan and apply keep it: prune never deletes a rule this version cannot read/);
+    // The exported file (prune: true by default) without the unknown-type rule, and a file that
+    // also drops the rule holding an unknown enum value.
+    const file = await t.write("exported.yaml", exported.stdout);
+    const fewerText = exported.stdout.replace(/\n {2}- name: agent-quantum\n(?: {4}.*\n)*/, "\n");
+    expect(fewerText).not.toContain("agent-quantum");
+    expect(fewerText).toContain("agent-plain");
+    const fewer = await t.write("fewer.yaml", fewerText);
+    const before = t.rules();
+
+    for (const [path, held] of [[file, ["agent-dynamic"]], [fewer, ["agent-dynamic", "agent-quantum"]]] as const) {
+      const plan = await t.cli(["plan", "-c", path, "--format", "json"]);
+      expect(plan.code, plan.stderr).toBe(0);
+      const json = parsePlan(plan);
+      expect(json.summary).toMatchObject({ delete: 0, kept: held.length });
+      expect(json.changes).toEqual([]);
+      for (const name of held) expect(json.warnings.join("\n")).toMatch(new RegExp(`rule "${name}" \\(SDR_OPAQUE[A-Z]+\\) is not in the file but is not deleted: it holds .*prune never deletes a rule this version cannot read`));
+      const text = await t.cli(["plan", "-c", path]);
+      expect(text.stdout).toMatch(new RegExp(`${held.length} kept \\(held opaque, never pruned\\)`));
+      expect(text.stdout).toMatch(/Plan: 0 to create, 0 to update, 0 to delete, /);
+      expect(text.stdout).not.toMatch(/^- delete/m);
+
+      const applied = await t.cli(["apply", "-c", path, "--auto-approve"]);
+      expect(applied.code, applied.stdout + applied.stderr).toBe(0);
+      expect(applied.stdout + applied.stderr).toMatch(/prune never deletes a rule this version cannot read/);
+      expect(t.writes()).toEqual([]);
+      expect(t.rules()).toEqual(before);
+    }
+  });
 });

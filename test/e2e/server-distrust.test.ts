@@ -62,6 +62,24 @@ describe("read-only commands send List requests only", () => {
     if (args[0] === "plan" && args[2] === "json") expect(parsePlan(r).summary).toMatchObject({ create: 1, update: 1, delete: 1 });
   });
 
+  it("plan reads any JSON object the server answers as JSON.parse does: keys in another order, whitespace, a later duplicate items", async () => {
+    const file = await t.write("rules.yaml", RULES);
+    const base = await t.cli(["plan", "--format", "json", "-c", file]);
+    expect(base.code, base.stderr).toBe(0);
+    const rules = t.rules();
+    const bodies = [
+      `{"next_page_token":"","items":${JSON.stringify(rules)}}`,
+      ` \n{ "items" : ${JSON.stringify(rules, null, 2)} , "next_page_token" : "" }\n`,
+      `{"items":[${JSON.stringify({ ...rules[0], sip_dispatch_rule_id: "SDR_GHOST0000001", name: "ghost" })}],"items":${JSON.stringify(rules)}}`,
+    ];
+    for (const body of bodies) {
+      t.em.control.failNext("ListSIPDispatchRule", 1, { status: 200, contentType: "application/json", body });
+      const r = await t.cli(["plan", "--format", "json", "-c", file]);
+      expect(r.code, r.stderr).toBe(0);
+      expect(parsePlan(r).changes, body.slice(0, 60)).toEqual(parsePlan(base).changes);
+    }
+  });
+
   it("apply sends the update as UpdateSIPDispatchRule with the rule's ID, never a `{}` probe", async () => {
     const file = await t.write("rules.yaml", RULES);
     const r = await t.cli(["apply", "-c", file, "--auto-approve"]);
@@ -123,6 +141,30 @@ describe("a List answer that cannot be trusted fails closed with nothing written
     const bomb = `{"items":[${" ".repeat(8_000_000)}]}`;
     armed = () => t.em.control.failNext("ListSIPDispatchRule", 1, { status: 200, contentType: "application/json", body: bomb, gzip: true });
     await expectFailsClosed(/larger than 1048576 bytes \(decompressed\)/, { DISPATCH_MAX_ANSWER_BYTES: "1MiB" });
+  });
+
+  it("a gzip bomb inside one rule (a 8 MB string in an item) is stopped at the bound too", async () => {
+    // The streamed List keeps the bytes of an item it is in the middle of: they are bounded as well.
+    const [keep] = t.rules() as [StoredRule];
+    const bomb = `{"items":[${JSON.stringify({ ...keep, metadata: "x".repeat(8_000_000) })}]}`;
+    armed = () => t.em.control.failNext("ListSIPDispatchRule", 1, { status: 200, contentType: "application/json", body: bomb, gzip: true });
+    await expectFailsClosed(/larger than 1048576 bytes \(decompressed\)/, { DISPATCH_MAX_ANSWER_BYTES: "1MiB" });
+  });
+
+  it("an answer cut short inside an item, or broken after the items, is not valid JSON (not a shorter list)", async () => {
+    const body = listBody(t.rules());
+    const file = await t.write("rules.yaml", RULES);
+    const before = t.rules();
+    for (const broken of [body.slice(0, body.length - 40), `${body.slice(0, -1)},}`, `${body.slice(0, -1)}]}`]) {
+      for (const args of [["plan"], ["apply", "--auto-approve"]]) {
+        t.em.control.failNext("ListSIPDispatchRule", 1, { status: 200, contentType: "application/json", body: broken });
+        const r = await t.cli([...args, "-c", file]);
+        expect(r.code, `${args.join(" ")}: ${r.stdout}${r.stderr}`).toBe(1);
+        expect(r.stderr).toMatch(/ListSIPDispatchRule: the answer is not valid JSON \(\d+ bytes, truncated or not JSON\)/);
+        expect(t.writes()).toEqual([]);
+      }
+    }
+    expect(t.rules()).toEqual(before);
   });
 
   it("a server that keeps paging (more pages than the bound)", async () => {

@@ -89,12 +89,12 @@ export async function run(args: readonly string[], io: CliIo): Promise<ExitCode>
     return EXIT.ok;
   }
   // A rule type this version does not know cannot be written as a file rule: left out, said on
-  // stderr. Other values it cannot read are left out of their rule (the plan keeps such a rule
+  // stderr; prune never deletes it (SPEC §4, §5: fail closed), so the export stays safe to apply. Other values it cannot read are left out of their rule (the plan keeps such a rule
   // unchanged and refuses to change it, SPEC §4).
   const selected = (name: string) => name !== "" && (names === undefined || matchesManage(name, [names]));
   const unknownType = remote.filter((r) => selected(r.spec.name) && ruleKindOf(r.spec) === undefined);
   for (const r of unknownType) {
-    io.stderr.write(`warning: rule ${JSON.stringify(r.spec.name)} (${r.id}) is not exported: ${(r.opaque ?? []).join(", ")}; upgrade sip-dispatch-sync to export it (a file without it would delete it under prune: true)\n`);
+    io.stderr.write(`warning: rule ${JSON.stringify(r.spec.name)} (${r.id}) is not exported: ${(r.opaque ?? []).join(", ")}; upgrade sip-dispatch-sync to export it (plan and apply keep it: prune never deletes a rule this version cannot read)\n`);
   }
   for (const r of remote) {
     if (r.opaque === undefined || !selected(r.spec.name) || ruleKindOf(r.spec) === undefined) continue;

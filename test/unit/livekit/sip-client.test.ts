@@ -4,7 +4,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { decodeJwt, jwtVerify } from "jose";
 import { ApiError, type SipClient } from "../../../src/model/index.js";
-import { createSipClient, isUpdateUnsupported, type ApiCallEvent, type SipClientOptions } from "../../../src/livekit/index.js";
+import { createNodeTransport, createSipClient, isUpdateUnsupported, type ApiCallEvent, type SipClientOptions } from "../../../src/livekit/index.js";
 import { startScriptedServer, twirpError, type ScriptedServer } from "../../support/scripted-server.js";
 
 const API_KEY = "APIdevkey";
@@ -516,15 +516,24 @@ describe("bad server input fails closed (SPEC §5)", () => {
     { name: "a null item", answer: { json: { items: [null] } } },
     { name: "a field of the wrong type", answer: { json: { items: [serverRule("SDR_a", "a", { trunk_ids: "ST_1" })] } } },
   ];
-  for (const c of cases) {
-    it(`${c.name} is ApiError bad_response`, async () => {
-      server = await startScriptedServer({ fallback: c.answer });
-      const { client } = await harness();
-      const err = await rejection(client.listRules());
-      expect(err.twirpCode).toBe("bad_response");
-      expect(err.method).toBe("ListSIPDispatchRule");
-      expect(err.hint).toMatch(/pointing at a LiveKit server|upgrade sip-dispatch-sync/);
-    });
+  // The global fetch reads the answer whole (text()); the CLI's node:http transport streams it
+  // (list-stream.ts). Both must fail closed the same way.
+  for (const via of ["fetch", "node:http (streamed)"] as const) {
+    for (const c of cases) {
+      it(`${c.name} is ApiError bad_response (${via})`, async () => {
+        server = await startScriptedServer({ fallback: c.answer });
+        const transport = via === "fetch" ? undefined : createNodeTransport();
+        try {
+          const { client } = await harness(transport === undefined ? {} : { fetch: transport.fetch });
+          const err = await rejection(client.listRules());
+          expect(err.twirpCode).toBe("bad_response");
+          expect(err.method).toBe("ListSIPDispatchRule");
+          expect(err.hint).toMatch(/pointing at a LiveKit server|upgrade sip-dispatch-sync/);
+        } finally {
+          transport?.close();
+        }
+      });
+    }
   }
 
   it("a rule with an unknown rule type or enum value (a newer server) is held opaque, not an error", async () => {
@@ -542,6 +551,41 @@ describe("bad server input fails closed (SPEC §5)", () => {
     );
     const rules = await client.listRules();
     expect(rules.map((r) => r.opaque)).toEqual([['rule type: unknown "dispatch_rule_dynamic"'], ['media.encryption: "SIP_MEDIA_ENCRYPT_QUANTUM"']]);
+  });
+
+  it("the streamed List (node:http) gives the rules, raw values, kept fields and floor the whole-text List gives", async () => {
+    const hostile = 'a"]},{[\\ 😀 \u005d';
+    const items = [
+      serverRule("SDR_a", hostile, { brand_new_field: { x: [1, "]"] }, metadata: "}]", created_at: { seconds: "1" } }),
+      serverRule("SDR_b", "b", { rule: { dispatch_rule_direct: { room_name: "r]", pin: "" } } }),
+      serverRule("SDR_c", "c", { krisp_enabled: true }),
+    ];
+    const answers = [
+      `{"items":${JSON.stringify(items)},"next_page_token":""}`,
+      `\ufeff {\n "items" :\n ${JSON.stringify(items, null, 2)} \n}\n`,
+      // Another key first: not the plain shape, read whole as before.
+      `{"next_page_token":"x","items":${JSON.stringify(items)}}`,
+      // A later duplicate `items` wins, as in JSON.parse.
+      `{"items":[${JSON.stringify(serverRule("SDR_z", "z"))}],"items":${JSON.stringify(items)}}`,
+    ];
+    for (const body of answers) {
+      const seen: unknown[] = [];
+      for (const via of ["fetch", "node"] as const) {
+        server = await startScriptedServer();
+        server.enqueue({ body, contentType: "application/json" }, { json: { items: [] } });
+        const transport = via === "fetch" ? undefined : createNodeTransport();
+        try {
+          const { client } = await harness(transport === undefined ? {} : { fetch: transport.fetch });
+          const rules = await client.listRules();
+          seen.push({ rules: rules.map((r) => ({ id: r.id, spec: r.spec, raw: r.raw, kept: r.kept })), floor: client.versionFloor?.() });
+        } finally {
+          transport?.close();
+          await server.stop();
+        }
+      }
+      expect(seen[1], body.slice(0, 40)).toEqual(seen[0]);
+      expect((seen[0] as { rules: { raw: unknown }[] }).rules.map((r) => r.raw)).toEqual(items);
+    }
   });
 
   it("a list whose second page is bad never yields the first page as the answer", async () => {

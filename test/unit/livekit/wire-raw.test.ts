@@ -80,7 +80,25 @@ describe("overlayReplace", () => {
   });
 
   it("keptFields names the unknown fields that hold a value, in the file's names for their parents", () => {
-    expect(keptFields(listed).sort()).toEqual(["futureTop", "future_top", "individual.future_v", "media.future_media", "roomConfig.agents[0].future_agent", "roomConfig.agents[1].future_agent", "roomConfig.future_room"].sort());
+    expect(keptFields(listed).sort()).toEqual(["future_top", "individual.future_v", "media.future_media", "roomConfig.agents[0].future_agent", "roomConfig.agents[1].future_agent", "roomConfig.future_room"].sort());
     expect(keptFields({ sip_dispatch_rule_id: "SDR_y", rule: { dispatch_rule_direct: {} }, empty_future: "", null_future: null })).toEqual([]);
+  });
+
+  it("a field the server sends in both spellings is kept, and listed, once: the spelling the replace body carries", () => {
+    const twins = {
+      sip_dispatch_rule_id: "SDR_t",
+      rule: { dispatch_rule_direct: { room_name: "r", future_v: 1, futureV: 1 } },
+      future_flag: true,
+      futureFlag: true,
+      room_config: { future_room: 5 },
+      roomConfig: { future_room: 5, futureRoom: 5 },
+      later_null: null,
+      laterNull: "x",
+    };
+    expect(keptFields(twins)).toEqual(["direct.future_v", "future_flag", "roomConfig.future_room", "laterNull"]);
+    const body = overlayReplace(twins, encodeRuleInfo({ name: "n", direct: { roomName: "r" } }));
+    expect(Object.keys(body).filter((k) => /future|later/i.test(k))).toEqual(["future_flag", "laterNull"]);
+    expect(body.roomConfig).toEqual({ future_room: 5 });
+    expect((body.rule as { dispatchRuleDirect: Record<string, unknown> }).dispatchRuleDirect).toEqual({ future_v: 1, roomName: "r" });
   });
 });
