@@ -236,8 +236,15 @@ export function createIncrementalLoader(): IncrementalLoader {
     const lines = linesOf(text, cut.starts);
     const names = new Map<string, number>();
     const keys = new Map<string, number>();
+    // An item written `- name: ...` has its name key right after the dash: its position is known
+    // without the whole file's index (which holds the text and its line tables), so what is kept
+    // for the next load does not hold that index. Other items ask the index when first needed.
+    const namedFirst = `${cut.item.slice(1)} name:`;
+    const nameFirstAt = { line: 0, column: cut.item.length + 1 };
     const records = result.state.rules.map((rule, i): RuleRecord => {
-      let relative: { line: number; column: number } | undefined;
+      const start = cut.starts[i] as number;
+      const after = text.charCodeAt(start + namedFirst.length);
+      let relative: { line: number; column: number } | undefined = text.startsWith(namedFirst, start) && (after === 0x20 || after === 0x0a) ? nameFirstAt : undefined;
       const record = recordOf(rule.spec, rule.trunks, () => {
         if (relative === undefined) {
           const loc = rule.loc ?? { line: 0, column: 0 };
@@ -249,7 +256,8 @@ export function createIncrementalLoader(): IncrementalLoader {
       for (const k of record.keys) count(keys, k, 1);
       return record;
     });
-    last = { text, file, options, item: cut.item, first: cut.first, end: cut.end, starts: cut.starts, lines, records, desired: result.state.rules, names, keys, state: result.state };
+    const desired = records.map((record, i) => desiredRule(file, record, lines[i] as number));
+    last = { text, file, options, item: cut.item, first: cut.first, end: cut.end, starts: cut.starts, lines, records, desired, names, keys, state: { ...result.state, rules: desired } };
     return result;
   }
 
