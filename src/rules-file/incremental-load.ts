@@ -257,8 +257,11 @@ export function createIncrementalLoader(): IncrementalLoader {
       return record;
     });
     const desired = records.map((record, i) => desiredRule(file, record, lines[i] as number));
-    last = { text, file, options, item: cut.item, first: cut.first, end: cut.end, starts: cut.starts, lines, records, desired, names, keys, state: { ...result.state, rules: desired } };
-    return result;
+    const state = { ...result.state, rules: desired };
+    last = { text, file, options, item: cut.item, first: cut.first, end: cut.end, starts: cut.starts, lines, records, desired, names, keys, state };
+    // The kept state itself: an unchanged file is answered with this very object (the daemon
+    // tells an unchanged file by it, e.g. for a fighting writer).
+    return { ...result, state };
   }
 
   /** One changed chunk loaded alone; undefined when it does not load as exactly one rule without problems. */

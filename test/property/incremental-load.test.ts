@@ -174,6 +174,11 @@ describe("the incremental loader", () => {
       return loader.lastWasIncremental;
     };
     expect(load(fileText(HEADER_A, rules, []))).toBe(false);
+    // An unchanged file: the very same state object (the daemon tells an unchanged file by it).
+    const fresh = createIncrementalLoader();
+    const first = fresh.load(fileText(HEADER_A, rules, []), "f.yaml", OPTIONS);
+    const again = fresh.load(Buffer.from(fileText(HEADER_A, rules, [])), "f.yaml", OPTIONS);
+    expect(first.ok && again.ok && again.state === first.state).toBe(true);
     (rules[20] as Rule).room = "edited";
     expect(load(fileText(HEADER_A, rules, []))).toBe(true);
     rules.splice(30, 1);
