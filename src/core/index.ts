@@ -9,4 +9,4 @@ export { fingerprintRules, type FingerprintKey } from "./fingerprint.js";
 export { maskSpec, secretsOf, SENSITIVE } from "./mask-secrets.js";
 export { exportRules, exportSpecs, pinPlaceholderVar, type Placeholder } from "./export-specs.js";
 export { canonicalJson } from "./canonical-json.js";
-export { MAX_TRUNK_WARNINGS, needsTrunkList, resolveTrunkNames, type ResolvedTrunk, type TrunkResolution } from "./trunk-names.js";
+export { needsTrunkList, resolveTrunkNames, type ResolvedTrunk, type TrunkResolution } from "./trunk-names.js";

@@ -45,9 +45,6 @@ function similar(name: string, names: readonly string[]): string | undefined {
  * Resolves every rule's trunk names with `trunks` (the server's inbound trunks), or reports the
  * list's failure at each rule that names a trunk. Never throws.
  */
-/** Rules named one by one in the unknown-trunkIds warning; the rest are counted in one more. */
-export const MAX_TRUNK_WARNINGS = 20;
-
 export function resolveTrunkNames(state: DesiredState, trunks: readonly InboundTrunk[] | { readonly error: string }): TrunkResolution {
   const diagnostics: Diagnostic[] = [];
   const warnings: string[] = [];
@@ -77,12 +74,9 @@ export function resolveTrunkNames(state: DesiredState, trunks: readonly InboundT
   }
   const inbound = new Set(list.map((t) => t.id));
   const used = new Map<string, string>();
-  let unknownRules = 0;
   const rules: DesiredRule[] = state.rules.map((r) => {
     const unknownIds = (r.spec.trunkIds ?? []).filter((id) => !inbound.has(id));
-    // One warning a rule, up to a bound: a file of 100,000 rules on the wrong server would
-    // otherwise print (and log, at every daemon start) 100,000 of them.
-    if (unknownIds.length > 0 && ++unknownRules <= MAX_TRUNK_WARNINGS) {
+    if (unknownIds.length > 0) {
       warnings.push(
         `rule \`${r.spec.name}\`: trunkIds ${unknownIds.join(", ")} ${unknownIds.length === 1 ? "is" : "are"} not an inbound trunk ${where(state)}; the server accepts it, but the rule never matches a call (an outbound or deleted trunk?)`,
       );
@@ -120,9 +114,6 @@ export function resolveTrunkNames(state: DesiredState, trunks: readonly InboundT
     // Keep `loc` lazy: read it only when needed, as the loader made it.
     return Object.defineProperty({ spec, trunks: names }, "loc", { get: () => r.loc, enumerable: true }) as DesiredRule;
   });
-  if (unknownRules > MAX_TRUNK_WARNINGS) {
-    warnings.push(`${unknownRules - MAX_TRUNK_WARNINGS} more rule(s) name trunkIds that are not inbound trunks ${where(state)} (${unknownRules} in all; the first ${MAX_TRUNK_WARNINGS} are named above): is this the right server?`);
-  }
   // Only with every name resolved: an unresolved rule would look like one on every trunk.
   if (diagnostics.length === 0) diagnostics.push(...conflictsOnIds(rules, state));
   const resolved = [...used.entries()].map(([name, id]) => ({ name, id })).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));

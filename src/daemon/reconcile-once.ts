@@ -16,7 +16,7 @@ import { createFightTracker } from "./fighting.js";
 import type { DaemonMetrics } from "./metrics.js";
 import { readGuardedFile, readStableFile } from "./read-stable.js";
 import type { ReconcileOutcome, Trigger } from "./run-daemon.js";
-import { createServerCache, idsToConfirm, recordingClient, staleIds } from "./server-cache.js";
+import { createServerCache, idsToConfirm, recordingClient, staleIds, withFreshBases } from "./server-cache.js";
 import { waitForSettledFile, type FileStamp } from "./settle.js";
 
 /** The subset of a pino logger used here. Fields never hold secrets: pins are not logged at all. */
@@ -119,6 +119,16 @@ interface ListedAhead {
   planned?: { readonly state: DesiredState; readonly plan: Promise<Settled<Plan>> };
 }
 
+/**
+ * The state to plan: its rules without `loc`. The daemon logs no position of a planned change (a
+ * problem in the file is logged by the loader, with positions), and the planner reads `loc` for
+ * every change it makes, which makes the loader index the whole file for its first position: at
+ * 100,000 rules that index took over a second of each edit.
+ */
+function withoutPositions(state: DesiredState): DesiredState {
+  return { ...state, rules: state.rules.map((r) => (r.trunks === undefined ? { spec: r.spec } : { spec: r.spec, trunks: r.trunks })) };
+}
+
 /** Plan log entries: names, IDs and field paths only; values (which may be pins) never. */
 function planEvent(plan: Plan, trigger: Trigger, dryRun: boolean): object {
   return {
@@ -126,7 +136,6 @@ function planEvent(plan: Plan, trigger: Trigger, dryRun: boolean): object {
     trigger,
     dryRun,
     summary: plan.summary,
-    fingerprint: plan.fingerprint,
     refusal: plan.refusal ? { code: plan.refusal.code, message: plan.refusal.message } : null,
     changes: plan.changes.map((c) => {
       switch (c.action) {
@@ -143,6 +152,24 @@ function planEvent(plan: Plan, trigger: Trigger, dryRun: boolean): object {
 
 function diagnosticEntry(d: Diagnostic): object {
   return { file: d.file, line: d.line, column: d.column, path: d.path, code: d.code, message: d.message, ...(d.hint ? { hint: d.hint } : {}) };
+}
+
+/** The last loadRulesText result with the bytes it came from (or, between runs, their digest). */
+interface Memo {
+  bytes: Uint8Array | undefined;
+  readonly length: number;
+  digest: string | undefined;
+  readonly result: LoadResult;
+}
+
+/** The same bytes as the memo's: compared in full while it has them, else by length and digest. */
+function sameBytes(memo: Memo, bytes: Uint8Array): boolean {
+  if (memo.bytes !== undefined) return Buffer.compare(memo.bytes, bytes) === 0;
+  return memo.length === bytes.length && memo.digest === digestOf(bytes);
+}
+
+function digestOf(bytes: Uint8Array): string {
+  return createHash("sha256").update(bytes).digest("base64");
 }
 
 function describeError(err: unknown): string {
@@ -194,24 +221,34 @@ export function createReconciler(deps: ReconcilerDeps): Reconcile {
 
   /**
    * The file is loaded by an incremental loader (rules-file/incremental-load.ts): an edit is loaded
-   * from the rules it changed, with loadRulesText's exact answer (issue 19), and an unchanged
-   * valid file (every interval run) is answered from the last load. An invalid file's result is
-   * kept with its bytes, so that it is not parsed again until it changes; a save is parsed while
-   * the debounce still waits (prepare()).
+   * from the rules it changed, with loadRulesText's exact answer (issue 19). Its last result is
+   * kept with the bytes it came from (a digest between runs), so an unchanged file (every interval
+   * run, valid or not) is not loaded again; a save is parsed while the debounce still waits
+   * (prepare()).
    */
   const loader = createIncrementalLoader();
   const loadOptions = { env: deps.env, environment: deps.environment, ...(deps.maxFileBytes === undefined ? {} : { maxFileBytes: deps.maxFileBytes }) };
-  let invalid: { readonly bytes: Uint8Array; readonly result: LoadResult } | undefined;
-  /** The result of the last load (of the prepared or the reconciled bytes). */
-  let latest: LoadResult | undefined;
+  let memo: Memo | undefined;
   const load = (bytes: Uint8Array): LoadResult => {
-    if (invalid !== undefined && Buffer.compare(invalid.bytes, bytes) === 0) return (latest = invalid.result);
+    if (memo !== undefined && sameBytes(memo, bytes)) return memo.result;
     const result = loader.load(bytes, deps.file, loadOptions);
-    invalid = result.ok ? undefined : { bytes, result };
-    return (latest = result);
+    memo = { bytes, length: bytes.length, digest: undefined, result };
+    return result;
   };
+  /**
+   * Between reconciles the memo keeps a digest of the bytes, not the bytes (the whole file: 37 MiB
+   * at 100,000 rules, for as long as the daemon idles). A save prepared during the debounce keeps
+   * its bytes until the reconcile that follows it compared them.
+   */
+  const forgetBytes = (): void => {
+    if (memo?.bytes === undefined) return;
+    memo.digest = digestOf(memo.bytes);
+    memo.bytes = undefined;
+  };
+  /** After the run's outcome is out (hashing 37 MiB takes a while): before the collection that follows it. */
+  const forgetBytesSoon = (): void => void setImmediate(forgetBytes);
 
-  const resolved = (state: DesiredState): Promise<DesiredState> => (deps.resolveState === undefined ? Promise.resolve(state) : deps.resolveState(state));
+  const resolved = async (state: DesiredState): Promise<DesiredState> => withoutPositions(deps.resolveState === undefined ? state : await deps.resolveState(state));
 
   const listAheadMs = Math.max(0, deps.listAheadMs ?? 0);
   const useCache = deps.serverCache ?? true;
@@ -226,7 +263,7 @@ export function createReconciler(deps: ReconcilerDeps): Reconcile {
   let ahead: ListedAhead | undefined;
 
   /** The desired state the prepared bytes hold, when they are valid. */
-  const preparedState = (): DesiredState | undefined => (latest?.ok === true ? latest.state : undefined);
+  const preparedState = (): DesiredState | undefined => (memo?.result.ok === true ? memo.result.state : undefined);
 
   /**
    * Starts the list ahead, unless one started recently enough (a burst of events lists once per
@@ -363,6 +400,7 @@ export function createReconciler(deps: ReconcilerDeps): Reconcile {
       if (outcome.result === "error") cache.drop();
       return outcome;
     } finally {
+      forgetBytesSoon();
       running = false;
       if (aheadWanted) {
         // The file changed during this run; its reconcile follows the debounce (or is queued).
@@ -414,12 +452,14 @@ export function createReconciler(deps: ReconcilerDeps): Reconcile {
       }
       if (planned.fromCache && !deps.dryRun && plan.refusal === null) {
         const confirmed = await confirmView(plan);
-        if (confirmed !== null) return confirmed;
+        if ("outcome" in confirmed) return confirmed.outcome;
         if (!cache.valid) {
           // The server differs from the view for a rule this plan writes: list and plan again.
           full = true;
           continue;
         }
+        // Each update's replace body starts from the rule as that read found it.
+        return applyRound(trigger, withFreshBases(plan, confirmed.fresh), planned.state, planned.stale);
       }
       return applyRound(trigger, plan, planned.state, planned.stale);
     }
@@ -432,27 +472,27 @@ export function createReconciler(deps: ReconcilerDeps): Reconcile {
 
   /**
    * Before a plan made from the cache's view writes: reads the rules it updates or deletes again
-   * by ID. Null when the view holds for all of them, or drops the view (the caller lists and
-   * plans again) when one differs; an outcome when the read failed (nothing is written).
+   * by ID. The rules read when the view holds for all of them; else drops the view (the caller
+   * lists and plans again); an outcome when the read failed (nothing is written).
    */
-  const confirmView = async (plan: Plan): Promise<ReconcileOutcome | null> => {
+  const confirmView = async (plan: Plan): Promise<{ outcome: ReconcileOutcome } | { fresh: readonly RemoteRule[] }> => {
     const ids = idsToConfirm(plan.changes);
-    if (ids.length === 0) return null;
+    if (ids.length === 0) return { fresh: [] };
     const found: RemoteRule[] = [];
     try {
       for (let i = 0; i < ids.length; i += CONFIRM_BATCH) found.push(...(await deps.client.listRulesByIds(ids.slice(i, i + CONFIRM_BATCH))));
     } catch (err) {
-      return { result: "error", detail: describeError(err) };
+      return { outcome: { result: "error", detail: describeError(err) } };
     }
     const stale = staleIds(cache, ids, found);
-    if (stale.length === 0) return null;
+    if (stale.length === 0) return { fresh: found };
     const names = new Set(stale.map((id) => cache.get(id)?.spec.name ?? found.find((r) => r.id === id)?.spec.name ?? ""));
     cache.drop();
     deps.log.info(
       { event: "server-changed", ids: stale, rules: [...names].filter((n) => n !== "").sort() },
       `${stale.length} rule(s) this edit would write changed on the server since the last list: listing everything and planning again`,
     );
-    return null;
+    return { fresh: [] };
   };
 
   /** Reads the file and lists the server (or uses the list ahead, or the cache's view), and plans. */

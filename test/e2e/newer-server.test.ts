@@ -218,4 +218,92 @@ describe("against a newer server", () => {
       expect(t.rules()).toEqual(before);
     }
   });
+
+  it("unknown keys inside roomConfig.egress: kept at every level by apply, listed by path only, never diffed, left out of export", async () => {
+    t.em.control.reset();
+    t.em.control.setFeatures({ newerServer: true });
+    const FUTURE_SECRET = "FUTURE-CREDENTIAL-VALUE-7f3a";
+    const recorded = {
+      sip_dispatch_rule_id: "SDR_EGRESSFUTURE1",
+      name: "agent-rec",
+      trunk_ids: ["ST_rec"],
+      rule: { dispatch_rule_direct: { room_name: "rec" } },
+      attributes: { team: "a" },
+      room_config: {
+        egress: {
+          room: {
+            layout: "speaker",
+            future_room_opt: "r",
+            file_outputs: [{ filepath: "calls/x.mp4", s3: { bucket: "b", secret: "S3-SECRET-VALUE-91", future_s3_token: FUTURE_SECRET }, future_output_opt: 3 }],
+            advanced: { width: 1280, future_enc: 9 },
+          },
+          tracks: { filepath: "t/", future_track: true },
+          future_egress_kind: { url: "x" },
+        },
+      },
+    };
+    t.em.control.seed([recorded]);
+    const env = { S3_SECRET: "S3-SECRET-VALUE-91" };
+    const file = await t.write(
+      "rec.yaml",
+      `version: 1
+manage: ["agent-*"]
+rules:
+  - name: agent-rec
+    direct: { roomName: rec }
+    trunkIds: [ST_rec]
+    attributes: { team: b }
+    roomConfig:
+      egress:
+        room:
+          layout: speaker
+          fileOutputs:
+            - filepath: calls/x.mp4
+              s3: { bucket: b, secret: "\${S3_SECRET}" }
+          advanced: { width: 1280 }
+        tracks: { filepath: t/ }
+`,
+    );
+    const keptPaths = [
+      "roomConfig.egress.room.future_room_opt",
+      "roomConfig.egress.room.fileOutputs[0].s3.future_s3_token",
+      "roomConfig.egress.room.fileOutputs[0].future_output_opt",
+      "roomConfig.egress.room.advanced.future_enc",
+      "roomConfig.egress.tracks.future_track",
+      "roomConfig.egress.future_egress_kind",
+    ];
+    const plan = await t.cli(["plan", "-c", file, "--format", "json"], { env });
+    expect(plan.code, plan.stderr).toBe(0);
+    const update = parsePlan(plan).changes[0];
+    expect(update?.fields?.map((f) => f.path)).toEqual(["attributes.team"]);
+    expect([...(update?.kept ?? [])].sort()).toEqual([...keptPaths].sort());
+    const text = await t.cli(["plan", "-c", file], { env });
+    expect(text.stdout).toContain("roomConfig.egress.room.fileOutputs[0].s3.future_s3_token");
+    expect(text.stdout).not.toMatch(/removed|egress.*->/);
+    for (const r of [plan, text]) expect(r.stdout + r.stderr).not.toMatch(/FUTURE-CREDENTIAL|S3-SECRET-VALUE/);
+
+    const applied = await t.cli(["apply", "-c", file, "--auto-approve"], { env });
+    expect(applied.code, applied.stdout + applied.stderr).toBe(0);
+    expect(applied.stdout + applied.stderr).not.toMatch(/FUTURE-CREDENTIAL|S3-SECRET-VALUE/);
+    const after = only(t.rules(), "agent-rec");
+    expect(after.sip_dispatch_rule_id).toBe("SDR_EGRESSFUTURE1");
+    expect(after).toMatchObject({ attributes: { team: "b" }, room_config: { egress: recorded.room_config.egress } });
+    const again = await t.cli(["plan", "-c", file, "--detailed-exitcode"], { env });
+    expect([again.code, again.stdout]).toEqual([0, expect.stringContaining("No changes")]);
+
+    // export: only what the schema accepts; the unknown keys are named (paths, never values) as kept.
+    const exported = await t.cli(["export"]);
+    expect(exported.code, exported.stderr).toBe(0);
+    expect(exported.stdout).not.toMatch(/future_|FUTURE-CREDENTIAL|S3-SECRET-VALUE/);
+    expect(exported.stderr).not.toMatch(/FUTURE-CREDENTIAL|S3-SECRET-VALUE/);
+    for (const p of keptPaths) expect(exported.stderr).toContain(p);
+    expect(exported.stderr).toMatch(/rule "agent-rec" \(SDR_EGRESSFUTURE1\): .* kept on the server/);
+    const clear = await t.cli(["export", "--include-pins"], { showsPins: true });
+    expect(clear.stdout).not.toMatch(/future_|FUTURE-CREDENTIAL/);
+    const path = await t.write("exported.yaml", clear.stdout);
+    const valid = await t.cli(["validate", path]);
+    expect(valid.code, valid.stdout + valid.stderr).toBe(0);
+    const replan = await t.cli(["plan", "-c", path, "--detailed-exitcode"]);
+    expect([replan.code, replan.stdout]).toEqual([0, expect.stringContaining("No changes")]);
+  });
 });

@@ -101,6 +101,13 @@ export async function run(args: readonly string[], io: CliIo): Promise<ExitCode>
     io.stderr.write(`note: rule ${JSON.stringify(r.spec.name)} (${r.id}) holds values this version cannot read (${r.opaque.join(", ")}); they are not in the export, and plan keeps the rule unchanged until the file changes it\n`);
   }
   const exported = unknownType.length === 0 ? remote : remote.filter((r) => !unknownType.includes(r));
+  // Fields this version does not know (inside roomConfig.egress too) are not in the file: the file
+  // holds only what the schema accepts. Named by path, never by value (an unknown egress field may
+  // be a credential, #13); plan and apply carry them unchanged (issue #12).
+  for (const r of exported) {
+    if (!selected(r.spec.name) || r.kept === undefined) continue;
+    io.stderr.write(`warning: rule ${JSON.stringify(r.spec.name)} (${r.id}): ${r.kept.join(", ")} kept on the server, not in the export (this version does not know ${r.kept.length === 1 ? "that field" : "those fields"}; plan and apply carry ${r.kept.length === 1 ? "it" : "them"} unchanged)\n`);
+  }
   const { specs, placeholders } = exportRules(exported, { ...(names === undefined ? {} : { names }), includePins });
   const yaml = renderExportYaml(specs, server, placeholders, trunkNames ? uniqueTrunkNames(trunks) : undefined);
   // Never a file that validate, plan and watch (with the same cap) would refuse to read.

@@ -3,7 +3,7 @@
 // and the warning for trunkIds that are not inbound trunks.
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { MAX_TRUNK_WARNINGS, needsTrunkList, resolveTrunkNames } from "../../../src/core/index.js";
+import { needsTrunkList, resolveTrunkNames } from "../../../src/core/index.js";
 import type { DesiredRule, DesiredState, InboundTrunk } from "../../../src/model/index.js";
 
 function state(rules: readonly DesiredRule[]): DesiredState {
@@ -58,15 +58,6 @@ describe("resolveTrunkNames", () => {
   it("warns about trunkIds that are not inbound trunks, never about resolved names", () => {
     const r = resolveTrunkNames(state([rule("x", ["main"], ["ST_gone", "ST_b"])]), TRUNKS);
     expect(r.warnings).toEqual([expect.stringContaining("trunkIds ST_gone is not an inbound trunk on the server")]);
-  });
-
-  it("names at most MAX_TRUNK_WARNINGS rules with unknown trunkIds, and counts the rest in one warning", () => {
-    const many = resolveTrunkNames(state(Array.from({ length: 25 }, (_, i) => rule(`r${i}`, undefined, [`ST_gone${i}`]))), TRUNKS);
-    expect(many.warnings).toHaveLength(MAX_TRUNK_WARNINGS + 1);
-    expect(many.warnings[MAX_TRUNK_WARNINGS - 1]).toContain(`rule \`r${MAX_TRUNK_WARNINGS - 1}\``);
-    expect(many.warnings[MAX_TRUNK_WARNINGS]).toBe(`${25 - MAX_TRUNK_WARNINGS} more rule(s) name trunkIds that are not inbound trunks on the server (25 in all; the first ${MAX_TRUNK_WARNINGS} are named above): is this the right server?`);
-    const exactly = resolveTrunkNames(state(Array.from({ length: MAX_TRUNK_WARNINGS }, (_, i) => rule(`r${i}`, undefined, [`ST_gone${i}`]))), TRUNKS);
-    expect(exactly.warnings).toHaveLength(MAX_TRUNK_WARNINGS);
   });
 
   it("property: a name resolves iff exactly one trunk holds it, and then to that trunk's ID", () => {
