@@ -312,6 +312,56 @@ export function createSipClient(options: SipClientOptions): HttpSipClient {
     });
   }
 
+  /** Every rule, page by page, with the List checks (SPEC §4); the items' bytes go to `arena`. */
+  async function listAllRules(signal: AbortSignal | undefined, arena: RawArena): Promise<readonly RemoteRule[]> {
+    // §5.4: the open-source server sorts by ID and returns everything after after_id in one
+    // answer; a paging server (Cloud: UNCONFIRMED) caps at limit. Loop until an empty page.
+    // The answer is distrusted (SPEC §4): a repeated ID, an ID out of order, or more pages than
+    // the bound make the list malformed, and nothing is planned from it.
+    const all: RemoteRule[] = [];
+    const seen = new Set<string>();
+    let afterId = "";
+    let first: { rules: RemoteRule[] } | undefined;
+    for (let page = 1; page <= maxListPages; page += 1) {
+      const request = { page: afterId === "" ? { limit: pageLimit } : { afterId, limit: pageLimit } };
+      const got = await listPage(request, page, signal, arena);
+      const rules = got.rules;
+      if (page === 1) {
+        first = got;
+        floor = versionFloor({ rules: got.floorItems });
+      }
+      if (rules.length === 0) return sortById(all);
+      if (page === 2 && first !== undefined && sameIds(rules, first.rules)) {
+        // §6: servers before v1.8.4 ignore `page` and answer everything again (in Redis HVALS
+        // order): the first answer was the whole list.
+        return sortById(all);
+      }
+      if (page === 1 && !ascending(rules) && rules.length > 0) {
+        // Only a server that ignores paging answers out of order; the second page tells.
+        const again = await listPage({ page: { afterId: lastOf(rules).id, limit: pageLimit } }, 2, signal, arena);
+        if (!sameIds(again.rules, rules)) throw malformed(`page 1 is not sorted by rule ID (${firstDisorder(rules)}) and the server does not repeat it as a server without paging would`);
+        return sortById(rules);
+      }
+      for (const [i, r] of rules.entries()) {
+        if (seen.has(r.id)) throw malformed(`rule ID ${r.id} appears again on page ${page} (items[${i}])`);
+        if (page > 1 && r.id <= afterId) throw malformed(`page ${page} holds rule ID ${r.id}, not after ${afterId} as requested`);
+        const prev = rules[i - 1];
+        if (prev !== undefined && !(prev.id < r.id)) throw malformed(`page ${page} is not sorted by rule ID (${prev.id} before ${r.id})`);
+        seen.add(r.id);
+        all.push(r);
+      }
+      afterId = lastOf(rules).id;
+    }
+    throw new ApiError({
+      method: "ListSIPDispatchRule",
+      twirpCode: "bad_response",
+      status: 200,
+      message: `the list did not end within ${maxListPages} pages (${all.length} rules so far); the bound is there so that a server that keeps inventing IDs cannot be followed forever`,
+      retryable: false,
+      hint: BOUNDS_HINT,
+    });
+  }
+
   async function createWith(spec: RuleSpec, base: Readonly<Record<string, unknown>> | undefined): Promise<Readonly<Record<string, unknown>>> {
     if (!legacyCreate) {
       try {
@@ -351,55 +401,14 @@ export function createSipClient(options: SipClientOptions): HttpSipClient {
     },
 
     async listRules(listOptions?: { readonly signal?: AbortSignal }): Promise<readonly RemoteRule[]> {
-      const signal = listOptions?.signal;
-      // §5.4: the open-source server sorts by ID and returns everything after after_id in one
-      // answer; a paging server (Cloud: UNCONFIRMED) caps at limit. Loop until an empty page.
-      // The answer is distrusted (SPEC §4): a repeated ID, an ID out of order, or more pages than
-      // the bound make the list malformed, and nothing is planned from it.
-      const all: RemoteRule[] = [];
-      const seen = new Set<string>();
-      let afterId = "";
-      let first: { rules: RemoteRule[] } | undefined;
-      // The listed items' bytes, kept compact for RemoteRule.raw (list-stream.ts).
+      // The listed items' bytes, kept compact for RemoteRule.raw (list-stream.ts); the last slab
+      // is packed once the listing ends, whatever its outcome.
       const arena = new RawArena();
-      for (let page = 1; page <= maxListPages; page += 1) {
-        const request = { page: afterId === "" ? { limit: pageLimit } : { afterId, limit: pageLimit } };
-        const got = await listPage(request, page, signal, arena);
-        const rules = got.rules;
-        if (page === 1) {
-          first = got;
-          floor = versionFloor({ rules: got.floorItems });
-        }
-        if (rules.length === 0) return sortById(all);
-        if (page === 2 && first !== undefined && sameIds(rules, first.rules)) {
-          // §6: servers before v1.8.4 ignore `page` and answer everything again (in Redis HVALS
-          // order): the first answer was the whole list.
-          return sortById(all);
-        }
-        if (page === 1 && !ascending(rules) && rules.length > 0) {
-          // Only a server that ignores paging answers out of order; the second page tells.
-          const again = await listPage({ page: { afterId: lastOf(rules).id, limit: pageLimit } }, 2, signal, arena);
-          if (!sameIds(again.rules, rules)) throw malformed(`page 1 is not sorted by rule ID (${firstDisorder(rules)}) and the server does not repeat it as a server without paging would`);
-          return sortById(rules);
-        }
-        for (const [i, r] of rules.entries()) {
-          if (seen.has(r.id)) throw malformed(`rule ID ${r.id} appears again on page ${page} (items[${i}])`);
-          if (page > 1 && r.id <= afterId) throw malformed(`page ${page} holds rule ID ${r.id}, not after ${afterId} as requested`);
-          const prev = rules[i - 1];
-          if (prev !== undefined && !(prev.id < r.id)) throw malformed(`page ${page} is not sorted by rule ID (${prev.id} before ${r.id})`);
-          seen.add(r.id);
-          all.push(r);
-        }
-        afterId = lastOf(rules).id;
+      try {
+        return await listAllRules(listOptions?.signal, arena);
+      } finally {
+        arena.seal();
       }
-      throw new ApiError({
-        method: "ListSIPDispatchRule",
-        twirpCode: "bad_response",
-        status: 200,
-        message: `the list did not end within ${maxListPages} pages (${all.length} rules so far); the bound is there so that a server that keeps inventing IDs cannot be followed forever`,
-        retryable: false,
-        hint: BOUNDS_HINT,
-      });
     },
 
     async listRulesByIds(ids: readonly string[], listOptions?: { readonly signal?: AbortSignal }): Promise<readonly RemoteRule[]> {
