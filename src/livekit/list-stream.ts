@@ -34,16 +34,21 @@ function isWs(b: number): boolean {
  * garbage collector work). A full slab is deflated in the background (libuv's thread pool, level
  * 1: listed rules repeat their keys and defaults, 100,000 of them shrink about 20 times), and
  * inflated again only when a rule's `raw` is read: the plan reads the rules it updates only.
+ * A small listing (under `packFrom` bytes) is never packed: it would only pay for loading zlib.
  */
 export class RawArena {
   readonly #slabSize: number;
+  readonly #packFrom: number;
   #slab: Slab | undefined;
+  /** Slabs not packed yet, while the listing is under `packFrom`. */
+  #waiting: Slab[] = [];
   readonly #packing = new Set<Promise<void>>();
   /** Bytes held as they arrived, and deflated (what they cost once packed). */
   #plain = 0;
   #packed = 0;
-  constructor(slabSize = 1024 * 1024) {
+  constructor(slabSize = 1024 * 1024, packFrom = 8 * 1024 * 1024) {
     this.#slabSize = slabSize;
+    this.#packFrom = packFrom;
   }
   /** Copies the pieces (one item's bytes, in order) and returns where they are. */
   add(pieces: readonly Buffer[], length: number): RawBytes {
@@ -54,10 +59,10 @@ export class RawArena {
         const own = new Slab(length);
         own.append(pieces);
         this.#plain += length;
-        this.#pack(own);
+        this.#full(own);
         return new RawBytes(own, 0, length);
       }
-      if (slab !== undefined) this.#pack(slab);
+      if (slab !== undefined) this.#full(slab);
       slab = new Slab(this.#slabSize);
       this.#slab = slab;
     }
@@ -68,7 +73,7 @@ export class RawArena {
   }
   /** The listing is complete: the last slab is packed too. */
   seal(): void {
-    if (this.#slab !== undefined) this.#pack(this.#slab);
+    if (this.#slab !== undefined) this.#full(this.#slab);
     this.#slab = undefined;
   }
   /** Resolves once every slab packed so far is deflated (for tests and measurements). */
@@ -78,6 +83,16 @@ export class RawArena {
   /** The kept bytes: still as they arrived, and deflated. */
   stats(): { readonly plain: number; readonly packed: number } {
     return { plain: this.#plain, packed: this.#packed };
+  }
+  /** A slab that takes no more items: packed once the listing is large enough to pay for it. */
+  #full(slab: Slab): void {
+    if (this.#plain + this.#packed < this.#packFrom) {
+      this.#waiting.push(slab);
+      return;
+    }
+    for (const w of this.#waiting) this.#pack(w);
+    this.#waiting = [];
+    this.#pack(slab);
   }
   #pack(slab: Slab): void {
     const done = slab.pack().then((size) => {
@@ -165,7 +180,14 @@ export type ListStreamResult =
   /** Not valid JSON; `bytes` is the answer's size (for the message). */
   | { readonly kind: "invalid"; readonly bytes: number; readonly empty: boolean };
 
-type Mode = "head" | "items" | "tail" | "whole" | "invalid";
+type Mode = "small" | "head" | "items" | "tail" | "whole" | "invalid";
+
+/**
+ * Answers up to this size are parsed whole, as before: JSON.parse of a few MB is native and fast,
+ * where the splitter, a byte loop not yet optimised by V8 that early in a process, costs a small
+ * plan tens of milliseconds; the memory it saves only matters for large answers.
+ */
+export const STREAM_FROM_BYTES = 4 * 1024 * 1024;
 
 /**
  * Feed the answer's chunks (`push`), then `end()`. The sink runs synchronously inside `push`;
@@ -173,7 +195,8 @@ type Mode = "head" | "items" | "tail" | "whole" | "invalid";
  */
 export class ListStream {
   readonly #sink: ItemSink;
-  #mode: Mode = "head";
+  #mode: Mode;
+  readonly #streamFrom: number;
   #bytes = 0;
   /** head / whole / tail mode: the chunks kept. */
   #kept: Buffer[] = [];
@@ -191,14 +214,25 @@ export class ListStream {
   #pieceLength = 0;
   #count = 0;
 
-  constructor(sink: ItemSink) {
+  /** `streamFrom`: the size from which the answer is split as it arrives (smaller: parsed whole). */
+  constructor(sink: ItemSink, streamFrom = STREAM_FROM_BYTES) {
     this.#sink = sink;
+    this.#streamFrom = streamFrom;
+    this.#mode = streamFrom > 0 ? "small" : "head";
   }
 
   push(chunk: Buffer): void {
     if (chunk.length === 0) return;
     this.#bytes += chunk.length;
     switch (this.#mode) {
+      case "small":
+        this.#kept.push(chunk);
+        this.#keptLength += chunk.length;
+        if (this.#keptLength >= this.#streamFrom) {
+          this.#mode = "head";
+          this.#decideHead();
+        }
+        return;
       case "head":
         this.#kept.push(chunk);
         this.#keptLength += chunk.length;
@@ -220,7 +254,7 @@ export class ListStream {
   end(): ListStreamResult {
     const mode = this.#mode;
     if (mode === "invalid") return this.#invalid();
-    if (mode === "head" || mode === "whole") return this.#parseWhole();
+    if (mode === "small" || mode === "head" || mode === "whole") return this.#parseWhole();
     if (mode === "items") return this.#invalid(); // the array or the object never closed
     // tail: `, "k": v ... }` or `}`, checked by JSON.parse; a duplicate "items" wins as in JSON.parse.
     const tail = this.#keptText();

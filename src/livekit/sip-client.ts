@@ -18,7 +18,7 @@ import { DEFAULT_RETRY, parseRetryAfter, withRetry, type RetryPolicy, type Retry
 import { ANSWER_TOO_LARGE } from "./http-transport.js";
 import { versionFloor, type VersionFloor } from "./server-version.js";
 import { badResponse, errorFromFailure, errorFromResponse, type CallContext } from "./twirp-error.js";
-import { ListStream, RawArena, type ListStreamResult } from "./list-stream.js";
+import { ListStream, RawArena, STREAM_FROM_BYTES, type ListStreamResult } from "./list-stream.js";
 import { WireShapeError, decodeListItems, decodeRuleInfoAt, encodeLegacyCreate, encodeReplace, encodeRuleInfo } from "./wire.js";
 
 /** One HTTP attempt, for metrics and per-operation logs. */
@@ -52,6 +52,12 @@ export interface SipClientOptions {
   readonly trunkPageLimit?: number;
   /** The most bytes one answer body may hold, decompressed (SPEC §5 bounds); default DEFAULT_MAX_ANSWER_BYTES. */
   readonly maxAnswerBytes?: number;
+  /**
+   * The size from which a List answer is decoded as it arrives (list-stream.ts), when the
+   * transport can hand the body over in chunks; default STREAM_FROM_BYTES (4 MiB). Smaller answers
+   * are parsed whole. Tests pass 0 to stream every answer.
+   */
+  readonly listStreamFrom?: number;
   /** The most List pages one listing may take; default DEFAULT_MAX_LIST_PAGES. */
   readonly maxListPages?: number;
   readonly onApiCall?: (e: ApiCallEvent) => void;
@@ -102,6 +108,7 @@ export function createSipClient(options: SipClientOptions): HttpSipClient {
   const pageLimit = Math.max(1, Math.floor(options.pageLimit ?? DEFAULT_PAGE_LIMIT));
   const maxAnswerBytes = positiveOr(options.maxAnswerBytes, DEFAULT_MAX_ANSWER_BYTES, "--max-answer-bytes");
   const maxListPages = positiveOr(options.maxListPages, DEFAULT_MAX_LIST_PAGES, "--max-list-pages");
+  const listStreamFrom = options.listStreamFrom ?? STREAM_FROM_BYTES;
   const tokens = createTokenSource({ apiKey: options.apiKey, apiSecret: options.apiSecret, now });
 
   const contextFor = (method: SipMethod, token: string | undefined): CallContext => ({
@@ -290,7 +297,7 @@ export function createSipClient(options: SipClientOptions): HttpSipClient {
    * individual rule: versionFloor looks at no other), with the page's own ID checks.
    */
   async function listPage(request: Record<string, unknown>, pageNo: number, signal: AbortSignal | undefined, arena: RawArena): Promise<{ floorItems: readonly unknown[]; rules: RemoteRule[] }> {
-    const answer = await callWith("ListSIPDispatchRule", request, signal, () => new PageDecoder(arena));
+    const answer = await callWith("ListSIPDispatchRule", request, signal, () => new PageDecoder(arena, listStreamFrom));
     return decodeOr("ListSIPDispatchRule", () => {
       let rules: RemoteRule[];
       let floorItems: readonly unknown[];
@@ -485,7 +492,7 @@ class PageDecoder {
   #first: unknown;
   #individual: unknown;
   #failure: unknown;
-  constructor(arena: RawArena) {
+  constructor(arena: RawArena, streamFrom: number) {
     this.#stream = new ListStream((value, i, pieces, length) => {
       if (i === 0) this.#first = value;
       else if (this.#individual === undefined && isIndividual(value)) this.#individual = value;
@@ -495,7 +502,7 @@ class PageDecoder {
       } catch (err) {
         this.#failure = err;
       }
-    });
+    }, streamFrom);
   }
   push(chunk: Buffer): void {
     this.#stream.push(chunk);
