@@ -54,7 +54,7 @@ export interface SipClientOptions {
   readonly maxAnswerBytes?: number;
   /**
    * The size from which a List answer is decoded as it arrives (list-stream.ts), when the
-   * transport can hand the body over in chunks; default STREAM_FROM_BYTES (4 MiB). Smaller answers
+   * transport can hand the body over in chunks; default STREAM_FROM_BYTES (16 MiB). Smaller answers
    * are parsed whole. Tests pass 0 to stream every answer.
    */
   readonly listStreamFrom?: number;

@@ -1,4 +1,4 @@
-// End-to-end through the built CLI (issue 19): a List answer past the streaming threshold (4 MiB,
+// End-to-end through the built CLI (issue 19): a List answer past the streaming threshold (16 MiB,
 // list-stream.ts) and the packing threshold (8 MiB of kept item bytes) is decoded as it arrives,
 // and what is kept of it is what the server sent: plan in sync shows no change, a newer server's
 // unknown fields on a managed rule are listed as kept and carried by apply's `replace` (its `raw`
@@ -9,7 +9,7 @@ import { only, parsePlan, startE2e, type E2e } from "../support/e2e-harness.js";
 const FILLERS = 9_000;
 const MANAGED_ID = "SDR_ZZMANAGED0001";
 
-/** Unmanaged rules (outside `manage`) with ~1 KB of metadata each: ~10 MB listed. */
+/** Unmanaged rules (outside `manage`) with ~2 KB of metadata each: ~20 MB listed. */
 function fillers(): Record<string, unknown>[] {
   return Array.from({ length: FILLERS }, (_, i) => ({
     sip_dispatch_rule_id: `SDR_FILL${String(i).padStart(8, "0")}`,
@@ -17,7 +17,7 @@ function fillers(): Record<string, unknown>[] {
     trunk_ids: [`ST_f${i % 7}`],
     rule: { dispatch_rule_individual: { room_prefix: `f${i}-` } },
     // Strings that a splitter could mistake for structure.
-    metadata: `{"i":${i},"note":"]},{\\"x\\":[\\"}"} ${"m".repeat(900)}`,
+    metadata: `{"i":${i},"note":"]},{\\"x\\":[\\"}"} ${"m".repeat(1900)}`,
     attributes: { k: `v]${i}` },
   }));
 }
