@@ -22,8 +22,8 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 # No dependency needs an install script; skipping them keeps the runtime install inert.
 RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean --force
-# All of dist/: the entry is dist/src/bin.cjs (one-shot commands run its bundle, chunks/cli.cjs; watch
-# runs main.js); JSON the build emits beside it lives under dist/ too.
+# All of dist/: the entry is dist/src/bin.cjs (a launcher of the bundled main.js); JSON the build
+# emits beside it lives under dist/ too.
 COPY --from=build /app/dist ./dist
 COPY schemas ./schemas
 RUN ln -s /app/dist/src/bin.cjs /usr/local/bin/sip-dispatch-sync
@@ -34,8 +34,12 @@ RUN ln -s /app/dist/src/bin.cjs /usr/local/bin/sip-dispatch-sync
 # rules, an idle watch holds about 700 MB, up to about 950 MB after edits), and 256 MB aborted
 # watch at 50,000 rules and plan at 100,000 with a V8 out-of-memory error. V8 only grows the heap
 # towards the cap when the live data needs it: with 1,000 rules the daemon stays under 80 MB.
+# --expose-gc: `watch` runs one full garbage collection right after each reconcile (and only then),
+# so that what one reconcile allocated (the file's text and parse, the list, the plan) is given
+# back instead of staying resident until V8 needs room: at 100,000 rules resident memory then
+# stays flat over edits instead of growing by about 100 MB an edit (README, "Running in Docker").
 # Set after `npm ci`, which runs with Node's defaults.
-ENV NODE_OPTIONS="--max-semi-space-size=1 --max-old-space-size=1536"
+ENV NODE_OPTIONS="--max-semi-space-size=1 --max-old-space-size=1536 --expose-gc"
 
 # The image's `node` user, by number so that Kubernetes `runAsNonRoot` can verify it.
 USER 1000:1000

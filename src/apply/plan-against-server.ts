@@ -12,10 +12,15 @@ export interface ServerPlan {
 
 export async function planAgainstServer(desired: DesiredState, client: SipClient): Promise<ServerPlan> {
   const remote = await client.listRules();
-  return { plan: await planWithProbe(desired, remote, () => client.supportsUpdate()), remote };
+  return { plan: await planListed(desired, remote, () => client.supportsUpdate()), remote };
 }
 
-export async function planWithProbe(
+/**
+ * The plan of `desired` against rules already listed. No request is sent (read-only means
+ * read-only, SPEC §4): `supportsUpdate` is what the client knows without one (assumed true until
+ * an Update of this client met a Twirp bad_route), asked only when the plan holds an update.
+ */
+export async function planListed(
   desired: DesiredState,
   remote: readonly RemoteRule[],
   supportsUpdate: () => Promise<boolean>,

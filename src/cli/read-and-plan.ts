@@ -1,12 +1,13 @@
 // Process wiring shared by `plan` and `apply`: read the file (for one environment, SPEC §8) and
 // the server, resolve trunk names, and plan. `plan --env all` runs it once per environment,
 // concurrently.
-import { planWithProbe } from "../apply/index.js";
+import { planListed } from "../apply/index.js";
 import { resolveTrunkNames, type ResolvedTrunk } from "../core/index.js";
 import type { HttpSipClient } from "../livekit/index.js";
 import { ConfigError, type DesiredState, type Diagnostic, type Plan, type RemoteRule } from "../model/index.js";
 import type { ParsedFlags } from "./flags.js";
 import type { CliIo } from "./io.js";
+import { noteServerVersion } from "./debug-note.js";
 import { loadDesiredAndList, type ClientHooks } from "./load.js";
 
 export interface ServerPlan {
@@ -35,6 +36,7 @@ export interface ReadAndPlanOptions {
 export async function readAndPlan(config: string, values: ParsedFlags["values"], io: CliIo, environment?: string, options: ReadAndPlanOptions = {}): Promise<ServerPlan> {
   const loaded = await loadDesiredAndList(config, values, io, options.hooks, options.strict === true, environment);
   const { client, remote, fingerprintKey } = loaded;
+  noteServerVersion(values, io, client.server, client.versionFloor?.());
   // SPEC §8: names become IDs before the plan, so the diff and the conflict check work on IDs;
   // an unresolved name stops here (ConfigError at the rule's line: nothing is applied).
   let desired = loaded.desired;
@@ -45,7 +47,7 @@ export async function readAndPlan(config: string, values: ParsedFlags["values"],
     if (resolution.diagnostics.length > 0) throw new ConfigError(resolution.diagnostics);
     ({ state: desired, warnings: trunkWarnings, resolved: trunks } = resolution);
   }
-  const planned = await planWithProbe(desired, remote, () => client.supportsUpdate(), {
+  const planned = await planListed(desired, remote, () => client.supportsUpdate(), {
     ...(options.names === undefined ? {} : { names: options.names }),
     ...(options.notes === undefined ? {} : { notes: options.notes(loaded.warnings) }),
     fingerprintKey,

@@ -162,12 +162,23 @@ export function planChanges(desired: DesiredState, remote: readonly RemoteRule[]
       if (dup !== survivor) changes.push({ action: "delete", name, id: dup.rule.id, current: dup.spec, reason: "duplicate", keptId: survivor.rule.id });
     }
   }
+  let keptOpaque = 0;
   for (const slot of slots) {
     if (slot.planned !== undefined) continue;
     for (const entry of groupOf(slot)) {
       const name = entry.rule.spec.name;
-      if (desired.prune) changes.push({ action: "delete", name, id: entry.rule.id, current: entry.spec, reason: "not-in-file" });
+      const opaque = entry.rule.opaque;
+      if (desired.prune && opaque === undefined) changes.push({ action: "delete", name, id: entry.rule.id, current: entry.spec, reason: "not-in-file" });
       else {
+        // Fail closed (SPEC §4, §5): a rule this version cannot read (unknown rule type or enum
+        // value) is never deleted by prune. `export` leaves an unknown rule type out of the file,
+        // so pruning it would be data loss; only the operator deletes it, on the server.
+        if (desired.prune && opaque !== undefined) {
+          keptOpaque += 1;
+          warnings.push(
+            `rule ${JSON.stringify(name)} (${entry.rule.id}) is not in the file but is not deleted: it holds ${opaque.join(", ")}, and prune never deletes a rule this version cannot read; upgrade sip-dispatch-sync to manage it, or delete it on the server yourself (e.g. lk sip dispatch delete ${entry.rule.id})`,
+          );
+        }
         kept += 1;
         untouched.push(entry.rule);
         blockers.push({ rule: entry.rule, why: "kept" });
@@ -200,7 +211,7 @@ export function planChanges(desired: DesiredState, remote: readonly RemoteRule[]
   let fingerprint: string | undefined;
   return {
     changes,
-    summary: { create: count("create"), update: count("update"), delete: deletes, unchanged, unmanaged, kept, outsideManage, outsideNames },
+    summary: { create: count("create"), update: count("update"), delete: deletes, unchanged, unmanaged, kept, ...(keptOpaque === 0 ? {} : { keptOpaque }), outsideManage, outsideNames },
     get fingerprint(): string {
       return (fingerprint ??= fingerprintNormalized(entries, options.fingerprintKey, desired.rules));
     },

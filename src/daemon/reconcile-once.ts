@@ -7,7 +7,7 @@ import { Buffer } from "node:buffer";
 import { createHash } from "node:crypto";
 import { stat } from "node:fs/promises";
 import { applyPlan } from "../apply/index.js";
-import { planWithProbe } from "../apply/index.js";
+import { planListed } from "../apply/index.js";
 import { orderChanges, pinRemovalRefusal } from "../core/index.js";
 import { AppError, type DesiredState, type Diagnostic, type Plan, type RemoteRule, type SipClient } from "../model/index.js";
 import { loadRulesText, type Env, type LoadResult } from "../rules-file/index.js";
@@ -16,7 +16,7 @@ import { createFightTracker } from "./fighting.js";
 import type { DaemonMetrics } from "./metrics.js";
 import { readGuardedFile, readStableFile } from "./read-stable.js";
 import type { ReconcileOutcome, Trigger } from "./run-daemon.js";
-import { createServerCache, idsToConfirm, recordingClient, staleIds } from "./server-cache.js";
+import { createServerCache, idsToConfirm, recordingClient, staleIds, withFreshBases } from "./server-cache.js";
 import { waitForSettledFile, type FileStamp } from "./settle.js";
 
 /** The subset of a pino logger used here. Fields never hold secrets: pins are not logged at all. */
@@ -119,6 +119,16 @@ interface ListedAhead {
   planned?: { readonly state: DesiredState; readonly plan: Promise<Settled<Plan>> };
 }
 
+/**
+ * The state to plan: its rules without `loc`. The daemon logs no position of a planned change (a
+ * problem in the file is logged by the loader, with positions), and the planner reads `loc` for
+ * every change it makes, which makes the loader index the whole file for its first position: at
+ * 100,000 rules that index took over a second of each edit.
+ */
+function withoutPositions(state: DesiredState): DesiredState {
+  return { ...state, rules: state.rules.map((r) => (r.trunks === undefined ? { spec: r.spec } : { spec: r.spec, trunks: r.trunks })) };
+}
+
 /** Plan log entries: names, IDs and field paths only; values (which may be pins) never. */
 function planEvent(plan: Plan, trigger: Trigger, dryRun: boolean): object {
   return {
@@ -126,7 +136,6 @@ function planEvent(plan: Plan, trigger: Trigger, dryRun: boolean): object {
     trigger,
     dryRun,
     summary: plan.summary,
-    fingerprint: plan.fingerprint,
     refusal: plan.refusal ? { code: plan.refusal.code, message: plan.refusal.message } : null,
     changes: plan.changes.map((c) => {
       switch (c.action) {
@@ -143,6 +152,24 @@ function planEvent(plan: Plan, trigger: Trigger, dryRun: boolean): object {
 
 function diagnosticEntry(d: Diagnostic): object {
   return { file: d.file, line: d.line, column: d.column, path: d.path, code: d.code, message: d.message, ...(d.hint ? { hint: d.hint } : {}) };
+}
+
+/** The last loadRulesText result with the bytes it came from (or, between runs, their digest). */
+interface Memo {
+  bytes: Uint8Array | undefined;
+  readonly length: number;
+  digest: string | undefined;
+  readonly result: LoadResult;
+}
+
+/** The same bytes as the memo's: compared in full while it has them, else by length and digest. */
+function sameBytes(memo: Memo, bytes: Uint8Array): boolean {
+  if (memo.bytes !== undefined) return Buffer.compare(memo.bytes, bytes) === 0;
+  return memo.length === bytes.length && memo.digest === digestOf(bytes);
+}
+
+function digestOf(bytes: Uint8Array): string {
+  return createHash("sha256").update(bytes).digest("base64");
 }
 
 function describeError(err: unknown): string {
@@ -197,15 +224,27 @@ export function createReconciler(deps: ReconcilerDeps): Reconcile {
    * result is kept with the bytes it came from: an unchanged file (every interval run) is not
    * parsed again, and a save is parsed while the debounce still waits (prepare()).
    */
-  let memo: { readonly bytes: Uint8Array; readonly result: LoadResult } | undefined;
+  let memo: Memo | undefined;
   const load = (bytes: Uint8Array): LoadResult => {
-    if (memo !== undefined && Buffer.compare(memo.bytes, bytes) === 0) return memo.result;
+    if (memo !== undefined && sameBytes(memo, bytes)) return memo.result;
     const result = loadRulesText(bytes, deps.file, { env: deps.env, environment: deps.environment, ...(deps.maxFileBytes === undefined ? {} : { maxFileBytes: deps.maxFileBytes }) });
-    memo = { bytes, result };
+    memo = { bytes, length: bytes.length, digest: undefined, result };
     return result;
   };
+  /**
+   * Between reconciles the memo keeps a digest of the bytes, not the bytes (the whole file: 37 MiB
+   * at 100,000 rules, for as long as the daemon idles). A save prepared during the debounce keeps
+   * its bytes until the reconcile that follows it compared them.
+   */
+  const forgetBytes = (): void => {
+    if (memo?.bytes === undefined) return;
+    memo.digest = digestOf(memo.bytes);
+    memo.bytes = undefined;
+  };
+  /** After the run's outcome is out (hashing 37 MiB takes a while): before the collection that follows it. */
+  const forgetBytesSoon = (): void => void setImmediate(forgetBytes);
 
-  const resolved = (state: DesiredState): Promise<DesiredState> => (deps.resolveState === undefined ? Promise.resolve(state) : deps.resolveState(state));
+  const resolved = async (state: DesiredState): Promise<DesiredState> => withoutPositions(deps.resolveState === undefined ? state : await deps.resolveState(state));
 
   const listAheadMs = Math.max(0, deps.listAheadMs ?? 0);
   const useCache = deps.serverCache ?? true;
@@ -251,7 +290,7 @@ export function createReconciler(deps: ReconcilerDeps): Reconcile {
       state,
       plan: target.listed.then((listed) => {
         if (!listed.ok) return listed;
-        return settle(resolved(state).then((s) => planWithProbe(s, listed.value, () => deps.client.supportsUpdate())));
+        return settle(resolved(state).then((s) => planListed(s, listed.value, () => deps.client.supportsUpdate())));
       }),
     };
   };
@@ -357,6 +396,7 @@ export function createReconciler(deps: ReconcilerDeps): Reconcile {
       if (outcome.result === "error") cache.drop();
       return outcome;
     } finally {
+      forgetBytesSoon();
       running = false;
       if (aheadWanted) {
         // The file changed during this run; its reconcile follows the debounce (or is queued).
@@ -408,12 +448,14 @@ export function createReconciler(deps: ReconcilerDeps): Reconcile {
       }
       if (planned.fromCache && !deps.dryRun && plan.refusal === null) {
         const confirmed = await confirmView(plan);
-        if (confirmed !== null) return confirmed;
+        if ("outcome" in confirmed) return confirmed.outcome;
         if (!cache.valid) {
           // The server differs from the view for a rule this plan writes: list and plan again.
           full = true;
           continue;
         }
+        // Each update's replace body starts from the rule as that read found it.
+        return applyRound(trigger, withFreshBases(plan, confirmed.fresh), planned.state, planned.stale);
       }
       return applyRound(trigger, plan, planned.state, planned.stale);
     }
@@ -426,27 +468,27 @@ export function createReconciler(deps: ReconcilerDeps): Reconcile {
 
   /**
    * Before a plan made from the cache's view writes: reads the rules it updates or deletes again
-   * by ID. Null when the view holds for all of them, or drops the view (the caller lists and
-   * plans again) when one differs; an outcome when the read failed (nothing is written).
+   * by ID. The rules read when the view holds for all of them; else drops the view (the caller
+   * lists and plans again); an outcome when the read failed (nothing is written).
    */
-  const confirmView = async (plan: Plan): Promise<ReconcileOutcome | null> => {
+  const confirmView = async (plan: Plan): Promise<{ outcome: ReconcileOutcome } | { fresh: readonly RemoteRule[] }> => {
     const ids = idsToConfirm(plan.changes);
-    if (ids.length === 0) return null;
+    if (ids.length === 0) return { fresh: [] };
     const found: RemoteRule[] = [];
     try {
       for (let i = 0; i < ids.length; i += CONFIRM_BATCH) found.push(...(await deps.client.listRulesByIds(ids.slice(i, i + CONFIRM_BATCH))));
     } catch (err) {
-      return { result: "error", detail: describeError(err) };
+      return { outcome: { result: "error", detail: describeError(err) } };
     }
     const stale = staleIds(cache, ids, found);
-    if (stale.length === 0) return null;
+    if (stale.length === 0) return { fresh: found };
     const names = new Set(stale.map((id) => cache.get(id)?.spec.name ?? found.find((r) => r.id === id)?.spec.name ?? ""));
     cache.drop();
     deps.log.info(
       { event: "server-changed", ids: stale, rules: [...names].filter((n) => n !== "").sort() },
       `${stale.length} rule(s) this edit would write changed on the server since the last list: listing everything and planning again`,
     );
-    return null;
+    return { fresh: [] };
   };
 
   /** Reads the file and lists the server (or uses the list ahead, or the cache's view), and plans. */
@@ -477,7 +519,7 @@ export function createReconciler(deps: ReconcilerDeps): Reconcile {
       const listed = await current;
       if (!listed.ok) throw listed.error;
       if (!fromCache) await keepListed(current);
-      return { plan: await planWithProbe(await resolved(desired.state), listed.value, () => deps.client.supportsUpdate()), state: desired.state, stale: desired.stale, fromCache };
+      return { plan: await planListed(await resolved(desired.state), listed.value, () => deps.client.supportsUpdate()), state: desired.state, stale: desired.stale, fromCache };
     } catch (err) {
       // Fail closed (SPEC §5): no list, no plan, nothing applied.
       return { outcome: { result: "error", detail: describeError(err) } };

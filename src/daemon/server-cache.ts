@@ -10,7 +10,13 @@
 // name; the server refuses a clash of keys (the run fails and the next one lists everything),
 // and two rules of one name are the duplicates SPEC §4 resolves on the next full list (at most
 // --interval later): the one equal to the file is kept, the other deleted after a second read.
-import type { Change, RemoteRule, SipClient } from "../model/index.js";
+// The view keeps each rule's ID, decoded spec and opaque values only, not the rule's JSON as listed
+// (`raw`, most of a listed rule's memory) nor `kept` (computed from it): only an update needs them,
+// as the base of its replace body, and an update is always confirmed first, so withFreshBases
+// takes both from that read, the newest the server has. Fields this version does not manage are
+// thus carried as the server holds them at the write, and a difference in them alone is no reason
+// to list everything.
+import type { Change, Plan, RemoteRule, SipClient } from "../model/index.js";
 
 export interface ServerCache {
   /** The rules as this daemon last knew them, sorted by ID, or undefined when a full list is due. */
@@ -53,10 +59,11 @@ export function createServerCache(): ServerCache {
       return epoch;
     },
     replace(listed) {
-      byId = new Map(listed.map((r) => [r.id, r]));
+      // The list is sorted by ID already (the client sorts it): its order is the planner's array.
+      const kept = listed.map(compact);
+      byId = new Map(kept.map((r) => [r.id, r]));
       changed();
-      // The list is sorted by ID already (the client sorts it): keep it as the planner's array.
-      sorted = listed;
+      sorted = kept;
     },
     drop() {
       if (byId === undefined) return;
@@ -65,7 +72,7 @@ export function createServerCache(): ServerCache {
     },
     stored(rule) {
       if (byId === undefined) return;
-      byId.set(rule.id, rule);
+      byId.set(rule.id, compact(rule));
       changed();
     },
     removed(id) {
@@ -74,6 +81,40 @@ export function createServerCache(): ServerCache {
     },
     get(id) {
       return byId?.get(id);
+    },
+  };
+}
+
+/** What the view keeps of a rule: its ID, spec and opaque values (see the head comment). */
+function compact(rule: RemoteRule): RemoteRule {
+  return rule.opaque === undefined ? { id: rule.id, spec: rule.spec } : { id: rule.id, spec: rule.spec, opaque: rule.opaque };
+}
+
+/**
+ * The plan with every update's replace base and kept fields taken from the confirming read
+ * (`fresh`, whose rules equal the view's by staleIds): a plan made from the view has neither.
+ * An update whose rule the read lacks is impossible after a confirm; it is left without a base.
+ */
+export function withFreshBases(plan: Plan, fresh: readonly RemoteRule[]): Plan {
+  if (!plan.changes.some((c) => c.action === "update")) return plan;
+  const byId = new Map(fresh.map((r) => [r.id, r]));
+  const changes = plan.changes.map((c): Change => {
+    if (c.action !== "update") return c;
+    const rule = byId.get(c.id);
+    if (rule === undefined) return c;
+    const { base: _base, kept: _kept, ...rest } = c;
+    const kept = rule.kept;
+    const raw = rule.raw;
+    return { ...rest, ...(kept === undefined ? {} : { kept }), ...(raw === undefined ? {} : { base: raw }) };
+  });
+  // The fingerprint stays lazy (it hashes every rule of the view).
+  return {
+    changes,
+    summary: plan.summary,
+    refusal: plan.refusal,
+    warnings: plan.warnings,
+    get fingerprint() {
+      return plan.fingerprint;
     },
   };
 }
@@ -96,8 +137,8 @@ export function idsToConfirm(changes: readonly Change[]): string[] {
 
 /**
  * The IDs whose rule on the server (`found`, a by-ID read of `ids`) differs from the view: gone,
- * changed in any field (the whole JSON as listed is compared, fields this version does not
- * manage included), or present while the view lacks it. Empty: the view holds for these rules.
+ * changed in any field this version manages (or in a value it cannot read), or present while the
+ * view lacks it. Empty: the view holds for these rules.
  */
 export function staleIds(cache: Pick<ServerCache, "get">, ids: readonly string[], found: readonly RemoteRule[]): string[] {
   const seen = new Map(found.map((r) => [r.id, r]));
@@ -110,11 +151,12 @@ export function staleIds(cache: Pick<ServerCache, "get">, ids: readonly string[]
   return stale;
 }
 
-/** Equal as the server holds them: the listed JSON when both have it, else the decoded spec. */
+/**
+ * Equal as far as a plan can tell: the same ID, decoded spec and opaque values. Fields this
+ * version does not manage are not compared: the write takes them from the confirming read.
+ */
 export function sameRule(a: RemoteRule, b: RemoteRule): boolean {
-  if (a.id !== b.id) return false;
-  if (a.raw !== undefined && b.raw !== undefined) return canonicalJson(a.raw) === canonicalJson(b.raw);
-  return canonicalJson(a.spec) === canonicalJson(b.spec) && canonicalJson(a.kept ?? []) === canonicalJson(b.kept ?? []) && canonicalJson(a.opaque ?? []) === canonicalJson(b.opaque ?? []);
+  return a.id === b.id && canonicalJson(a.spec) === canonicalJson(b.spec) && canonicalJson(a.opaque ?? []) === canonicalJson(b.opaque ?? []);
 }
 
 /** JSON with object keys sorted (key order is no difference between two answers of one server). */

@@ -7,4 +7,4 @@ export { DEFAULT_RETRY, type RetryPolicy } from "./retry.js";
 export { encodeRuleInfo, decodeRuleInfo } from "./wire.js";
 export { encodeServerState, decodeServerState } from "./server-state.js";
 export { createNodeTransport, type Transport, type TransportInit, type TransportResponse } from "./http-transport.js";
-export { versionFloor, formatVersion, compareVersions, RULE_FIELD_SINCE, UPDATE_SINCE, type ServerVersion, type VersionFloor } from "./server-version.js";
+export { versionFloor, versionFloorText, formatVersion, compareVersions, UPDATE_SINCE, type ServerVersion, type VersionFloor } from "./server-version.js";

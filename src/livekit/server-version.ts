@@ -3,6 +3,9 @@
 // rule give a version floor, and the keys absent (when the server does emit defaults) tell which
 // fields of the file that server would silently drop (it discards unknown request fields, §6).
 // Positive-only: v1.9.0-v1.9.10 have Update but none of these keys; an empty list says nothing.
+import type { VersionFloor } from "../model/index.js";
+
+export type { VersionFloor };
 
 /** A livekit-server release, e.g. [1, 9, 11]. */
 export type ServerVersion = readonly [major: number, minor: number, patch: number];
@@ -34,81 +37,109 @@ export function formatVersion(v: ServerVersion): string {
   return `v${v[0]}.${v[1]}.${v[2]}`;
 }
 
-/** One key of a List item and the release that introduced it (§6, §11.2). */
-interface KeyFloor {
-  /** Where the key sits in a List item (snake_case wire JSON). */
-  readonly path: readonly string[];
-  readonly version: string;
-  /** The file's field that this server stores only from `version` on (camelCase path). */
-  readonly field?: string;
-}
-
 /** The dispatch-rule markers, oldest first (a stable sort keeps MARKERS' order within a release). */
-const KEY_FLOORS: readonly KeyFloor[] = MARKERS.filter((m) => m.where !== "trunk")
+const RULE_MARKERS: readonly Marker[] = MARKERS.filter((m) => m.where !== "trunk")
   .slice()
-  .sort((a, b) => compareVersions(a.since, b.since))
-  .map((m) => ({ path: m.where === "rule" ? [m.key] : ["rule", "dispatch_rule_individual", m.key], version: formatVersion(m.since), ...(m.field === undefined ? {} : { field: m.field }) }));
+  .sort((a, b) => compareVersions(a.since, b.since));
 
-export interface ServerVersionFloor {
-  /** The newest release the answer proves (e.g. "v1.12.0"), or undefined when it proves none. */
-  readonly floor: string | undefined;
-  /** The keys that prove it, e.g. ["media"]. */
-  readonly evidence: readonly string[];
-  /** Whether the answer emits default values (so that an absent key means the server lacks it). */
-  readonly emitsDefaults: boolean;
-  /** Fields (camelCase paths) the server does not know: their key is absent although defaults are emitted. */
-  readonly missingFields: readonly string[];
-  /** Listed rules the inference looked at. */
-  readonly items: number;
-}
+/** The inbound-trunk markers, oldest first. */
+const TRUNK_MARKERS: readonly Marker[] = MARKERS.filter((m) => m.where === "trunk")
+  .slice()
+  .sort((a, b) => compareVersions(a.since, b.since));
+
+/** The version at which UpdateSIPDispatchRule appeared (livekit-sip-api.md §5.3, §6). */
+export const UPDATE_SINCE: ServerVersion = [1, 9, 0];
+
 
 function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === "object" && v !== null && !Array.isArray(v);
 }
 
-function has(item: Record<string, unknown>, path: readonly string[]): boolean | undefined {
-  let cur: unknown = item;
-  for (let i = 0; i < path.length; i++) {
-    if (!isObject(cur)) return undefined;
-    const key = path[i] as string;
-    if (!Object.hasOwn(cur, key)) return i === path.length - 1 ? false : undefined;
-    cur = cur[key];
-  }
-  return true;
+const CAMEL: Readonly<Record<string, string>> = { created_at: "createdAt", no_randomness: "noRandomness", auth_realm: "authRealm" };
+
+function hasKey(obj: Record<string, unknown>, key: string): boolean {
+  const camel = CAMEL[key];
+  return Object.hasOwn(obj, key) || (camel !== undefined && Object.hasOwn(obj, camel));
+}
+
+/** The individual rule type of a listed rule, or undefined for another type. */
+function individualOf(item: Record<string, unknown>): Record<string, unknown> | undefined {
+  const rule = item.rule;
+  if (!isObject(rule)) return undefined;
+  const v = rule.dispatch_rule_individual ?? rule.dispatchRuleIndividual;
+  return isObject(v) ? v : undefined;
 }
 
 /** A key the server always emits when it emits defaults (present since the SIP service began). */
 function emitsDefaults(item: Record<string, unknown>): boolean {
-  return Object.hasOwn(item, "hide_phone_number") && Object.hasOwn(item, "trunk_ids");
+  return hasKey(item, "hide_phone_number") && hasKey(item, "trunk_ids");
 }
 
-/** The version floor and missing fields from the `items` of a ListSIPDispatchRule answer. */
-export function inferServerVersion(items: readonly unknown[]): ServerVersionFloor {
-  const rules = items.filter(isObject);
-  let floor: string | undefined;
+/**
+ * The version floor proven by raw List items (SIPDispatchRuleInfo and/or SIPInboundTrunkInfo JSON
+ * as listed, either spelling), and the file's fields such a server would drop. Positive-only: a key
+ * present proves its release; an absent key proves nothing unless every rule emits defaults.
+ */
+export function versionFloor(input: { readonly rules?: readonly unknown[]; readonly trunks?: readonly unknown[] }): VersionFloor {
+  let atLeast: ServerVersion | undefined;
   const evidence: string[] = [];
-  const missing = new Set<string>();
-  const defaults = rules.length > 0 && rules.every(emitsDefaults);
-  for (const k of KEY_FLOORS) {
-    // A key under a rule kind (no_randomness) can only be seen in a rule of that kind.
-    const seen = rules.map((r) => has(r, k.path)).filter((x): x is boolean => x !== undefined);
-    if (seen.some((x) => x)) {
-      floor = k.version;
-      evidence.push(k.path.join("."));
-    } else if (defaults && seen.length > 0 && k.field !== undefined) missing.add(k.field);
+  const raise = (m: Marker, shown: string) => {
+    evidence.push(shown);
+    if (atLeast === undefined || compareVersions(m.since, atLeast) > 0) atLeast = m.since;
+  };
+  // One pass over the rules (page 1 of every list reads this, up to 100,000 rules): which markers
+  // are seen, whether a rule of the kind a marker sits in was listed, whether defaults are emitted.
+  const seen = RULE_MARKERS.map(() => false);
+  let items = 0;
+  let defaults = true;
+  let individuals = false;
+  for (const item of input.rules ?? []) {
+    if (!isObject(item)) continue;
+    items += 1;
+    if (defaults && !emitsDefaults(item)) defaults = false;
+    const individual = individualOf(item);
+    if (individual !== undefined) individuals = true;
+    for (let i = 0; i < RULE_MARKERS.length; i++) {
+      if (seen[i] === true) continue;
+      const m = RULE_MARKERS[i] as Marker;
+      const obj = m.where === "rule" ? item : individual;
+      if (obj !== undefined && hasKey(obj, m.key)) seen[i] = true;
+    }
   }
-  // A newer key proves the older ones too: a field is missing only below the floor's release.
-  const floorIndex = floor === undefined ? -1 : Math.max(...KEY_FLOORS.map((k, i) => (k.version === floor ? i : -1)));
-  const missingFields = KEY_FLOORS.filter((k, i) => i > floorIndex && k.field !== undefined && missing.has(k.field)).map((k) => k.field as string);
-  return { floor, evidence, emitsDefaults: defaults, missingFields, items: rules.length };
+  defaults &&= items > 0;
+  const absent: Marker[] = [];
+  RULE_MARKERS.forEach((m, i) => {
+    if (seen[i] === true) raise(m, m.where === "rule" ? m.key : `dispatch_rule_individual.${m.key}`);
+    // A key under a rule kind (no_randomness) can only be missing when a rule of that kind was listed.
+    else if (defaults && m.field !== undefined && (m.where === "rule" || individuals)) absent.push(m);
+  });
+  const trunks = (input.trunks ?? []).filter(isObject);
+  for (const m of TRUNK_MARKERS) if (trunks.some((o) => hasKey(o, m.key))) raise(m, `trunk ${m.key}`);
+  // A newer key proves the older ones too: a field is missing only above the floor's release.
+  const missingFields = absent.filter((m) => atLeast === undefined || compareVersions(m.since, atLeast) > 0).map((m) => m.field as string);
+  const floor = atLeast === undefined ? undefined : formatVersion(atLeast);
+  return { atLeast, floor, evidence, update: atLeast !== undefined && compareVersions(atLeast, UPDATE_SINCE) >= 0 ? true : undefined, emitsDefaults: defaults, missingFields, items };
 }
 
-/** The release that stores `field` (camelCase path as in KEY_FLOORS), for hints. */
+/**
+ * The floor as an operator reads it: `doctor` prints it, and `plan` / `apply` log it at debug
+ * level from the client's own listing (issue #12).
+ */
+export function versionFloorText(v: VersionFloor | undefined): string {
+  if (v === undefined) return "not read (no rule list yet)";
+  if (v.items === 0) return "cannot tell: the server has no dispatch rules yet (the version is read from a listed rule's keys)";
+  if (v.floor === undefined) return v.emitsDefaults ? "older than v1.9.11 (no `numbers` key in its List answer)" : "cannot tell: the List answer leaves out default values (a proxy, or LiveKit Cloud)";
+  // The newest key is the proof; the older ones follow from it.
+  return `at least ${v.floor} (\`${v.evidence[v.evidence.length - 1] ?? ""}\` in its List answer)`;
+}
+
+/** The release that stores `field` (camelCase path, as in MARKERS), for hints. */
 export function releaseStoring(field: string): string | undefined {
-  return KEY_FLOORS.find((k) => k.field === field)?.version;
+  const m = RULE_MARKERS.find((k) => k.field === field);
+  return m === undefined ? undefined : formatVersion(m.since);
 }
 
-/** Whether a rule of the file (camelCase JSON) sets `field` (a KEY_FLOORS field path) to a non-default value. */
+/** Whether a rule of the file (camelCase JSON) sets `field` (a MARKERS field path) to a non-default value. */
 export function ruleUsesField(rule: Record<string, unknown>, field: string): boolean {
   let cur: unknown = rule;
   for (const key of field.split(".")) {
@@ -120,64 +151,3 @@ export function ruleUsesField(rule: Record<string, unknown>, field: string): boo
   if (isObject(cur)) return Object.keys(cur).length > 0;
   return true;
 }
-
-// --- The client's reading of the same table (issue #12): a structured floor that the SipClient
-// records from every listing; Update support is never probed (SPEC §4). ---
-
-export interface VersionFloor {
-  /** The highest release the keys prove, or undefined when nothing is proven. */
-  readonly atLeast: ServerVersion | undefined;
-  /** The keys that proved it (proto names, e.g. "numbers"), for messages. */
-  readonly evidence: readonly string[];
-  /** true when the floor proves UpdateSIPDispatchRule exists (v1.9.0); undefined = cannot tell. */
-  readonly update: true | undefined;
-}
-
-/** The version at which UpdateSIPDispatchRule appeared (livekit-sip-api.md §5.3, §6). */
-export const UPDATE_SINCE: ServerVersion = [1, 9, 0];
-
-const CAMEL: Readonly<Record<string, string>> = { created_at: "createdAt", no_randomness: "noRandomness", auth_realm: "authRealm" };
-
-function hasKey(obj: unknown, key: string): boolean {
-  if (typeof obj !== "object" || obj === null || Array.isArray(obj)) return false;
-  const camel = CAMEL[key];
-  return Object.hasOwn(obj, key) || (camel !== undefined && Object.hasOwn(obj, camel));
-}
-
-function individualOf(item: unknown): unknown {
-  if (typeof item !== "object" || item === null) return undefined;
-  const rule = (item as Record<string, unknown>).rule;
-  if (typeof rule !== "object" || rule === null) return undefined;
-  const r = rule as Record<string, unknown>;
-  return r.dispatch_rule_individual ?? r.dispatchRuleIndividual;
-}
-
-/**
- * The version floor proven by raw List items (SIPDispatchRuleInfo and/or SIPInboundTrunkInfo JSON
- * as listed). Looks at one item of each kind: every item of an answer has the same keys.
- */
-export function versionFloor(input: { readonly rules?: readonly unknown[]; readonly trunks?: readonly unknown[] }): VersionFloor {
-  const rule = input.rules?.[0];
-  const individual = input.rules?.map(individualOf).find((x) => x !== undefined);
-  const trunk = input.trunks?.[0];
-  let atLeast: ServerVersion | undefined;
-  const evidence: string[] = [];
-  for (const m of MARKERS) {
-    const obj = m.where === "rule" ? rule : m.where === "individual" ? individual : trunk;
-    if (!hasKey(obj, m.key)) continue;
-    evidence.push(m.where === "rule" ? m.key : m.where === "individual" ? `dispatch_rule_individual.${m.key}` : `trunk ${m.key}`);
-    if (atLeast === undefined || compareVersions(m.since, atLeast) > 0) atLeast = m.since;
-  }
-  return { atLeast, evidence, update: atLeast !== undefined && compareVersions(atLeast, UPDATE_SINCE) >= 0 ? true : undefined };
-}
-
-/**
- * The fields of SIPDispatchRuleInfo a server at `floor` is known to store, by the floor's
- * evidence; `doctor` names the file's fields a server would drop. Only fields with a known
- * first release are listed (livekit-sip-api.md §6).
- */
-export const RULE_FIELD_SINCE: Readonly<Record<string, ServerVersion>> = {
-  numbers: [1, 9, 11],
-  media: [1, 12, 0],
-  krispEnabled: [1, 9, 0],
-};

@@ -308,7 +308,10 @@ export function createSipClient(options: SipClientOptions): HttpSipClient {
       } else {
         const items = decodeListItems(answer);
         rules = items.map((item, i) => decodeRuleInfoAt(item, `items[${i}]`));
-        floorItems = items;
+        // The same sample the streamed page keeps (the first item, and the first individual rule
+        // after it), so both paths give one version floor (issue #12).
+        const individual = items.find((item, i) => i > 0 && isIndividual(item));
+        floorItems = items.length === 0 ? [] : individual === undefined ? [items[0]] : [items[0], individual];
       }
       const seen = new Set<string>();
       for (const [i, r] of rules.entries()) {

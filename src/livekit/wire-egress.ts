@@ -1,6 +1,21 @@
-// Pure. RoomConfiguration.egress is passed through as protobuf JSON; this file only converts its
-// key spelling (server snake_case <-> file camelCase) without touching user data.
+// Pure. RoomConfiguration.egress is passed through as protobuf JSON; this file converts its key
+// spelling (server snake_case <-> file camelCase) without touching user data and, on decode,
+// leaves out what this version does not know (issue #12): a key outside the protocol's messages
+// is carried by the replace overlay (wire-raw.ts) and listed as "kept", never diffed or exported.
 import type { JsonObject, JsonValue } from "../model/index.js";
+import { EGRESS_ENUMS, EGRESS_MESSAGES, EGRESS_ROOT } from "./egress-fields.js";
+
+/** One egress message's known fields by either spelling: key -> its kind in EGRESS_MESSAGES. */
+const KNOWN: ReadonlyMap<string, ReadonlyMap<string, string>> = new Map(
+  Object.entries(EGRESS_MESSAGES).map(([name, fields]) => {
+    const byKey = new Map<string, string>();
+    for (const [proto, kind] of Object.entries(fields)) {
+      byKey.set(proto, kind);
+      byKey.set(snakeToCamel(proto), kind);
+    }
+    return [name, byKey];
+  }),
+);
 
 /**
  * The only map field in the egress message tree is S3Upload.metadata (livekit-sip-api.md §2.6):
@@ -49,6 +64,42 @@ export function camelToSnake(key: string): string {
  */
 export function canonicalEgress(value: JsonObject): JsonObject {
   return convertObject(value, snakeToCamel, true);
+}
+
+/**
+ * A listed rule's egress (either spelling) -> canonical camelCase protobuf JSON of the fields this
+ * version knows (EGRESS_MESSAGES, generated from the protocol): an unknown key at any level is left
+ * out (the raw rule keeps it and the overlay carries it), and an enum value this version does not
+ * know is left out and reported to `unknownValue` (path relative to egress, wire spelling) so
+ * the rule is held opaque. Never reads a value except to check an enum name.
+ */
+export function knownEgress(value: JsonObject, unknownValue: (path: string, value: JsonValue) => void): JsonObject {
+  return canonicalEgress(knownOf(value, EGRESS_ROOT, "", unknownValue));
+}
+
+function knownOf(obj: JsonObject, message: string, path: string, unknownValue: (path: string, value: JsonValue) => void): JsonObject {
+  const known = KNOWN.get(message);
+  if (known === undefined) return obj;
+  const entries: [string, JsonValue][] = [];
+  for (const [key, value] of Object.entries(obj)) {
+    const kind = known.get(key);
+    if (kind === undefined) continue;
+    const at = path === "" ? key : `${path}.${key}`;
+    if (kind.startsWith("enum ")) {
+      const names = EGRESS_ENUMS[kind.slice(5)] ?? [];
+      // protojson also reads an enum's number; a name this version does not know is a newer server's.
+      if (typeof value === "string" && !names.includes(value)) {
+        unknownValue(at, value);
+        continue;
+      }
+      entries.push([key, value]);
+    } else if (kind === "" || kind === "map") entries.push([key, value]);
+    else if (kind.startsWith("[]")) {
+      const item = kind.slice(2);
+      entries.push([key, Array.isArray(value) ? value.map((v, i) => (isObject(v) ? knownOf(v, item, `${at}[${i}]`, unknownValue) : v)) : value]);
+    } else entries.push([key, isObject(value) ? knownOf(value, kind, at, unknownValue) : value]);
+  }
+  return Object.fromEntries(entries) as JsonObject;
 }
 
 /** camelCase -> the server's snake_case (proto names), for the state file. */

@@ -4,6 +4,8 @@
 // level, in roomConfig, in an agent, in the rule type, in media) is never cleared by `replace`.
 // Also lists those fields ("kept") for the plan.
 
+import { EGRESS_MESSAGES, EGRESS_ROOT } from "./egress-fields.js";
+
 type Obj = Readonly<Record<string, unknown>>;
 
 /** How a known field is carried by the overlay. */
@@ -16,8 +18,8 @@ type Field =
   | { readonly k: "msg"; readonly m: Msg }
   /** A oneof member message: emitted only when the managed rule chooses it. */
   | { readonly k: "variant"; readonly m: Msg }
-  /** A list of messages matched by an identifying field, else by position. */
-  | { readonly k: "list"; readonly m: Msg; readonly key: string };
+  /** A list of messages matched by an identifying field, else by position (no key: by position only). */
+  | { readonly k: "list"; readonly m: Msg; readonly key: string | undefined };
 
 interface Msg {
   /** Proto (snake_case) name -> how it is carried. */
@@ -53,11 +55,28 @@ const RULE = msg(
   { dispatch_rule_direct: { k: "variant", m: DIRECT }, dispatch_rule_individual: { k: "variant", m: INDIVIDUAL }, dispatch_rule_callee: { k: "variant", m: CALLEE } },
   { dropUnknown: true, fileNames: { dispatch_rule_direct: "direct", dispatch_rule_individual: "individual", dispatch_rule_callee: "callee" } },
 );
+/**
+ * roomConfig.egress (RoomEgress and every message it reaches), from the generated field table
+ * (egress-fields.ts, derived from the protocol's descriptors at gen time): unknown keys are carried
+ * at every level (issue #12). A message field is emitted only when the file sets it (a variant):
+ * an egress output or upload the file removed is not recreated from its unknown keys, and two
+ * members of one oneof are never sent. Lists (outputs, webhooks) are matched by position.
+ */
+function egressMsg(name: string): Msg {
+  const fields: Record<string, Field> = {};
+  for (const [proto, kind] of Object.entries(EGRESS_MESSAGES[name] ?? {})) {
+    if (kind === "" || kind === "map" || kind.startsWith("enum ")) fields[proto] = LEAF;
+    else if (kind.startsWith("[]")) fields[proto] = { k: "list", m: egressMsg(kind.slice(2)), key: undefined };
+    else fields[proto] = { k: "variant", m: egressMsg(kind) };
+  }
+  return msg(fields);
+}
+const EGRESS = egressMsg(EGRESS_ROOT);
 const AGENT = msg({ agent_name: LEAF, metadata: LEAF, restart_policy: LEAF, deployment: LEAF, attributes: LEAF });
 const ROOM_CONFIG = msg({
   name: LEAF, empty_timeout: LEAF, departure_timeout: LEAF, max_participants: LEAF, metadata: LEAF,
-  // egress is validated against the protocol's messages and managed as a whole.
-  egress: LEAF, min_playout_delay: LEAF, max_playout_delay: LEAF, sync_streams: LEAF,
+  // egress: the file's, with unknown keys of the listed one carried at every level.
+  egress: { k: "variant", m: EGRESS }, min_playout_delay: LEAF, max_playout_delay: LEAF, sync_streams: LEAF,
   agents: { k: "list", m: AGENT, key: "agent_name" }, tags: LEAF,
 });
 const CODEC = msg({ name: LEAF, rate: LEAF });
@@ -117,9 +136,10 @@ function overlayMsg(raw: Obj | undefined, managed: Obj | undefined, m: Msg): Rec
       const known = knownName(m, key);
       if (known === undefined) {
         if (m.dropUnknown) continue;
-        // One field under two spellings would be rejected as `malformed` (§3.1): keep the first.
+        // One field under two spellings would be rejected as `malformed` (§3.1): keep the first
+        // that holds a value (null is unset, §3.1; keptFields lists the same one).
         const id = identity(key);
-        if (seen.has(id)) continue;
+        if (seen.has(id) || raw[key] === null || raw[key] === undefined) continue;
         seen.add(id);
         setOwn(out, key, raw[key]);
       } else if ((m.fields.get(known) as Field).k === "server") {
@@ -169,7 +189,12 @@ function overlayMsg(raw: Obj | undefined, managed: Obj | undefined, m: Msg): Rec
 }
 
 /** The listed item a managed list item continues: same position and same key, else the first unused with that key. */
-function matchItem(items: readonly Obj[], managed: Obj, i: number, key: string, used: Set<number>): Obj | undefined {
+function matchItem(items: readonly Obj[], managed: Obj, i: number, key: string | undefined, used: Set<number>): Obj | undefined {
+  if (key === undefined) {
+    if (i >= items.length || used.has(i)) return undefined;
+    used.add(i);
+    return items[i];
+  }
   const want = managed[camelOf(key)] ?? "";
   const keyOf = (o: Obj) => o[key] ?? o[camelOf(key)] ?? "";
   const at = items[i];
@@ -210,11 +235,22 @@ export function keptFields(raw: Obj): string[] {
 }
 
 function walkKept(raw: Obj, m: Msg, path: string, out: string[]): void {
+  // One field the server sent under both spellings is one field (issue #12): listed once, as
+  // overlayMsg carries it (an unknown field: its first spelling that is not null; a known
+  // message: the proto name's value first, as rawField reads it).
+  let seen: Set<string> | undefined;
   // for-in, not Object.keys: this runs on every listed rule, and most hold no unknown key.
   for (const key in raw) {
     if (!Object.hasOwn(raw, key)) continue;
     const known = knownName(m, key);
     const value = raw[key];
+    if (value === null || value === undefined) continue;
+    if (known === undefined) {
+      const id = identity(key);
+      seen ??= new Set();
+      if (seen.has(id)) continue;
+      seen.add(id);
+    } else if (known !== key && raw[known] !== null && raw[known] !== undefined) continue;
     if (known === undefined) {
       // Server text: a key that is not a plain identifier is shown quoted (no control characters in a plan).
       if (m.dropUnknown || !meaningful(value)) continue;

@@ -18,7 +18,7 @@ import {
   type RuleSpec,
   type SipCodec,
 } from "../model/index.js";
-import { canonicalEgress, snakeifyEgress } from "./wire-egress.js";
+import { canonicalEgress, knownEgress, snakeifyEgress } from "./wire-egress.js";
 import { keptFields, overlayReplace } from "./wire-raw.js";
 import { RawBytes } from "./list-stream.js";
 
@@ -385,7 +385,9 @@ function decodeRoomConfig(json: unknown, path: string): RoomConfig {
   putSome(out, "maxParticipants", uint(obj, "max_participants", path));
   putSome(out, "metadata", str(obj, "metadata", path));
   const egress = get(obj, "egress");
-  if (egress !== undefined) out.egress = canonicalEgress(asObject(egress, `${path}.egress`, "a RoomEgress object") as JsonObject);
+  // Only the fields this version knows (issue #12): the rest stays in the raw rule, carried by
+  // replace and listed as kept; an unknown enum name holds the rule opaque (SPEC §4).
+  if (egress !== undefined) out.egress = knownEgress(asObject(egress, `${path}.egress`, "a RoomEgress object") as JsonObject, (at, v) => holdOpaque(`${path}.egress.${at}`, v));
   putSome(out, "minPlayoutDelay", uint(obj, "min_playout_delay", path));
   putSome(out, "maxPlayoutDelay", uint(obj, "max_playout_delay", path));
   putSome(out, "syncStreams", bool(obj, "sync_streams", path));

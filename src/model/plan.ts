@@ -61,8 +61,14 @@ export interface PlanSummary {
   readonly unchanged: number;
   /** Server rules with no name or a name outside `manage`. */
   readonly unmanaged: number;
-  /** Managed server rules missing from the file, kept because `prune` is false: the server differs. */
+  /**
+   * Managed server rules missing from the file and kept: because `prune` is false, or because the
+   * rule is held opaque (an unknown rule type or enum value: prune never deletes what this version
+   * cannot read, SPEC §4, §5). The server differs.
+   */
   readonly kept: number;
+  /** Of `kept`, the rules held opaque (kept whatever `prune` says); absent = 0. */
+  readonly keptOpaque?: number;
   /** Rules of the file whose name is outside `manage`: never planned, so the server differs. */
   readonly outsideManage: number;
   /** Rules (file or server) left out by `--names`. */

@@ -32,9 +32,31 @@ export interface SipClient {
   supportsUpdate(): Promise<boolean>;
   /**
    * What the last full listing proved about the server's version (livekit-sip-api.md §11.2), or
-   * undefined before one. `atLeast` is [major, minor, patch].
+   * undefined before one: src/livekit/server-version.ts versionFloor, the one reading `doctor`
+   * prints too; `plan` and `apply` log it at debug level.
    */
-  versionFloor?(): { readonly atLeast: readonly [number, number, number] | undefined; readonly evidence: readonly string[]; readonly update: true | undefined } | undefined;
+  versionFloor?(): VersionFloor | undefined;
+}
+
+/**
+ * What a List answer proves about the server (livekit-sip-api.md §11.2): one reading for the
+ * client (page 1 of every rule list) and for `doctor` (issue #12).
+ */
+export interface VersionFloor {
+  /** The highest release the keys prove ([major, minor, patch]), or undefined when nothing is proven. */
+  readonly atLeast: readonly [major: number, minor: number, patch: number] | undefined;
+  /** `atLeast` as text (e.g. "v1.12.0"), or undefined. */
+  readonly floor: string | undefined;
+  /** The keys that prove it, oldest release first (e.g. ["numbers", "created_at", "media"]). */
+  readonly evidence: readonly string[];
+  /** true when the floor proves UpdateSIPDispatchRule exists (v1.9.0); undefined = cannot tell. */
+  readonly update: true | undefined;
+  /** Whether the rules answer emits default values (so that an absent key means the server lacks it). */
+  readonly emitsDefaults: boolean;
+  /** Fields of the file (camelCase paths) the server does not store: their key is absent although defaults are emitted. */
+  readonly missingFields: readonly string[];
+  /** Listed rules the reading looked at. */
+  readonly items: number;
 }
 
 /**

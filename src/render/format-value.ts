@@ -65,9 +65,18 @@ export function displayName(nameText: string): string {
   return /^[\p{L}\p{N}\p{P}\p{S}]+$/u.test(name) ? name : jsonLine(name);
 }
 
+/** The kept rules by why: `prune: false`, and rules held opaque (never pruned, SPEC §4). */
+function keptParts(s: PlanSummary): { n: number; why: string }[] {
+  const opaque = s.keptOpaque ?? 0;
+  return [
+    { n: s.kept - opaque, why: "prune: false" },
+    { n: opaque, why: "held opaque, never pruned" },
+  ].filter((k) => k.n > 0);
+}
+
 export function summaryLine(s: PlanSummary): string {
   const extra = [
-    s.kept > 0 ? `, ${s.kept} kept (prune: false)` : "",
+    ...keptParts(s).map((k) => `, ${k.n} kept (${k.why})`),
     s.outsideManage > 0 ? `, ${s.outsideManage} in the file outside manage (not planned)` : "",
     s.outsideNames > 0 ? `, ${s.outsideNames} outside --names` : "",
   ].join("");
@@ -80,7 +89,7 @@ export function summaryLine(s: PlanSummary): string {
  */
 export function noChangesLines(s: PlanSummary): string[] {
   const differences = [
-    s.kept > 0 ? `${s.kept} managed rule${s.kept === 1 ? "" : "s"} on the server not in the file, kept (prune: false)` : "",
+    ...keptParts(s).map((k) => `${k.n} managed rule${k.n === 1 ? "" : "s"} on the server not in the file, kept (${k.why})`),
     s.outsideManage > 0 ? `${s.outsideManage} rule${s.outsideManage === 1 ? "" : "s"} of the file outside manage, never planned` : "",
   ].filter((d) => d !== "");
   const scope = s.outsideNames > 0 ? ` among the rules matching --names (${s.outsideNames} left out)` : "";

@@ -20,6 +20,13 @@ export interface FastYaml {
    * (every rule's `loc` asks for its `name`). Not enumerable: the result compares as `{ value, nodes }`.
    */
   readonly lookup: (path: readonly PathSegment[]) => NodeInfo | undefined;
+  /** The offset of each line's first character (what makeLocator would find). Not enumerable. */
+  readonly lineStarts: Int32Array;
+  /**
+   * `nodes`, through a function that does not hold `value`: a source index kept for positions
+   * (every rule's lazy `loc`) must not keep the whole parse tree alive. Not enumerable.
+   */
+  readonly nodesOf: () => Map<string, NodeInfo>;
 }
 
 /** Deeper files go to the library path, which reports `too-deep` past MAX_DEPTH (64). */
@@ -89,7 +96,7 @@ const ANCHOR_NAME = /[A-Za-z0-9_][A-Za-z0-9_.-]*/y;
  * separators. The library treats some of them specially; the file guard rejects most anyway.
  */
 // eslint-disable-next-line no-control-regex -- matching control characters is the point
-const UNHANDLED_CHARS = /[\u0000-\u0009\u000B-\u001F\u007F-\u009F\u2028\u2029\uFEFF]/;
+export const UNHANDLED_CHARS = /[\u0000-\u0009\u000B-\u001F\u007F-\u009F\u2028\u2029\uFEFF]/;
 
 const SP = 0x20;
 const HASH = 0x23;
@@ -360,7 +367,7 @@ class NoRecords {
 
 class FastParser {
   readonly text: string;
-  readonly records: NodeRecords | NoRecords;
+  records: NodeRecords | NoRecords;
   /** Per line: start offset, end offset (the `\n` or the text end), indent; -1 indent: blank or comment. */
   readonly starts: Int32Array;
   readonly ends: Int32Array;
@@ -372,6 +379,14 @@ class FastParser {
   private walked = 0;
   private expanded = 0;
   private aliasUses = 0;
+  /**
+   * First pass: the line of each item of a block sequence that is the value of a key of the root
+   * mapping (`rules:`), so that the spans of one item can be recorded without a second pass over
+   * the whole file (itemRecords).
+   */
+  readonly rootItems = new Map<string, { readonly col: number; readonly lines: number[] }>();
+  /** The root mapping's key whose value is being parsed. */
+  private rootKey: string | undefined;
   private readonly maxExpansion: number;
 
   constructor(text: string, records: NodeRecords | NoRecords) {
@@ -735,6 +750,7 @@ class FastParser {
       } else {
         // Every key seen so far is an own property of `out` (setOwn), so that is the duplicate check.
         if (name === "<<" || hasOwn(out, name)) bail("a duplicate or quoted `<<` key");
+        if (depth === 0) this.rootKey = name;
         const value = this.entryValue(line, col, this.kColon, self, name, this.kStart, this.kEnd, depth + 1);
         setOwn(out, name, value);
       }
@@ -802,7 +818,14 @@ class FastParser {
     const out: unknown[] = [];
     let line = k;
     const start = (this.starts[k] as number) + col;
+    // depth 1 is the value of a root mapping key (rootKey); a root sequence leaves rootKey unset.
+    let itemLines: number[] | undefined;
+    if (depth === 1 && this.rootKey !== undefined && !this.rootItems.has(this.rootKey)) {
+      itemLines = [];
+      this.rootItems.set(this.rootKey, { col, lines: itemLines });
+    }
     for (;;) {
+      itemLines?.push(line);
       const lineStart = this.starts[line] as number;
       const limit = this.ends[line] as number;
       const dash = lineStart + col;
@@ -828,6 +851,52 @@ class FastParser {
     }
   }
 
+  /**
+   * The records of item `i` of the root key `key`'s block sequence alone, below a document record
+   * and a record for `key` (their own spans unknown: only paths below the item may be read from
+   * them): what the whole-file pass records for that item, as long as the item holds no alias or
+   * merge of an anchor defined outside it (those copies are left out, and a lookup of them misses).
+   * Undefined when the first pass saw no such item, or the item does not parse alone.
+   */
+  itemRecords(key: string, i: number): NodeRecords | undefined {
+    const seq = this.rootItems.get(key);
+    const line = seq?.lines[i];
+    if (seq === undefined || line === undefined) return undefined;
+    const saved = { records: this.records, anchors: [...this.anchors], walked: this.walked, expanded: this.expanded, aliasUses: this.aliasUses };
+    const records = new NodeRecords();
+    this.records = records;
+    this.walked = 0;
+    this.expanded = 0;
+    this.aliasUses = 0;
+    // Anchors of the first pass have no records here (NoRecords): an alias of one copies none.
+    try {
+      const root = this.reserve(NONE, "", NONE, NONE);
+      const holder = this.reserve(root, key, NONE, NONE);
+      // As blockSeq (at depth 1) parses item i.
+      const lineStart = this.starts[line] as number;
+      const limit = this.ends[line] as number;
+      const dash = lineStart + seq.col;
+      const p = this.skipSpaces(dash + 1, limit);
+      if (p < limit && this.text.charCodeAt(p) !== HASH && this.mapKey(p, limit) !== undefined) {
+        const slot = this.reserve(holder, i, NONE, NONE);
+        this.blockNode(line, p - lineStart, slot, 2);
+        this.records.set(slot, this.bStart, this.bEnd);
+      } else {
+        this.entryValue(line, seq.col, dash + 1, holder, i, NONE, NONE, 2);
+      }
+      return records;
+    } catch {
+      return undefined;
+    } finally {
+      this.records = saved.records;
+      this.anchors.clear();
+      for (const [name, anchor] of saved.anchors) this.anchors.set(name, anchor);
+      this.walked = saved.walked;
+      this.expanded = saved.expanded;
+      this.aliasUses = saved.aliasUses;
+    }
+  }
+
   /** A finished block collection: it ends where its last value's line (or comment) ends. */
   private closed(value: unknown, start: number, end: number, next: number): unknown {
     if (end === EMPTY_END) bail();
@@ -838,10 +907,31 @@ class FastParser {
     return value;
   }
 
+  /**
+   * Plain keys read so far, by their first two characters: a rules file repeats a few dozen keys
+   * on every rule, and a key found here again needs no regex, no slice and no resolution (the same
+   * text at the same kind of place reads the same).
+   */
+  private readonly keyCache: (string | undefined)[] = new Array<string | undefined>(1024);
+
   /** `key:` at pos (followed by a space or the line end), or undefined when the line is no entry. */
   mapKey(pos: number, limit: number): string | undefined {
     const text = this.text;
     const c = text.charCodeAt(pos);
+    const slot = (c * 31 + text.charCodeAt(pos + 1)) & 1023;
+    const known = this.keyCache[slot];
+    if (known !== undefined && text.startsWith(known, pos)) {
+      // PLAIN_KEY would match exactly `known` here: it holds none of the characters that end a
+      // plain key, and a `:` followed by a space or the line end comes right after it.
+      const end = pos + known.length;
+      if (text.charCodeAt(end) === COLON && (end + 1 === limit || text.charCodeAt(end + 1) === SP)) {
+        this.kMerge = false;
+        this.kStart = pos;
+        this.kEnd = end;
+        this.kColon = end + 1;
+        return known;
+      }
+    }
     if (c === 0x22 || c === 0x27) {
       const name = this.quoted(pos, limit);
       const end = this.s1;
@@ -873,6 +963,8 @@ class FastParser {
     const resolved = resolvePlain(raw);
     // A key YAML reads as no text (`007`, `yes`, `~`) is an error: the library path reports it.
     if (typeof resolved !== "string" || nonTextKey(raw, resolved) !== undefined) bail();
+    // A plain key that reads as its own text, as every cached key must.
+    if (resolved === raw) this.keyCache[slot] = raw;
     this.kStart = pos;
     this.kEnd = end;
     this.kColon = end + 1;
@@ -1145,11 +1237,14 @@ export function parseFastYaml(text: string): FastYaml | undefined {
 }
 
 /** parseFastYaml, or why the text goes to the library path (for a debug-level note). */
-export function tryFastYaml(text: string): FastYaml | { readonly fallback: string } {
-  if (UNHANDLED_CHARS.test(text)) return { fallback: "a tab, CR, BOM or control character" };
+export function tryFastYaml(text: string, options: { readonly unhandledChars?: boolean } = {}): FastYaml | { readonly fallback: string } {
+  // The loader has already scanned for these characters (a 40 MB file takes ~30 ms a scan).
+  if (options.unhandledChars ?? UNHANDLED_CHARS.test(text)) return { fallback: "a tab, CR, BOM or control character" };
   let value: unknown;
+  let first: FastParser;
   try {
-    value = new FastParser(text, new NoRecords()).parseDocument();
+    first = new FastParser(text, new NoRecords());
+    value = first.parseDocument();
   } catch (err) {
     // Unsupported, or a surprise such as a stack overflow: the library path decides and reports.
     return { fallback: err instanceof Unsupported ? err.message : "the fast parser gave up" };
@@ -1169,13 +1264,33 @@ export function tryFastYaml(text: string): FastYaml | { readonly fallback: strin
     }
     return records;
   };
+  // A path below one item of a root-level sequence (`rules[i]...`, what a plan's changed rules ask
+  // for) is answered from that item's records alone: no second pass over a large file.
+  const items = new Map<string, NodeRecords | null>();
+  const fromItem = (path: readonly PathSegment[]): NodeInfo | undefined => {
+    if (path.length < 2) return undefined;
+    const key = String(path[0]);
+    const seg = path[1];
+    const i = typeof seg === "number" ? seg : /^(?:0|[1-9][0-9]{0,8})$/.test(seg as string) ? Number(seg) : -1;
+    if (!(i >= 0) || !first.rootItems.has(key)) return undefined;
+    let itemRecords = items.get(`${i}:${key}`);
+    if (itemRecords === undefined) {
+      itemRecords = first.itemRecords(key, i) ?? null;
+      items.set(`${i}:${key}`, itemRecords);
+    }
+    // The item is the only child of the key's record here: index 0, reported with its own index.
+    return itemRecords?.lookup([key, 0, ...path.slice(2)]);
+  };
   let nodes: Map<string, NodeInfo> | undefined;
+  const nodesOf = (): Map<string, NodeInfo> => (nodes ??= spans().toMap());
   const result = {
     value,
     get nodes(): Map<string, NodeInfo> {
-      return (nodes ??= spans().toMap());
+      return nodesOf();
     },
   };
-  Object.defineProperty(result, "lookup", { value: (path: readonly PathSegment[]) => spans().lookup(path), enumerable: false });
+  Object.defineProperty(result, "nodesOf", { value: nodesOf, enumerable: false });
+  Object.defineProperty(result, "lineStarts", { value: first.starts, enumerable: false });
+  Object.defineProperty(result, "lookup", { value: (path: readonly PathSegment[]) => fromItem(path) ?? spans().lookup(path), enumerable: false });
   return result as FastYaml;
 }

@@ -4,10 +4,11 @@
 import type { DesiredRule, DesiredState, Diagnostic, RuleSpec, SourceLocation } from "../model/index.js";
 import { checkRules, type RuleEntry } from "./check-rules.js";
 import { checkSchema } from "./check-schema.js";
-import { interpolationInput, restoreUninterpolated, selectEnvironment, trunkNamePlaceholder } from "./environments.js";
+import { environmentNamesOf, interpolationInput, restoreUninterpolated, selectEnvironment, trunkNamePlaceholder } from "./environments.js";
 import { DEFAULT_MAX_FILE_BYTES, fileTooLarge } from "./file-limit.js";
 import { lintRules } from "./lint-rules.js";
 import { interpolateValue, type Env } from "./interpolate.js";
+import { UNHANDLED_CHARS } from "./fast-yaml.js";
 import { parseYaml } from "./parse-yaml.js";
 import { dedupeDiagnostics, diagnosticAt, makeLocator, sortDiagnostics, type SourceIndex } from "./positions.js";
 import { nameLocation, toDesiredState, toRuleSpec } from "./to-desired-rules.js";
@@ -28,7 +29,15 @@ export type LoadResult =
       /** Why the YAML took the slower library path (what the fast path does not read), when it did: for a debug-level note. */
       readonly yamlFallback?: string;
     }
-  | { readonly ok: false; readonly diagnostics: readonly Diagnostic[] };
+  | {
+      readonly ok: false;
+      readonly diagnostics: readonly Diagnostic[];
+      /**
+       * The names under the file's `environments:` when the load stopped because none was chosen
+       * (SPEC §8): `validate` then loads each, without a second parse just to find them.
+       */
+      readonly environments?: readonly string[];
+    };
 
 /** Larger files are refused before parsing unless the cap is raised (file-limit.ts). */
 export const MAX_FILE_BYTES = DEFAULT_MAX_FILE_BYTES;
@@ -37,8 +46,8 @@ export const MAX_FILE_BYTES = DEFAULT_MAX_FILE_BYTES;
 // eslint-disable-next-line no-control-regex -- matching control characters is the point
 const CONTROL_CHAR = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]/;
 
-function failure(diagnostics: readonly Diagnostic[]): LoadResult {
-  return { ok: false, diagnostics: sortDiagnostics(dedupeDiagnostics(diagnostics)) };
+function failure(diagnostics: readonly Diagnostic[], environments?: readonly string[]): LoadResult {
+  return { ok: false, diagnostics: sortDiagnostics(dedupeDiagnostics(diagnostics)), ...(environments === undefined ? {} : { environments }) };
 }
 
 function atLine0(file: string, code: string, message: string, hint: string): Diagnostic {
@@ -158,7 +167,10 @@ function loadRulesTextUnguarded(input: string | Uint8Array, file: string, option
   const decoded = decode(input, file, options.maxFileBytes ?? MAX_FILE_BYTES);
   if ("diagnostic" in decoded) return failure([decoded.diagnostic]);
   const text = decoded.text;
-  const control = CONTROL_CHAR.exec(text);
+  // One scan of the text for the characters the fast YAML path leaves to the library (a superset
+  // of the controls refused here): most files have none, and then neither needs its own scan.
+  const unhandledChars = UNHANDLED_CHARS.test(text);
+  const control = unhandledChars ? CONTROL_CHAR.exec(text) : null;
   if (control !== null) {
     const code = (control[0].codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, "0");
     return failure([diagnosticAt({ file, locate: makeLocator(text) }, control.index, [], { code: "control-character", message: `the file contains the control character U+${code}`, hint: "a rules file is UTF-8 text: is this a binary file?" })]);
@@ -166,10 +178,10 @@ function loadRulesTextUnguarded(input: string | Uint8Array, file: string, option
   // `\S` is what trim() keeps: no copy of the whole text just to test it.
   if (!/\S/.test(text)) return failure([atLine0(file, "empty-file", "the file is empty", "write `version: 1` and `rules:`; an empty file is never taken as an empty rule set")]);
 
-  const markers = conflictMarkers(text, file);
+  const markers = text.includes("=======") || text.includes("<<<<<<<") || text.includes(">>>>>>>") ? conflictMarkers(text, file) : [];
   if (markers.length > 0) return failure(markers);
 
-  const parsed = parseYaml(text, file);
+  const parsed = parseYaml(text, file, { unhandledChars });
   if (!parsed.ok) return failure(parsed.diagnostics);
   if (parsed.value === null && parsed.diagnostics.length === 0)
     return failure([atLine0(file, "empty-file", "the file has no content (only comments or `null`)", "write `version: 1` and `rules:`; an empty file is never taken as an empty rule set")]);
@@ -178,9 +190,16 @@ function loadRulesTextUnguarded(input: string | Uint8Array, file: string, option
   // SPEC §8: the environment picks the variables and the rules; other environments' rules are
   // neither interpolated nor checked (their variables need not be set).
   const selection = selectEnvironment(parsed.value, options.environment, options.env, index);
-  if (selection.fatal) return failure([...parsed.diagnostics, ...selection.diagnostics]);
+  if (selection.fatal) {
+    const names = options.environment === undefined ? environmentNamesOf(parsed.value) : undefined;
+    return failure([...parsed.diagnostics, ...selection.diagnostics], names);
+  }
   const { excluded } = selection;
-  const interpolated = interpolateValue(interpolationInput(parsed.value, excluded), selection.env, index);
+  // Only `${` starts a reference (a lone `$`, e.g. a comment's `$schema`, stays as written). No
+  // value can hold one when the text has none and no backslash: only a double-quoted escape
+  // (`\x24{`, `$\x7b`, an escaped line break between `$` and `{`) writes one. Then no walk.
+  const mayInterpolate = text.includes("${") || text.includes("\\");
+  const interpolated = mayInterpolate ? interpolateValue(interpolationInput(parsed.value, excluded), selection.env, index) : { value: parsed.value, diagnostics: [] };
   const root = restoreUninterpolated(parsed.value, interpolated.value, excluded);
   // A value the parser could not take (`!!binary`, a timestamp) is reported there once; the
   // schema would only add a second, misleading error about the null left in its place.

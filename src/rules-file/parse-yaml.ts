@@ -232,23 +232,26 @@ function mergeInto(st: WalkState, out: Record<string, unknown>, source: unknown,
 }
 
 /** Parses one YAML document. Never throws for any input text. */
-export function parseYaml(text: string, file: string): ParseYamlResult {
-  const fast = tryFastYaml(text);
+export function parseYaml(text: string, file: string, options: { readonly unhandledChars?: boolean } = {}): ParseYamlResult {
+  const fast = tryFastYaml(text, options);
   if ("fallback" in fast) {
     const slow = parseYamlWithLibrary(text, file);
     return slow.ok ? { ...slow, fallback: fast.fallback } : slow;
   }
   // makeLocator gives what the library's LineCounter gives for a text with one-line scalars only.
   // Both it and the spans are made on first use: a valid file needs neither.
+  // The index holds what positions need, never `fast` itself: that would keep the parse tree
+  // (`fast.value`) alive as long as any rule's lazy `loc`, beside the specs made from it.
   let locate: SourceIndex["locate"] | undefined;
+  const { nodesOf, lookup, lineStarts } = fast;
   const index: SourceIndex = {
     file,
     text,
     get nodes() {
-      return fast.nodes;
+      return nodesOf();
     },
-    lookup: fast.lookup,
-    locate: (offset) => (locate ??= makeLocator(text))(offset),
+    lookup,
+    locate: (offset) => (locate ??= makeLocator(text, lineStarts))(offset),
   };
   return { ok: true, value: fast.value, index, diagnostics: [] };
 }

@@ -38,9 +38,15 @@ export function pointerOf(path: readonly PathSegment[]): string {
 }
 
 /** Line starts of a text, for offset -> line/column by binary search. */
-export function makeLocator(text: string): (offset: number) => { line: number; column: number } {
-  const starts = [0];
-  for (let i = text.indexOf("\n"); i !== -1; i = text.indexOf("\n", i + 1)) starts.push(i + 1);
+export function makeLocator(text: string, lineStarts?: ArrayLike<number>): (offset: number) => { line: number; column: number } {
+  // The fast YAML path has the line starts already (its line table): no second scan of the text.
+  let starts: ArrayLike<number>;
+  if (lineStarts !== undefined) starts = lineStarts;
+  else {
+    const found = [0];
+    for (let i = text.indexOf("\n"); i !== -1; i = text.indexOf("\n", i + 1)) found.push(i + 1);
+    starts = found;
+  }
   return (offset: number) => {
     let lo = 0;
     let hi = starts.length - 1;

@@ -153,3 +153,24 @@ describe("doctor", () => {
     expect(t.em.control.requests().filter((c) => !c.rpc.startsWith("List"))).toEqual([]);
   });
 });
+
+describe("one version floor (issue #12): doctor prints it, plan and apply log it at debug level", () => {
+  it("the same reading of the List answer in doctor and in plan/apply --log-level debug; nothing without debug", async () => {
+    const path = await t.write("floor.yaml", GOOD);
+    await t.cli(["apply", "-c", path, "--auto-approve"]);
+    const doctor = await t.cli(["doctor", "-c", path]);
+    const shown = /^ {2}ok +version +(at least v\d+\.\d+\.\d+ \(`[a-z_.]+` in its List answer\))$/m.exec(doctor.stdout)?.[1];
+    expect(shown, doctor.stdout).toBeDefined();
+    for (const args of [["plan"], ["apply", "--auto-approve"]]) {
+      const debug = await t.cli([...args, "-c", path, "--log-level", "debug"]);
+      expect(debug.code, debug.stderr).toBe(0);
+      expect(debug.stderr).toContain(`debug: ${t.em.url}: server version ${shown ?? "?"}; UpdateSIPDispatchRule proven by it\n`);
+      const quiet = await t.cli([...args, "-c", path]);
+      expect(quiet.stderr).not.toMatch(/server version/);
+    }
+    // An empty server proves nothing: Update is assumed, and the line says so.
+    t.em.control.reset();
+    const empty = await t.cli(["plan", "-c", path, "--log-level", "debug"]);
+    expect(empty.stderr).toMatch(/server version cannot tell: the server has no dispatch rules yet .*; UpdateSIPDispatchRule assumed/);
+  });
+});

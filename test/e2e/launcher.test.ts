@@ -1,5 +1,5 @@
-// End-to-end: the executable's launcher (src/bin.cts). One-shot commands run from the CommonJS
-// bundle; the answers must not depend on the route taken: the bundle or the ES module entry main.js.
+// End-to-end: the executable's launcher (src/bin.cts) starts the ES module entry main.js; its
+// answers (output and exit code) are main.js's own, whichever way the CLI is started.
 import { execFile } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -55,7 +55,7 @@ describe("the executable's launcher", () => {
     ["plan --against, JSON", () => ["plan", "-c", VALID, "--against", snapshot, "--format", "json", "--detailed-exitcode"]],
     ["plan --against, markdown", () => ["plan", "-c", VALID, "--against", snapshot, "--format", "markdown"]],
     ["plan --help", () => ["plan", "--help"]],
-  ])("%s: the same answer through the bundle and main.js", async (_name, args) => {
+  ])("%s: the same answer through the launcher and main.js", async (_name, args) => {
     const env = { PIN: "4321" };
     const [bundled, esm] = await Promise.all([run(CLI_PATH, args(), env), run(MAIN_JS, args(), env)]);
     expect(bundled.stdout.length + bundled.stderr.length).toBeGreaterThan(0);

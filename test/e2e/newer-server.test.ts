@@ -177,4 +177,133 @@ describe("against a newer server", () => {
     expect(t.writes()).toEqual([]);
     expect(t.rules()).toEqual(before);
   });
+
+  it("prune never deletes a rule held opaque: export -> plan/apply with prune keeps it and the plan says why", async () => {
+    t.em.control.reset();
+    t.em.control.setFeatures({ newerServer: true });
+    const dynamic = { sip_dispatch_rule_id: "SDR_OPAQUEMANAGED", name: "agent-dynamic", trunk_ids: ["ST_dyn"], rule: { dispatch_rule_dynamic: { url: "https://x" } } };
+    const quantum = { sip_dispatch_rule_id: "SDR_OPAQUEQUANTUM", name: "agent-quantum", trunk_ids: ["ST_qq"], rule: { dispatch_rule_direct: { room_name: "q" } }, media: { encryption: "SIP_MEDIA_ENCRYPT_QUANTUM" } };
+    const plain = { sip_dispatch_rule_id: "SDR_PLAINMANAGED1", name: "agent-plain", trunk_ids: ["ST_p"], rule: { dispatch_rule_direct: { room_name: "p" } } };
+    t.em.control.seed([dynamic, quantum, plain]);
+    const exported = await t.cli(["export"]);
+    expect(exported.code, exported.stderr).toBe(0);
+    expect(exported.stdout).not.toContain("agent-dynamic");
+    expect(exported.stderr).toMatch(/rule "agent-dynamic" \(SDR_OPAQUEMANAGED\) is not exported/);
+    expect(exported.stderr).toMatch(/plan and apply keep it: prune never deletes a rule this version cannot read/);
+    // The exported file (prune: true by default) without the unknown-type rule, and a file that
+    // also drops the rule holding an unknown enum value.
+    const file = await t.write("exported.yaml", exported.stdout);
+    const fewerText = exported.stdout.replace(/\n {2}- name: agent-quantum\n(?: {4}.*\n)*/, "\n");
+    expect(fewerText).not.toContain("agent-quantum");
+    expect(fewerText).toContain("agent-plain");
+    const fewer = await t.write("fewer.yaml", fewerText);
+    const before = t.rules();
+
+    for (const [path, held] of [[file, ["agent-dynamic"]], [fewer, ["agent-dynamic", "agent-quantum"]]] as const) {
+      const plan = await t.cli(["plan", "-c", path, "--format", "json"]);
+      expect(plan.code, plan.stderr).toBe(0);
+      const json = parsePlan(plan);
+      expect(json.summary).toMatchObject({ delete: 0, kept: held.length });
+      expect(json.changes).toEqual([]);
+      for (const name of held) expect(json.warnings.join("\n")).toMatch(new RegExp(`rule "${name}" \\(SDR_OPAQUE[A-Z]+\\) is not in the file but is not deleted: it holds .*prune never deletes a rule this version cannot read`));
+      const text = await t.cli(["plan", "-c", path]);
+      expect(text.stdout).toMatch(new RegExp(`${held.length} kept \\(held opaque, never pruned\\)`));
+      expect(text.stdout).toMatch(/Plan: 0 to create, 0 to update, 0 to delete, /);
+      expect(text.stdout).not.toMatch(/^- delete/m);
+
+      const applied = await t.cli(["apply", "-c", path, "--auto-approve"]);
+      expect(applied.code, applied.stdout + applied.stderr).toBe(0);
+      expect(applied.stdout + applied.stderr).toMatch(/prune never deletes a rule this version cannot read/);
+      expect(t.writes()).toEqual([]);
+      expect(t.rules()).toEqual(before);
+    }
+  });
+
+  it("unknown keys inside roomConfig.egress: kept at every level by apply, listed by path only, never diffed, left out of export", async () => {
+    t.em.control.reset();
+    t.em.control.setFeatures({ newerServer: true });
+    const FUTURE_SECRET = "FUTURE-CREDENTIAL-VALUE-7f3a";
+    const recorded = {
+      sip_dispatch_rule_id: "SDR_EGRESSFUTURE1",
+      name: "agent-rec",
+      trunk_ids: ["ST_rec"],
+      rule: { dispatch_rule_direct: { room_name: "rec" } },
+      attributes: { team: "a" },
+      room_config: {
+        egress: {
+          room: {
+            layout: "speaker",
+            future_room_opt: "r",
+            file_outputs: [{ filepath: "calls/x.mp4", s3: { bucket: "b", secret: "S3-SECRET-VALUE-91", future_s3_token: FUTURE_SECRET }, future_output_opt: 3 }],
+            advanced: { width: 1280, future_enc: 9 },
+          },
+          tracks: { filepath: "t/", future_track: true },
+          future_egress_kind: { url: "x" },
+        },
+      },
+    };
+    t.em.control.seed([recorded]);
+    const env = { S3_SECRET: "S3-SECRET-VALUE-91" };
+    const file = await t.write(
+      "rec.yaml",
+      `version: 1
+manage: ["agent-*"]
+rules:
+  - name: agent-rec
+    direct: { roomName: rec }
+    trunkIds: [ST_rec]
+    attributes: { team: b }
+    roomConfig:
+      egress:
+        room:
+          layout: speaker
+          fileOutputs:
+            - filepath: calls/x.mp4
+              s3: { bucket: b, secret: "\${S3_SECRET}" }
+          advanced: { width: 1280 }
+        tracks: { filepath: t/ }
+`,
+    );
+    const keptPaths = [
+      "roomConfig.egress.room.future_room_opt",
+      "roomConfig.egress.room.fileOutputs[0].s3.future_s3_token",
+      "roomConfig.egress.room.fileOutputs[0].future_output_opt",
+      "roomConfig.egress.room.advanced.future_enc",
+      "roomConfig.egress.tracks.future_track",
+      "roomConfig.egress.future_egress_kind",
+    ];
+    const plan = await t.cli(["plan", "-c", file, "--format", "json"], { env });
+    expect(plan.code, plan.stderr).toBe(0);
+    const update = parsePlan(plan).changes[0];
+    expect(update?.fields?.map((f) => f.path)).toEqual(["attributes.team"]);
+    expect([...(update?.kept ?? [])].sort()).toEqual([...keptPaths].sort());
+    const text = await t.cli(["plan", "-c", file], { env });
+    expect(text.stdout).toContain("roomConfig.egress.room.fileOutputs[0].s3.future_s3_token");
+    expect(text.stdout).not.toMatch(/removed|egress.*->/);
+    for (const r of [plan, text]) expect(r.stdout + r.stderr).not.toMatch(/FUTURE-CREDENTIAL|S3-SECRET-VALUE/);
+
+    const applied = await t.cli(["apply", "-c", file, "--auto-approve"], { env });
+    expect(applied.code, applied.stdout + applied.stderr).toBe(0);
+    expect(applied.stdout + applied.stderr).not.toMatch(/FUTURE-CREDENTIAL|S3-SECRET-VALUE/);
+    const after = only(t.rules(), "agent-rec");
+    expect(after.sip_dispatch_rule_id).toBe("SDR_EGRESSFUTURE1");
+    expect(after).toMatchObject({ attributes: { team: "b" }, room_config: { egress: recorded.room_config.egress } });
+    const again = await t.cli(["plan", "-c", file, "--detailed-exitcode"], { env });
+    expect([again.code, again.stdout]).toEqual([0, expect.stringContaining("No changes")]);
+
+    // export: only what the schema accepts; the unknown keys are named (paths, never values) as kept.
+    const exported = await t.cli(["export"]);
+    expect(exported.code, exported.stderr).toBe(0);
+    expect(exported.stdout).not.toMatch(/future_|FUTURE-CREDENTIAL|S3-SECRET-VALUE/);
+    expect(exported.stderr).not.toMatch(/FUTURE-CREDENTIAL|S3-SECRET-VALUE/);
+    for (const p of keptPaths) expect(exported.stderr).toContain(p);
+    expect(exported.stderr).toMatch(/rule "agent-rec" \(SDR_EGRESSFUTURE1\): .* kept on the server/);
+    const clear = await t.cli(["export", "--include-pins"], { showsPins: true });
+    expect(clear.stdout).not.toMatch(/future_|FUTURE-CREDENTIAL/);
+    const path = await t.write("exported.yaml", clear.stdout);
+    const valid = await t.cli(["validate", path]);
+    expect(valid.code, valid.stdout + valid.stderr).toBe(0);
+    const replan = await t.cli(["plan", "-c", path, "--detailed-exitcode"]);
+    expect([replan.code, replan.stdout]).toEqual([0, expect.stringContaining("No changes")]);
+  });
 });

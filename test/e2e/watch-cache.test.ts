@@ -197,6 +197,58 @@ describe("watch keeps the server's rules between full lists", () => {
     expect(stored(em.control).map((r) => r.name).sort()).toEqual(["alpha", "charlie"]);
   });
 
+  it("an update's replace body starts from the confirming read: a field this version does not manage, changed behind the view, is carried as the server holds it now", async () => {
+    const em = await startEmulator({ apiKey: "e2e-cache-key", apiSecret: "e2e-cache-secret-Hq2Lm8Zx4Vb7Nc1Rt6" });
+    // A newer server keeps fields this version does not know (the emulator's newer-server mode).
+    em.control.setFeatures({ newerServer: true });
+    const newer = (nested: number): Record<string, unknown> => ({ ...seedItem(A, "SDR_newer0000001"), future_top: { nested } });
+    em.control.seed([newer(1)]);
+    const dir = await mkdtemp(join(tmpdir(), "sds-watch-cache-"));
+    dirs.push(dir);
+    const file = join(dir, "dispatch-rules.yaml");
+    await writeFile(file, rulesYaml([A]));
+    const cli = spawnCli(["watch", "-c", file, "--interval", "60s", "--debounce", "100ms", "--listen", "127.0.0.1:0"], {
+      env: { LIVEKIT_URL: em.url, LIVEKIT_API_KEY: em.apiKey, LIVEKIT_API_SECRET: em.apiSecret },
+    });
+    expect((await cli.waitFor(isReconcile({ trigger: "start" }), { what: "the first reconcile" })).result).toBe("noop");
+    // Behind the view: someone (a newer tool) changes the field this version does not know.
+    em.control.seed([newer(2)]);
+    em.control.clearRequests();
+    const from = cli.count();
+    await atomicSave(file, rulesYaml([{ ...A, room: "a1-" }]));
+    expect((await cli.waitFor(isReconcile({ trigger: "file" }), { from, what: "the reconcile of the edit" })).result).toBe("success");
+    const reqs = em.control.requests();
+    // Not a reason to list everything: the field is carried, not compared.
+    expect(fullLists(reqs)).toEqual([]);
+    const update = reqs.find((r) => r.rpc === "UpdateSIPDispatchRule");
+    expect(JSON.parse(update?.body ?? "{}")).toMatchObject({ replace: { future_top: { nested: 2 } } });
+    expect(stored(em.control)).toEqual([expect.objectContaining({ sip_dispatch_rule_id: "SDR_newer0000001", future_top: { nested: 2 } })]);
+    expect(roomOf(stored(em.control)[0])).toBe("a1-");
+  });
+
+  it("many trunk warnings at once: 20 logged one by one, the rest counted in one line, none logged again", async () => {
+    const many = Array.from({ length: 25 }, (_, i) => ({ name: `t${String(i).padStart(2, "0")}`, room: `t${i}-`, number: `+1555020${String(i).padStart(2, "0")}` }));
+    const withTrunks = (rules: readonly TestRule[]): string => rulesYaml(rules).replace(/( {4}numbers: .*\n)/g, "$1    trunkIds: [ST_unknown]\n");
+    const em = await startEmulator({ apiKey: "e2e-cache-key", apiSecret: "e2e-cache-secret-Hq2Lm8Zx4Vb7Nc1Rt6" });
+    const dir = await mkdtemp(join(tmpdir(), "sds-watch-cache-"));
+    dirs.push(dir);
+    const file = join(dir, "dispatch-rules.yaml");
+    await writeFile(file, withTrunks(many));
+    const cli = spawnCli(["watch", "-c", file, "--interval", "60s", "--debounce", "100ms", "--listen", "127.0.0.1:0"], {
+      env: { LIVEKIT_URL: em.url, LIVEKIT_API_KEY: em.apiKey, LIVEKIT_API_SECRET: em.apiSecret },
+    });
+    expect((await cli.waitFor(isReconcile({ trigger: "start" }), { what: "the first reconcile" })).result).toBe("success");
+    const warnings = cli.records().filter((r) => eventOf(r) === "config-warning");
+    expect(warnings).toHaveLength(21);
+    expect(warnings.slice(0, 20).every((w) => /ST_unknown/.test(String(w.message)))).toBe(true);
+    expect(warnings[20]).toMatchObject({ more: 5, message: expect.stringMatching(/^5 more trunk warning/) });
+    // An edit of one rule: the warnings are the same ones, and none is logged again.
+    const from = cli.count();
+    await atomicSave(file, withTrunks(many.map((r, i) => (i === 0 ? { ...r, room: "moved-" } : r))));
+    expect((await cli.waitFor(isReconcile({ trigger: "file" }), { from, what: "the reconcile of the edit" })).result).toBe("success");
+    expect(cli.records().slice(from).filter((r) => eventOf(r) === "config-warning")).toEqual([]);
+  });
+
   it("the interval still lists everything and corrects drift made behind the view", async () => {
     const { em, cli, file } = await setup([A, B], "2s");
     let from = cli.count();

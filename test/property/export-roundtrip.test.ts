@@ -15,7 +15,7 @@ const HOSTILE = [
   '{"a":1}', "[1, 2]", "{a: b}", "yes", "no", "on", "off", "y", "n", "~", "null", "Null", "true", "FALSE", "*alias", "&anchor", "!tag", "!!str x", "#comment", "a #b", "%YAML",
   "@at", "`tick`", "a: b", "a:b", "key: ", "- item", "-", "? q", "|", ">-", "\t", "a\tb", "line\nbreak", "trailing\n", "\n", " lead", "trail ", "😀", "日本語", "é", "-1",
   "0x1F", "0o17", "1e3", "1_000", "+15550100", ".inf", "-.Inf", ".nan", "1.", "12:30", "2024-01-01", "'single'", '"double"', "\\", "back\\slash", "${VAR}", "$${X}", "$", "<<",
-  "---", "...", "a, b", "x]", "{", "${PIN_A}", "${A_1}", "\u2028", "\u0085", "\u007f", "\u00a0", "\ufeff", "a\u200bb", "",
+  "---", "...", "a, b", "x]", "{", "${PIN_A}", "${A_1}", "__proto__", "constructor", "\u2028", "\u0085", "\u007f", "\u00a0", "\ufeff", "a\u200bb", "",
 ];
 const hostile = fc.oneof({ weight: 4, arbitrary: fc.constantFrom(...HOSTILE) }, { weight: 1, arbitrary: fc.string({ unit: "binary", maxLength: 8 }) }, { weight: 1, arbitrary: fc.string({ maxLength: 12 }) });
 /** Strings the server can hold (protobuf strings are UTF-8: no lone surrogates). */

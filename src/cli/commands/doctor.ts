@@ -5,7 +5,7 @@ import { readFileSync } from "node:fs";
 import { needsTrunkList, resolveTrunkNames } from "../../core/index.js";
 import { DEFAULT_RETRY, createNodeTransport, createSipClient, resolveBaseUrl } from "../../livekit/index.js";
 import { probeList, type ListProbe } from "../../livekit/probe.js";
-import { inferServerVersion, releaseStoring, ruleUsesField, type ServerVersionFloor } from "../../livekit/server-version.js";
+import { releaseStoring, ruleUsesField, versionFloor, versionFloorText, type VersionFloor } from "../../livekit/server-version.js";
 import { AppError, EXIT, type ExitCode, type InboundTrunk } from "../../model/index.js";
 import { ALL_ENVIRONMENTS, type LoadResult } from "../../rules-file/index.js";
 import { environmentServerOptions, selectedEnvironment } from "../environment-options.js";
@@ -76,7 +76,7 @@ export interface DoctorContext {
   /** One List request (undefined when a credential is missing). */
   probe(): Promise<ListProbe | undefined>;
   /** The version floor from that answer (undefined when it could not be listed). */
-  version(): Promise<ServerVersionFloor | undefined>;
+  version(): Promise<VersionFloor | undefined>;
 }
 
 export interface DoctorCheck {
@@ -191,9 +191,8 @@ const versionCheck: DoctorCheck = {
     if (v === undefined) return [skip("version", "not checked: the server's rules could not be listed")];
     if (v.items === 0) return [warn("version", "cannot tell: the server has no dispatch rules yet (the version is read from a listed rule's keys)", "run doctor again after the first apply")];
     if (!v.emitsDefaults) return [warn("version", "cannot tell: the List answer leaves out default values (a proxy, or LiveKit Cloud)", "the fields check cannot run either; compare the server's release notes with the fields you use")];
-    if (v.floor === undefined) return [ok("version", "older than v1.9.11 (no `numbers` key in its List answer)")];
-    // The newest key is the proof; the older ones follow from it.
-    return [ok("version", `at least ${v.floor} (\`${v.evidence[v.evidence.length - 1] ?? ""}\` in its List answer)`)];
+    // The same reading and text as plan/apply's debug line (one version floor, issue #12).
+    return [ok("version", versionFloorText(v))];
   },
 };
 
@@ -313,7 +312,7 @@ async function makeContext(io: CliIo, values: ParsedFlags["values"]): Promise<Do
   const apiSecret = fromEnvironment?.apiSecret ?? secretCredential(values, io);
   const timeoutMs = resolveTimeout(values);
   let probe: Promise<ListProbe | undefined> | undefined;
-  let version: Promise<ServerVersionFloor | undefined> | undefined;
+  let version: Promise<VersionFloor | undefined> | undefined;
   const ctx: DoctorContext = {
     io,
     values,
@@ -337,7 +336,7 @@ async function makeContext(io: CliIo, values: ParsedFlags["values"]): Promise<Do
       return probe;
     },
     version() {
-      version ??= ctx.probe().then((p) => (p?.items === undefined || p.status < 200 || p.status >= 300 ? undefined : inferServerVersion(p.items)));
+      version ??= ctx.probe().then((p) => (p?.items === undefined || p.status < 200 || p.status >= 300 ? undefined : versionFloor({ rules: p.items })));
       return version;
     },
   };

@@ -89,18 +89,25 @@ export async function run(args: readonly string[], io: CliIo): Promise<ExitCode>
     return EXIT.ok;
   }
   // A rule type this version does not know cannot be written as a file rule: left out, said on
-  // stderr. Other values it cannot read are left out of their rule (the plan keeps such a rule
+  // stderr; prune never deletes it (SPEC §4, §5: fail closed), so the export stays safe to apply. Other values it cannot read are left out of their rule (the plan keeps such a rule
   // unchanged and refuses to change it, SPEC §4).
   const selected = (name: string) => name !== "" && (names === undefined || matchesManage(name, [names]));
   const unknownType = remote.filter((r) => selected(r.spec.name) && ruleKindOf(r.spec) === undefined);
   for (const r of unknownType) {
-    io.stderr.write(`warning: rule ${JSON.stringify(r.spec.name)} (${r.id}) is not exported: ${(r.opaque ?? []).join(", ")}; upgrade sip-dispatch-sync to export it (a file without it would delete it under prune: true)\n`);
+    io.stderr.write(`warning: rule ${JSON.stringify(r.spec.name)} (${r.id}) is not exported: ${(r.opaque ?? []).join(", ")}; upgrade sip-dispatch-sync to export it (plan and apply keep it: prune never deletes a rule this version cannot read)\n`);
   }
   for (const r of remote) {
     if (r.opaque === undefined || !selected(r.spec.name) || ruleKindOf(r.spec) === undefined) continue;
     io.stderr.write(`note: rule ${JSON.stringify(r.spec.name)} (${r.id}) holds values this version cannot read (${r.opaque.join(", ")}); they are not in the export, and plan keeps the rule unchanged until the file changes it\n`);
   }
   const exported = unknownType.length === 0 ? remote : remote.filter((r) => !unknownType.includes(r));
+  // Fields this version does not know (inside roomConfig.egress too) are not in the file: the file
+  // holds only what the schema accepts. Named by path, never by value (an unknown egress field may
+  // be a credential, #13); plan and apply carry them unchanged (issue #12).
+  for (const r of exported) {
+    if (!selected(r.spec.name) || r.kept === undefined) continue;
+    io.stderr.write(`warning: rule ${JSON.stringify(r.spec.name)} (${r.id}): ${r.kept.join(", ")} kept on the server, not in the export (this version does not know ${r.kept.length === 1 ? "that field" : "those fields"}; plan and apply carry ${r.kept.length === 1 ? "it" : "them"} unchanged)\n`);
+  }
   const { specs, placeholders } = exportRules(exported, { ...(names === undefined ? {} : { names }), includePins });
   const yaml = renderExportYaml(specs, server, placeholders, trunkNames ? uniqueTrunkNames(trunks) : undefined);
   // Never a file that validate, plan and watch (with the same cap) would refuse to read.
@@ -161,14 +168,41 @@ async function stateTrunks(path: string): Promise<readonly InboundTrunk[]> {
   return decodeTrunkItems({ items: json.trunks });
 }
 
-/** `${` in exported values would be interpolated on load: write it as `$${` (SPEC §2), except our placeholders. */
-function escapeInterpolation(value: unknown, isPlaceholder: (path: readonly string[]) => boolean, path: readonly string[] = []): unknown {
-  if (typeof value === "string") return isPlaceholder(path) ? value : value.replaceAll("${", () => "$${");
-  if (Array.isArray(value)) return value.map((v, i) => escapeInterpolation(v, isPlaceholder, [...path, String(i)]));
-  if (value !== null && typeof value === "object") {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, escapeInterpolation(v, isPlaceholder, [...path, k])]));
+/**
+ * `${` in exported values would be interpolated on load: write it as `$${` (SPEC §2), except our
+ * placeholders. Only what holds a `${` is copied (a value without one is returned as it is), and
+ * the path is one stack, copied only for a string that holds one: at 100,000 rules the copy of
+ * every value with its path cost more than writing the YAML.
+ */
+function escapeInterpolation(value: unknown, isPlaceholder: (path: readonly string[]) => boolean, path: string[] = []): unknown {
+  if (typeof value === "string") return !value.includes("${") || isPlaceholder([...path]) ? value : value.replaceAll("${", () => "$${");
+  if (value === null || typeof value !== "object") return value;
+  if (Array.isArray(value)) {
+    let out: unknown[] | undefined;
+    for (let i = 0; i < value.length; i++) {
+      const v: unknown = value[i];
+      path.push(String(i));
+      const e = escapeInterpolation(v, isPlaceholder, path);
+      path.pop();
+      if (e !== v) out ??= value.slice(0, i);
+      out?.push(e);
+    }
+    return out ?? value;
   }
-  return value;
+  const src = value as Record<string, unknown>;
+  const keys = Object.keys(src);
+  let out: Record<string, unknown> | undefined;
+  for (let i = 0; i < keys.length; i++) {
+    const k = keys[i] as string;
+    const v = src[k];
+    path.push(k);
+    const e = escapeInterpolation(v, isPlaceholder, path);
+    path.pop();
+    if (e !== v && out === undefined) out = Object.fromEntries(keys.slice(0, i).map((before) => [before, src[before]]));
+    // A server's map may hold a `__proto__` key: an own property, never the prototype.
+    if (out !== undefined) Object.defineProperty(out, k, { value: e, enumerable: true, writable: true, configurable: true });
+  }
+  return out ?? value;
 }
 
 /**

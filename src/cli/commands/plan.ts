@@ -2,7 +2,7 @@
 // Writes nothing to the server. Exit 0 ok (2 with --detailed-exitcode when changes are pending),
 // 1 error, 3 refused by a safety limit (SPEC §3).
 import { appendFile, chmod, writeFile } from "node:fs/promises";
-import { planWithProbe } from "../../apply/index.js";
+import { planListed } from "../../apply/index.js";
 import { resolveTrunkNames, type ResolvedTrunk } from "../../core/index.js";
 import { DEFAULT_RETRY, type RetryWaitEvent } from "../../livekit/index.js";
 import { ConfigError, EXIT, type Diagnostic, type ExitCode, type Plan } from "../../model/index.js";
@@ -88,7 +88,7 @@ export async function run(args: readonly string[], io: CliIo): Promise<ExitCode>
       // Keyed with the API secret when one is set, so that it equals the live plan's; without
       // one the fingerprint holds no secret at all (and binds none: such a plan is never applied).
       const apiSecret = optionalApiSecret(values, io);
-      const planned = await planWithProbe(desired, remote, async () => true, { ...scope, notes: lintNotes(warnings), ...(apiSecret === undefined ? {} : { fingerprintKey: { apiSecret } }) });
+      const planned = await planListed(desired, remote, async () => true, { ...scope, notes: lintNotes(warnings), ...(apiSecret === undefined ? {} : { fingerprintKey: { apiSecret } }) });
       plan = resolution === undefined || resolution.warnings.length === 0 ? planned : { ...planned, warnings: [...planned.warnings, ...resolution.warnings] };
       server = `file:${against}`;
       environment = desired.environment?.name;

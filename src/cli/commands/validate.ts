@@ -7,7 +7,7 @@ import { choiceFlag, configPath, flagsFor, parseFlags, stringFlag } from "../fla
 import { noteYamlFallback } from "../debug-note.js";
 import { FILE_LIMIT_HELP, maxFileBytes } from "../file-limit.js";
 import type { CliIo } from "../io.js";
-import { applyStrict, readEnvironmentNames, readRules } from "../rules-input.js";
+import { applyStrict, readRules } from "../rules-input.js";
 
 export const help = `Usage: sip-dispatch-sync validate [FILE...] [flags]
 
@@ -49,13 +49,21 @@ export async function run(args: readonly string[], io: CliIo): Promise<ExitCode>
   const asked = stringFlag(values, "env");
   for (const path of files) {
     const file = path === "-" ? "<stdin>" : path;
-    const names = await readEnvironmentNames(path, io, limit);
-    // SPEC §8: every environment of the file (or the one asked for), each with its own variables and rules.
-    const targets = names === undefined ? [asked === ALL_ENVIRONMENTS ? undefined : asked] : asked === undefined || asked === ALL_ENVIRONMENTS ? names : [asked];
-    const results = await Promise.all(targets.map(async (environment) => ({ environment, result: applyStrict(await readRules(path, io, limit, environment), values.strict === true) })));
+    // SPEC §8: every environment of the file (or the one asked for), each with its own variables
+    // and rules. The file is loaded once as it is; only a file that defines environments (its load
+    // stops at "name one", with their names) is loaded again per environment: a file without them
+    // is parsed once.
+    const one = asked === ALL_ENVIRONMENTS ? undefined : asked;
+    const first = await readRules(path, io, limit, one);
+    const names = one === undefined && !first.ok ? first.environments : undefined;
+    const loads =
+      names === undefined
+        ? [{ environment: one, result: first }]
+        : await Promise.all(names.map(async (environment) => ({ environment, result: await readRules(path, io, limit, environment) })));
+    const results = loads.map(({ environment, result }) => ({ environment, result: applyStrict(result, values.strict === true) }));
     const failed = results.some((r) => !r.result.ok);
-    const first = results[0]?.result;
-    if (first?.ok) noteYamlFallback(values, io, file, first.yamlFallback);
+    const shown = results[0]?.result;
+    if (shown?.ok) noteYamlFallback(values, io, file, shown.yamlFallback);
     const diagnostics = mergeEnvironmentDiagnostics(
       results.map(({ environment, result }) => ({ name: environment ?? "", diagnostics: result.ok ? result.warnings : result.diagnostics })),
     );

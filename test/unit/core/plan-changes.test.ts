@@ -178,3 +178,24 @@ describe("planChanges with --names (issue #15)", () => {
     expect(plan.refusal?.message).toContain("left out by --names");
   });
 });
+
+describe("planChanges: a rule held opaque is never pruned (SPEC §4, §5)", () => {
+  test("prune: true deletes the readable rule missing from the file and keeps the opaque one, saying why", () => {
+    const opaque: RemoteRule = { ...aRemoteRule({ id: "SDR_OPQ", name: "held", trunkIds: ["ST_h"] }), opaque: ['rule type: unknown "dispatch_rule_dynamic"'] };
+    const remote = [opaque, aRemoteRule({ id: "SDR_GONE", name: "gone", trunkIds: ["ST_g"] })];
+    const plan = planChanges(aDesiredState({ rules: [aDesiredRule({ name: "keep", trunkIds: ["ST_k"] })] }), remote, UPDATE);
+    expect(brief(plan)).toEqual(["delete gone SDR_GONE", "create keep"]);
+    expect(plan.summary).toMatchObject({ delete: 1, kept: 1, keptOpaque: 1 });
+    expect(plan.warnings.join("\n")).toMatch(/rule "held" \(SDR_OPQ\) is not in the file but is not deleted: it holds rule type: unknown "dispatch_rule_dynamic", and prune never deletes/);
+    // A held rule counts among the kept ones for the delete limits too: no refusal from it.
+    expect(plan.refusal).toBeNull();
+  });
+
+  test("prune: false keeps it as any other rule, without the opaque count or warning", () => {
+    const opaque: RemoteRule = { ...aRemoteRule({ id: "SDR_OPQ", name: "held", trunkIds: ["ST_h"] }), opaque: ["media.encryption: \"X\""] };
+    const plan = planChanges(aDesiredState({ prune: false, rules: [aDesiredRule({ name: "keep", trunkIds: ["ST_k"] })] }), [opaque], UPDATE);
+    expect(plan.summary.kept).toBe(1);
+    expect(plan.summary.keptOpaque).toBeUndefined();
+    expect(plan.warnings.join("\n")).not.toMatch(/prune never deletes/);
+  });
+});

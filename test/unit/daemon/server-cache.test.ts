@@ -1,8 +1,8 @@
 // Tests the daemon's view of the server between full lists (server-cache.ts): what a plan must
 // confirm, when a by-ID read says the view is stale, and how the applier's answers update it.
 import { describe, expect, it } from "vitest";
-import { createServerCache, idsToConfirm, recordingClient, sameRule, staleIds } from "../../../src/daemon/index.js";
-import { ApiError, type Change, type RemoteRule, type RuleSpec, type SipClient } from "../../../src/model/index.js";
+import { createServerCache, idsToConfirm, recordingClient, sameRule, staleIds, withFreshBases } from "../../../src/daemon/index.js";
+import { ApiError, type Change, type Plan, type RemoteRule, type RuleSpec, type SipClient } from "../../../src/model/index.js";
 
 /** A listed rule; `raw` non-enumerable as the client decodes it. */
 function rule(id: string, name: string, room = "r-", raw: Record<string, unknown> | undefined = { sip_dispatch_rule_id: id, name, rule: { dispatch_rule_individual: { room_prefix: room } } }): RemoteRule {
@@ -14,14 +14,18 @@ function rule(id: string, name: string, room = "r-", raw: Record<string, unknown
 const spec = (name: string): RuleSpec => ({ name, individual: { roomPrefix: "x-" } });
 
 describe("createServerCache", () => {
-  it("knows nothing until a full list; a list is the view, sorted by ID as listed", () => {
+  it("knows nothing until a full list; a list is the view, in its order, without each rule's listed JSON", () => {
     const c = createServerCache();
     expect(c.valid).toBe(false);
     expect(c.rules()).toBeUndefined();
-    const listed = [rule("SDR_a", "a"), rule("SDR_b", "b")];
+    const listed = [rule("SDR_a", "a"), { ...rule("SDR_b", "b"), opaque: ["rule.x: 7"] }];
     c.replace(listed);
     expect(c.valid).toBe(true);
-    expect(c.rules()).toBe(listed);
+    expect(c.rules()).toEqual([
+      { id: "SDR_a", spec: listed[0]?.spec },
+      { id: "SDR_b", spec: listed[1]?.spec, opaque: ["rule.x: 7"] },
+    ]);
+    expect(c.rules()?.map((r) => r.raw)).toEqual([undefined, undefined]);
     expect(c.get("SDR_b")?.spec.name).toBe("b");
   });
 
@@ -34,6 +38,7 @@ describe("createServerCache", () => {
     c.stored(rule("SDR_b", "b", "new-"));
     c.removed("SDR_d");
     expect(c.rules()?.map((r) => `${r.id}:${r.spec.individual?.roomPrefix}`)).toEqual(["SDR_a:r-", "SDR_b:new-", "SDR_c:r-"]);
+    expect(c.get("SDR_c")?.raw).toBeUndefined();
     expect(c.epoch).toBe(e0 + 4);
     c.removed("SDR_unknown");
     expect(c.epoch).toBe(e0 + 4);
@@ -79,15 +84,44 @@ describe("staleIds", () => {
     expect(staleIds(cache(), ["SDR_a", "SDR_b"], [rule("SDR_a", "a"), reordered])).toEqual([]);
   });
 
-  it("names a rule gone, changed (also in a field this version does not manage), or unknown to the view", () => {
-    const withNewField = rule("SDR_b", "b", "r-", { sip_dispatch_rule_id: "SDR_b", name: "b", rule: { dispatch_rule_individual: { room_prefix: "r-" } }, future_field: 1 });
-    expect(staleIds(cache(), ["SDR_a", "SDR_b", "SDR_c", "SDR_z"], [withNewField, rule("SDR_c", "c", "moved-"), rule("SDR_z", "z")])).toEqual(["SDR_a", "SDR_b", "SDR_c", "SDR_z"]);
+  it("names a rule gone, changed in a managed field or an opaque value, or unknown to the view", () => {
+    const opaqueNow = { ...rule("SDR_b", "b"), opaque: ["rule.x: 9"] };
+    expect(staleIds(cache(), ["SDR_a", "SDR_b", "SDR_c", "SDR_z"], [opaqueNow, rule("SDR_c", "c", "moved-"), rule("SDR_z", "z")])).toEqual(["SDR_a", "SDR_b", "SDR_c", "SDR_z"]);
   });
 
-  it("compares the decoded rule when a side has no listed JSON", () => {
+  it("a field this version does not manage is no difference (the write takes it from the read)", () => {
+    const withNewField = rule("SDR_b", "b", "r-", { sip_dispatch_rule_id: "SDR_b", name: "b", rule: { dispatch_rule_individual: { room_prefix: "r-" } }, future_field: 1 });
+    expect(staleIds(cache(), ["SDR_b"], [withNewField])).toEqual([]);
     expect(sameRule(rule("SDR_a", "a", "r-", undefined), rule("SDR_a", "a"))).toBe(true);
     expect(sameRule(rule("SDR_a", "a", "r-", undefined), rule("SDR_a", "a", "s-", undefined))).toBe(false);
     expect(sameRule(rule("SDR_a", "a"), rule("SDR_b", "a"))).toBe(false);
+  });
+});
+
+describe("withFreshBases", () => {
+  it("gives each update the confirming read's JSON as its base and its kept fields; other changes and the plan's facts stay", () => {
+    const current = spec("a");
+    const plan: Plan = {
+      changes: [
+        { action: "update", name: "a", id: "SDR_a", current, desired: spec("a"), fields: [{ path: "individual.roomPrefix" }], method: "replace" },
+        { action: "delete", name: "b", id: "SDR_b", current, reason: "not-in-file" },
+        { action: "create", name: "n", desired: spec("n") },
+      ],
+      summary: { create: 1, update: 1, delete: 1, unchanged: 0, unmanaged: 0, kept: 0, outsideManage: 0, outsideNames: 0 },
+      fingerprint: "sha256:x",
+      refusal: null,
+      warnings: ["w"],
+    };
+    const raw = { sip_dispatch_rule_id: "SDR_a", name: "a", future_field: 2 };
+    const fresh = rule("SDR_a", "a", "r-", raw);
+    Object.defineProperty(fresh, "kept", { value: ["future_field"], enumerable: false });
+    const out = withFreshBases(plan, [fresh, rule("SDR_b", "b")]);
+    const update = out.changes[0];
+    expect(update?.action === "update" ? [update.base, update.kept] : undefined).toEqual([raw, ["future_field"]]);
+    expect(out.changes.slice(1)).toEqual(plan.changes.slice(1));
+    expect([out.summary, out.refusal, out.warnings, out.fingerprint]).toEqual([plan.summary, null, ["w"], "sha256:x"]);
+    const onlyCreates: Plan = { ...plan, changes: plan.changes.slice(2) };
+    expect(withFreshBases(onlyCreates, [])).toBe(onlyCreates);
   });
 });
 

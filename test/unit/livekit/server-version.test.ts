@@ -1,10 +1,13 @@
 // Unit: the version floor read from a List answer's keys (livekit-sip-api.md §11.2).
 import { describe, expect, test } from "vitest";
-import { inferServerVersion, ruleUsesField } from "../../../src/livekit/server-version.js";
+import { ruleUsesField, versionFloor } from "../../../src/livekit/server-version.js";
+
+/** The one reading of a List answer (issue #12: the client and doctor share it). */
+const inferServerVersion = (items: readonly unknown[]) => versionFloor({ rules: items });
 
 const base = { sip_dispatch_rule_id: "SDR_1", name: "a", trunk_ids: [], hide_phone_number: false, rule: { dispatch_rule_individual: { room_prefix: "", pin: "" } } };
 
-describe("inferServerVersion", () => {
+describe("versionFloor: what doctor reads", () => {
   test("the newest key present gives the floor; older keys are implied", () => {
     expect(inferServerVersion([{ ...base, numbers: [], created_at: null, media: null }])).toMatchObject({ floor: "v1.12.0", emitsDefaults: true, missingFields: [] });
     expect(inferServerVersion([{ ...base, numbers: [], created_at: null }])).toMatchObject({ floor: "v1.10.0", missingFields: ["media"] });

@@ -2,9 +2,9 @@
 // unknown fields at every level are carried in the server's spelling, known ones come from the
 // file only (absent = cleared), and no field is ever sent under two spellings (§3.1 `malformed`).
 import { describe, expect, it } from "vitest";
-import { encodeReplace, encodeRuleInfo } from "../../../src/livekit/wire.js";
+import { decodeRuleInfo, encodeReplace, encodeRuleInfo } from "../../../src/livekit/wire.js";
 import { keptFields, overlayReplace } from "../../../src/livekit/wire-raw.js";
-import type { RuleSpec } from "../../../src/model/index.js";
+import type { JsonObject, RuleSpec } from "../../../src/model/index.js";
 
 const listed = {
   sip_dispatch_rule_id: "SDR_x",
@@ -80,7 +80,95 @@ describe("overlayReplace", () => {
   });
 
   it("keptFields names the unknown fields that hold a value, in the file's names for their parents", () => {
-    expect(keptFields(listed).sort()).toEqual(["futureTop", "future_top", "individual.future_v", "media.future_media", "roomConfig.agents[0].future_agent", "roomConfig.agents[1].future_agent", "roomConfig.future_room"].sort());
+    expect(keptFields(listed).sort()).toEqual(["future_top", "individual.future_v", "media.future_media", "roomConfig.agents[0].future_agent", "roomConfig.agents[1].future_agent", "roomConfig.future_room"].sort());
     expect(keptFields({ sip_dispatch_rule_id: "SDR_y", rule: { dispatch_rule_direct: {} }, empty_future: "", null_future: null })).toEqual([]);
+  });
+
+  it("a field the server sends in both spellings is kept, and listed, once: the spelling the replace body carries", () => {
+    const twins = {
+      sip_dispatch_rule_id: "SDR_t",
+      rule: { dispatch_rule_direct: { room_name: "r", future_v: 1, futureV: 1 } },
+      future_flag: true,
+      futureFlag: true,
+      room_config: { future_room: 5 },
+      roomConfig: { future_room: 5, futureRoom: 5 },
+      later_null: null,
+      laterNull: "x",
+    };
+    expect(keptFields(twins)).toEqual(["direct.future_v", "future_flag", "roomConfig.future_room", "laterNull"]);
+    const body = overlayReplace(twins, encodeRuleInfo({ name: "n", direct: { roomName: "r" } }));
+    expect(Object.keys(body).filter((k) => /future|later/i.test(k))).toEqual(["future_flag", "laterNull"]);
+    expect(body.roomConfig).toEqual({ future_room: 5 });
+    expect((body.rule as { dispatchRuleDirect: Record<string, unknown> }).dispatchRuleDirect).toEqual({ future_v: 1, roomName: "r" });
+  });
+
+  describe("inside roomConfig.egress (the generated field table)", () => {
+    const egressRaw = {
+      sip_dispatch_rule_id: "SDR_e",
+      name: "rec",
+      rule: { dispatch_rule_direct: { room_name: "r" } },
+      room_config: {
+        egress: {
+          room: {
+            layout: "speaker",
+            future_room: "x",
+            file_outputs: [{ filepath: "a.mp4", s3: { bucket: "b", future_token: "T" }, future_out: 1 }],
+            advanced: { width: 1280, future_enc: 2 },
+          },
+          tracks: { filepath: "t/", future_track: true },
+          future_kind: { url: "u" },
+        },
+      },
+    };
+    const fileEgress: JsonObject = { room: { layout: "grid", fileOutputs: [{ filepath: "a.mp4", s3: { bucket: "c" } }, { filepath: "b.mp4" }], advanced: { width: 640 } } };
+    const managed = encodeRuleInfo({ name: "rec", direct: { roomName: "r" }, roomConfig: { egress: fileEgress } });
+
+    it("carries unknown keys at every level, matched by position in lists; known fields come from the file only", () => {
+      const body = overlayReplace(egressRaw, managed) as { roomConfig: { egress: Record<string, unknown> } };
+      expect(body.roomConfig.egress).toEqual({
+        room: {
+          future_room: "x",
+          layout: "grid",
+          fileOutputs: [{ future_out: 1, filepath: "a.mp4", s3: { future_token: "T", bucket: "c" } }, { filepath: "b.mp4" }],
+          advanced: { future_enc: 2, width: 640 },
+        },
+        future_kind: { url: "u" },
+      });
+    });
+
+    it("an output or upload the file removed is not recreated from its unknown keys; no egress in the file sends none", () => {
+      const body = overlayReplace(egressRaw, managed) as { roomConfig: { egress: Record<string, unknown> } };
+      // `tracks` is absent from the file: its unknown key does not bring it back (that would start a track egress).
+      expect(body.roomConfig.egress).not.toHaveProperty("tracks");
+      const noEgress = overlayReplace(egressRaw, encodeRuleInfo({ name: "rec", direct: { roomName: "r" } }));
+      expect(noEgress).not.toHaveProperty("roomConfig");
+      const gcp = overlayReplace(egressRaw, encodeRuleInfo({ name: "rec", direct: { roomName: "r" }, roomConfig: { egress: { room: { fileOutputs: [{ filepath: "a.mp4", gcp: { bucket: "g" } }] } } } }));
+      // Switching the upload (a oneof) never sends the old member beside the new one.
+      expect((gcp as { roomConfig: { egress: { room: { fileOutputs: Record<string, unknown>[] } } } }).roomConfig.egress.room.fileOutputs[0]).toEqual({ future_out: 1, filepath: "a.mp4", gcp: { bucket: "g" } });
+    });
+
+    it("keptFields lists them by path (the file's names for known parents), never a value", () => {
+      const kept = keptFields(egressRaw);
+      expect(kept.sort()).toEqual(
+        [
+          "roomConfig.egress.room.future_room",
+          "roomConfig.egress.room.fileOutputs[0].s3.future_token",
+          "roomConfig.egress.room.fileOutputs[0].future_out",
+          "roomConfig.egress.room.advanced.future_enc",
+          "roomConfig.egress.tracks.future_track",
+          "roomConfig.egress.future_kind",
+        ].sort(),
+      );
+      expect(kept.join(" ")).not.toMatch(/"T"|\bT\b|speaker/);
+    });
+
+    it("the decoded rule holds only the fields this version knows (never diffed); an unknown enum name holds it opaque", () => {
+      const rule = decodeRuleInfo(egressRaw);
+      expect(rule.spec.roomConfig?.egress).toEqual({ room: { layout: "speaker", fileOutputs: [{ filepath: "a.mp4", s3: { bucket: "b" } }], advanced: { width: 1280 } }, tracks: { filepath: "t/" } });
+      expect(rule.opaque).toBeUndefined();
+      const quantum = decodeRuleInfo({ ...egressRaw, room_config: { egress: { room: { audio_mixing: "QUANTUM_MIXING", layout: "l" } } } });
+      expect(quantum.spec.roomConfig?.egress).toEqual({ room: { layout: "l" } });
+      expect(quantum.opaque).toEqual(['roomConfig.egress.room.audioMixing: "QUANTUM_MIXING"']);
+    });
   });
 });

@@ -4,10 +4,11 @@
 // non-integers in integer fields, which the server would drop or reject.
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { egressDefs, withEgressDefs } from "../../../scripts/gen-egress-schema.mjs";
+import { egressDefs, egressFieldTable, renderEgressFields, withEgressDefs } from "../../../scripts/gen-egress-schema.mjs";
 import { loadRulesText } from "../../../src/rules-file/index.js";
 
 const SCHEMA = new URL("../../../schemas/dispatch-rules.schema.json", import.meta.url);
+const FIELDS = new URL("../../../src/livekit/egress-fields.ts", import.meta.url);
 
 function load(egress: string) {
   const text = ["version: 1", "rules:", "  - name: rec", "    individual: {}", "    roomConfig:", "      egress:", ...egress.split("\n").map((l) => `        ${l}`)].join("\n");
@@ -24,6 +25,17 @@ describe("the egress schema", () => {
   it("the committed $defs match the @livekit/protocol descriptors (run scripts/gen-egress-schema.mjs --write after a bump)", async () => {
     const text = readFileSync(SCHEMA, "utf8");
     expect(withEgressDefs(text, await egressDefs())).toBe(text);
+  });
+
+  it("the committed runtime field table (src/livekit/egress-fields.ts) matches the descriptors too", async () => {
+    const table = await egressFieldTable();
+    expect(renderEgressFields(table)).toBe(readFileSync(FIELDS, "utf8"));
+    // The table and the schema's $defs describe the same messages and fields.
+    const defs = (await egressDefs()) as Record<string, { properties: Record<string, unknown> }>;
+    for (const [name, fields] of Object.entries(table.messages)) {
+      const def = name === "RoomEgress" ? defs.egress : defs[`egress.${name}`];
+      expect(Object.keys(def?.properties ?? {}), name).toEqual(Object.keys(fields).map((f) => f.replace(/_([a-z0-9])/g, (_m, c: string) => c.toUpperCase())));
+    }
   });
 
   it("covers every message RoomEgress reaches, with a description on every property", async () => {
@@ -65,5 +77,23 @@ describe("the egress schema", () => {
     const out = messages(egress);
     expect(out, "expected a diagnostic").not.toBe("");
     expect(out).toMatch(expected);
+  });
+
+  it("`${VAR}` in an egress integer field is handled like every other integer field (maxParticipants, codec rate): interpolated, then checked, at file:line:col", () => {
+    // SPEC §2 interpolates string values; an integer field gets the interpolated text, a string,
+    // and is refused with the same message and position whichever integer field it is.
+    const text = ["version: 1", "rules:", "  - name: rec", "    individual: {}", "    roomConfig:", "      maxParticipants: ${N}", "      egress:", "        room:", "          advanced:", "            width: ${N}", "    media:", "      codecs:", "        - name: PCMU", "          rate: ${N}"].join("\n");
+    const r = loadRulesText(text, "r.yaml", { env: { N: "1280" } });
+    expect(r.ok).toBe(false);
+    if (r.ok) return;
+    const shown = r.diagnostics.map((d) => `${d.line}:${d.column} ${d.message}`);
+    expect(shown).toEqual([
+      "6:24 `maxParticipants` must be a whole number, not a string",
+      "10:20 `width` must be a whole number, not a string",
+      "14:17 `rate` must be a whole number, not a string",
+    ]);
+    // An unset variable: the same two diagnostics at each of the three lines.
+    const missing = loadRulesText(text, "r.yaml", { env: {} });
+    expect(missing.ok ? [] : missing.diagnostics.map((d) => `${d.line} ${d.code ?? ""}`)).toEqual(["6 missing-env", "6 wrong-type", "10 missing-env", "10 wrong-type", "14 missing-env", "14 wrong-type"]);
   });
 });

@@ -64,6 +64,11 @@ describe("environments in the loader", () => {
     expect(problems(load(FILE, undefined)).map((x) => [x.code, x.line, x.message])).toEqual([
       ["environment-required", 2, "the file defines environments (staging, production): name one"],
     ]);
+    // The names come with that failure, so `validate` loads each environment without a second parse to find them.
+    const required = load(FILE, undefined);
+    expect(required.ok === false && required.environments).toEqual(["staging", "production"]);
+    const named = load(FILE, "nope");
+    expect(named.ok === false && "environments" in named).toBe(false);
     expect(problems(load("version: 1\nrules: []\n", "staging")).map((x) => x.code)).toEqual(["no-environments"]);
     expect(problems(load("version: 1\nrules:\n  - name: a\n    environments: [x]\n    callee: {}\n", undefined)).map((x) => x.code)).toEqual(["no-environments"]);
     expect(problems(load(FILE, "Staging")).map((x) => x.hint)).toEqual(["did you mean --env staging?"]);

@@ -65,6 +65,18 @@ describe("parseFastYaml", () => {
     expect(libraryValue(text)).toEqual({ a: 'x\ty\u00e9A\u{1F600}"\\/' });
   });
 
+  it("reads a key it has seen before exactly as the first time, near misses included", () => {
+    // The parser remembers plain keys: a later `name:x`, `names:`, `name :` or `name:` at the end
+    // must still read as the library reads them (a scalar, another key, a key with a space...).
+    for (const later of ["name:x", "names: y", "name:", "name: z", "nam: w", "name:\t", "name#: v"]) {
+      const text = `a:\n  - name: 1\n  - ${later}\n  - name: 2\n`;
+      const fast = parseFastYaml(text);
+      if (fast !== undefined) expect([later, fast.value]).toStrictEqual([later, libraryValue(text)]);
+    }
+    const seen = parseFastYaml("a:\n  - name: 1\n  - name:x\n");
+    expect(seen?.value).toStrictEqual({ a: [{ name: 1 }, "name:x"] });
+  });
+
   it("keeps `__proto__` as a plain key", () => {
     const value = parseFastYaml("__proto__: 1\n")?.value as Record<string, unknown>;
     expect(Object.getPrototypeOf(value)).toBe(Object.prototype);

@@ -1,6 +1,8 @@
 // The positions a valid file needs only on demand (rule `loc`, the source index of the fast YAML
 // path) are made on first use; these tests hold them to what the eager computation gives: the
 // same values, as plain enumerable data, whichever path parsed the file and whatever is read first.
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
 import { describe, expect, it } from "vitest";
 import { loadRulesText } from "../../../src/rules-file/index.js";
 import { parseFastYaml } from "../../../src/rules-file/fast-yaml.js";
@@ -62,5 +64,23 @@ describe("the fast path's source index", () => {
     for (let i = 0; i <= FAST.length; i++) expect(fast.index.locate(i)).toEqual(slow.index.locate(i));
     expect([...fast.index.nodes]).toStrictEqual([...slow.index.nodes]);
     expect(fast.index.nodes).toBe(fast.index.nodes);
+  });
+
+  it("does not keep the parse tree alive: rule locations hold the index, never the parsed value", async () => {
+    setFlagsFromString("--expose-gc");
+    const gc = runInNewContext("gc") as () => void;
+    const parsed = parseYaml(FAST, "r.yaml");
+    if (!parsed.ok) throw new Error("the fast path takes this file");
+    const tree = new WeakRef(parsed.value as object);
+    const index = parsed.index;
+    (parsed as { value: unknown }).value = undefined;
+    // Let the current task's references go before collecting.
+    for (let i = 0; i < 3 && tree.deref() !== undefined; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 0));
+      gc();
+    }
+    expect(tree.deref()).toBeUndefined();
+    // The index still answers positions after the tree is gone.
+    expect(index.lookup?.(["rules", 1, "name"])?.key).toEqual({ start: FAST.indexOf("name: b"), end: FAST.indexOf("name: b") + 4 });
   });
 });

@@ -61,6 +61,16 @@ describe("loadRulesText", () => {
     expect(ok(load(text, { PIN: "1" })).rules[0]?.spec.direct?.roomName).toBe("r-x-${LIT}");
   });
 
+  it("interpolates a reference written with escapes only (no `${` in the text), and leaves a text without any alone", () => {
+    // The walk is skipped for a text with no `${` and no backslash: these escapes must still interpolate.
+    for (const escaped of ["\\x24{ROOM}", "\\u0024{ROOM}", "\\U00000024{ROOM}", "$\\x7bROOM}", "$\\\n      {ROOM}"]) {
+      const text = `version: 1\nrules:\n  - name: a\n    direct: { roomName: "r-${escaped}" }\n`;
+      expect(text).not.toContain("${");
+      expect(ok(load(text, { ROOM: "blue" })).rules[0]?.spec.direct?.roomName).toBe("r-blue");
+    }
+    expect(ok(load("version: 1\nrules:\n  - name: a\n    direct: { roomName: \"r-{ROOM}\" }\n", { ROOM: "blue" })).rules[0]?.spec.direct?.roomName).toBe("r-{ROOM}");
+  });
+
   it("reports a missing variable at its line and column, never an empty string", () => {
     const d = problems(load("version: 1\nrules:\n  - name: a\n    individual:\n      pin: abc${NOPE}\n"));
     expect(d).toEqual([expect.objectContaining({ code: "missing-env", line: 5, column: 15, path: "rules[0].individual.pin" })]);
