@@ -153,7 +153,7 @@ export function planChanges(desired: DesiredState, remote: readonly RemoteRule[]
         fields,
         method: "replace",
         ...(rule.loc === undefined ? {} : { loc: rule.loc }),
-        ...(listed.kept === undefined ? {} : { kept: listed.kept }),
+        ...keptOf(listed, spec),
         ...(listed.raw === undefined ? {} : { base: listed.raw }),
       };
       changes.push(change);
@@ -235,6 +235,13 @@ function opaqueRefusal(updates: readonly { name: string; id: string; opaque: rea
     hint: "upgrade sip-dispatch-sync to a version that knows these values; until then leave these rules as the server holds them (or outside `manage`)",
     forceable: false,
   };
+}
+
+/** The fields an update to `desired` carries but does not manage (SPEC §4), as the plan lists them. */
+function keptOf(listed: RemoteRule, desired: RuleSpec): { kept?: readonly string[] } {
+  if (listed.kept === undefined) return {};
+  const kept = listed.keptFor === undefined ? listed.kept : listed.keptFor(desired);
+  return kept === undefined || kept.length === 0 ? {} : { kept };
 }
 
 /** The rules a plan creates or updates, with their desired specs. */

@@ -281,6 +281,12 @@ class ListedRule implements RemoteRule {
     }
     return this.#kept ?? undefined;
   }
+  keptFor(desired: RuleSpec): readonly string[] | undefined {
+    // Exactly what the replace body carries (encodeReplace's overlay), read back by keptFields.
+    if (this.kept === undefined) return undefined;
+    const found = keptFields(overlayReplace(this.raw, encodeRuleInfo(desired)));
+    return found.length === 0 ? undefined : found;
+  }
 }
 
 function decodeSpec(obj: Readonly<WireObject>, at: string): RuleSpec {

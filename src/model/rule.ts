@@ -125,6 +125,13 @@ export interface RemoteRule {
    */
   readonly kept?: readonly string[];
   /**
+   * `kept` for an update to `desired` (a normalised file rule): only the fields its `replace` body
+   * really carries. A part of the rule the file removes or replaces (an egress output, the rule
+   * type) takes its unknown fields with it, and they are not listed as kept. Absent on rules
+   * that are not listed ones; the planner then uses `kept`.
+   */
+  keptFor?(desired: RuleSpec): readonly string[] | undefined;
+  /**
    * Values this version cannot read (an enum value or rule type it does not know), as
    * `path: value`: the rule is held opaque and a change to it is refused (SPEC §4). Present only
    * when there are some; `spec` then lacks those values.

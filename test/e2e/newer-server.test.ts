@@ -4,6 +4,7 @@
 // Unknown fields on a managed rule survive an unrelated apply; an unknown enum value or rule type
 // on an unmanaged rule changes nothing for plan, apply, export and watch; a managed rule holding
 // one is refused only when the plan would change it.
+import { readFile } from "node:fs/promises";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { eventOf, spawnCli } from "../support/spawn-cli.js";
 import { API_KEY, API_SECRET, only, parsePlan, startE2e, type E2e } from "../support/e2e-harness.js";
@@ -281,6 +282,12 @@ rules:
     expect(text.stdout).toContain("roomConfig.egress.room.fileOutputs[0].s3.future_s3_token");
     expect(text.stdout).not.toMatch(/removed|egress.*->/);
     for (const r of [plan, text]) expect(r.stdout + r.stderr).not.toMatch(/FUTURE-CREDENTIAL|S3-SECRET-VALUE/);
+
+    // A file that removes `tracks`: its unknown field goes with it and is not listed as kept.
+    const noTracks = await t.write("no-tracks.yaml", (await readFile(file, "utf8")).replace("        tracks: { filepath: t/ }\n", ""));
+    const dropped = parsePlan(await t.cli(["plan", "-c", noTracks, "--format", "json"], { env })).changes[0];
+    expect(dropped?.fields?.map((f) => f.path)).toEqual(["attributes.team", "roomConfig.egress.tracks"]);
+    expect([...(dropped?.kept ?? [])].sort()).toEqual(keptPaths.filter((p) => !p.includes(".tracks.")).sort());
 
     const applied = await t.cli(["apply", "-c", file, "--auto-approve"], { env });
     expect(applied.code, applied.stdout + applied.stderr).toBe(0);

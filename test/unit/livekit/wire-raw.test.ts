@@ -162,6 +162,18 @@ describe("overlayReplace", () => {
       expect(kept.join(" ")).not.toMatch(/"T"|\bT\b|speaker/);
     });
 
+    it("keptFor lists only what the update really carries: a removed output's or a changed rule type's unknown fields are not kept", () => {
+      const listedRule = decodeRuleInfo(egressRaw);
+      const same = listedRule.keptFor?.({ name: "rec", direct: { roomName: "r" }, roomConfig: { egress: { room: { layout: "speaker", fileOutputs: [{ filepath: "a.mp4", s3: { bucket: "b" } }], advanced: { width: 1280 } }, tracks: { filepath: "t/" } } } });
+      expect([...(same ?? [])].sort()).toEqual([...(listedRule.kept ?? [])].sort());
+      const noTracks = listedRule.keptFor?.({ name: "rec", direct: { roomName: "r" }, roomConfig: { egress: fileEgress } });
+      expect([...(noTracks ?? [])].sort()).toEqual(["roomConfig.egress.room.future_room", "roomConfig.egress.room.fileOutputs[0].future_out", "roomConfig.egress.room.fileOutputs[0].s3.future_token", "roomConfig.egress.room.advanced.future_enc", "roomConfig.egress.future_kind"].sort());
+      expect(listedRule.keptFor?.({ name: "rec", direct: { roomName: "r" } })).toBeUndefined();
+      const typed = decodeRuleInfo(listed);
+      expect(typed.keptFor?.({ name: "n", direct: { roomName: "r" } })).not.toContain("individual.future_v");
+      expect(typed.kept).toContain("individual.future_v");
+    });
+
     it("the decoded rule holds only the fields this version knows (never diffed); an unknown enum name holds it opaque", () => {
       const rule = decodeRuleInfo(egressRaw);
       expect(rule.spec.roomConfig?.egress).toEqual({ room: { layout: "speaker", fileOutputs: [{ filepath: "a.mp4", s3: { bucket: "b" } }], advanced: { width: 1280 } }, tracks: { filepath: "t/" } });
