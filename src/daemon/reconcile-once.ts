@@ -10,7 +10,7 @@ import { applyPlan } from "../apply/index.js";
 import { planListed } from "../apply/index.js";
 import { orderChanges, pinRemovalRefusal } from "../core/index.js";
 import { AppError, type DesiredState, type Diagnostic, type Plan, type RemoteRule, type SipClient } from "../model/index.js";
-import { loadRulesText, type Env, type LoadResult } from "../rules-file/index.js";
+import { createIncrementalLoader, type Env, type LoadResult } from "../rules-file/index.js";
 import { daemonRefusalHint, driftCounts, driftedRules } from "./events.js";
 import { createFightTracker } from "./fighting.js";
 import type { DaemonMetrics } from "./metrics.js";
@@ -129,17 +129,6 @@ function withoutPositions(state: DesiredState): DesiredState {
   return { ...state, rules: state.rules.map((r) => (r.trunks === undefined ? { spec: r.spec } : { spec: r.spec, trunks: r.trunks })) };
 }
 
-/**
- * The desired state as the daemon keeps it between runs. Only trunk-name problems (SPEC §8) are
- * reported with a rule's position after loading (the loader reports its own problems with theirs,
- * and plans are logged without positions), and only a file with `trunks:` names can have them.
- * Without any, the rules are kept without `loc`: a rule's lazy position holds the whole text of
- * the file and its index (at 100,000 rules about 45 MB of the idle daemon).
- */
-function keptState(state: DesiredState): DesiredState {
-  return state.rules.some((r) => r.trunks !== undefined) ? state : withoutPositions(state);
-}
-
 /** Plan log entries: names, IDs and field paths only; values (which may be pins) never. */
 function planEvent(plan: Plan, trigger: Trigger, dryRun: boolean): object {
   return {
@@ -231,17 +220,20 @@ export function createReconciler(deps: ReconcilerDeps): Reconcile {
   let lastReported: string | undefined;
 
   /**
-   * loadRulesText is a pure function of the bytes (the path and env are fixed), so its last
-   * result is kept with the bytes it came from: an unchanged file (every interval run) is not
-   * parsed again, and a save is parsed while the debounce still waits (prepare()).
+   * The file is loaded by an incremental loader (rules-file/incremental-load.ts): an edit is loaded
+   * from the rules it changed, with loadRulesText's exact answer (issue 19). Its last result is
+   * kept with the bytes it came from (a digest between runs), so an unchanged file (every interval
+   * run, valid or not) is not loaded again; a save is parsed while the debounce still waits
+   * (prepare()).
    */
+  const loader = createIncrementalLoader();
+  const loadOptions = { env: deps.env, environment: deps.environment, ...(deps.maxFileBytes === undefined ? {} : { maxFileBytes: deps.maxFileBytes }) };
   let memo: Memo | undefined;
   const load = (bytes: Uint8Array): LoadResult => {
     if (memo !== undefined && sameBytes(memo, bytes)) return memo.result;
-    const result = loadRulesText(bytes, deps.file, { env: deps.env, environment: deps.environment, ...(deps.maxFileBytes === undefined ? {} : { maxFileBytes: deps.maxFileBytes }) });
-    const kept = result.ok ? { ...result, state: keptState(result.state) } : result;
-    memo = { bytes, length: bytes.length, digest: undefined, result: kept };
-    return kept;
+    const result = loader.load(bytes, deps.file, loadOptions);
+    memo = { bytes, length: bytes.length, digest: undefined, result };
+    return result;
   };
   /**
    * Between reconciles the memo keeps a digest of the bytes, not the bytes (the whole file: 37 MiB
