@@ -175,6 +175,9 @@ async function watchFigures(dir, file) {
     console.log(`watch ${N} under the image's NODE_OPTIONS: first reconcile ${first.rec.result} after ${fmt(first.at - t0)} ms`);
     await sleep(3000);
     report("  idle RSS after the first reconcile", await rssMb(child.pid), "MB", { op: "<=", value: 400 }, 0);
+    // V8's memory reducer gives pages back some seconds after the last collection: also after 15 s.
+    await sleep(12_000);
+    report("  idle RSS 15 s after the first reconcile (settled)", await rssMb(child.pid), "MB", undefined, 0);
     const tags = new Map();
     const latencies = [];
     for (let j = 0; j < EDITS; j++) {
@@ -194,6 +197,8 @@ async function watchFigures(dir, file) {
     console.log(`  min ${fmt(Math.min(...latencies))} ms, max ${fmt(Math.max(...latencies))} ms; survived ${EDITS} edits: ${exited ? "no MISSED" : "yes met"}`);
     await sleep(3000);
     report("  idle RSS after the edits", await rssMb(child.pid), "MB", { op: "<=", value: 400 }, 0);
+    await sleep(12_000);
+    report("  idle RSS 15 s after the edits (settled)", await rssMb(child.pid), "MB", undefined, 0);
   } finally {
     child.kill("SIGTERM");
     await new Promise((resolve) => (exited ? resolve() : child.once("exit", resolve)));

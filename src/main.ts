@@ -1,5 +1,5 @@
-// The ES module entry (bin.cts runs it for watch, emulator, help and version; one-shot commands
-// run from the CommonJS bundle, see bin.cts). Runs the CLI with the real process streams.
+// The ES module entry (bin.cts, the executable, starts it). Runs the CLI with the real process
+// streams.
 //
 // One-shot commands start with V8's on-disk compile cache where Node has one (22.1+; Node 20
 // lacks module.enableCompileCache): the next run skips compiling the modules it loads. The CLI

@@ -4,7 +4,7 @@
 import { planListed } from "../apply/index.js";
 import { resolveTrunkNames, type ResolvedTrunk } from "../core/index.js";
 import type { HttpSipClient } from "../livekit/index.js";
-import { ConfigError, type DesiredState, type Diagnostic, type Plan, type RemoteRule } from "../model/index.js";
+import { ConfigError, withMoreWarnings, type DesiredState, type Diagnostic, type Plan, type RemoteRule } from "../model/index.js";
 import type { ParsedFlags } from "./flags.js";
 import type { CliIo } from "./io.js";
 import { noteServerVersion } from "./debug-note.js";
@@ -52,6 +52,6 @@ export async function readAndPlan(config: string, values: ParsedFlags["values"],
     ...(options.notes === undefined ? {} : { notes: options.notes(loaded.warnings) }),
     fingerprintKey,
   });
-  const plan = trunkWarnings.length === 0 ? planned : { ...planned, warnings: [...planned.warnings, ...trunkWarnings] };
+  const plan = withMoreWarnings(planned, trunkWarnings);
   return { desired, warnings: loaded.warnings, client, remote, plan, environment: desired.environment?.name, trunks };
 }

@@ -3,6 +3,7 @@
 // Every read has the one-shot commands' guards (SPEC §5 bounds): a regular file under the size cap,
 // opened without blocking (a FIFO would otherwise hold a thread-pool thread, and the daemon, for
 // good) and read no further than the cap (a symlink to /dev/zero would otherwise fill the heap).
+import { Buffer } from "node:buffer";
 import { constants } from "node:fs";
 import { open } from "node:fs/promises";
 import { MAX_FILE_BYTES } from "../rules-file/index.js";
@@ -76,10 +77,9 @@ export interface ReadStableOptions {
 
 const defaultSleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** Native comparison: a byte loop over a 40 MB file took about 100 ms of every edit. */
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
+  return a.length === b.length && Buffer.compare(a, b) === 0;
 }
 
 type OneRead = { readonly ok: true; readonly bytes: Uint8Array } | { readonly ok: false; readonly reason: StableReadFailure; readonly detail: string };

@@ -10,7 +10,7 @@ import { applyPlan } from "../apply/index.js";
 import { planListed } from "../apply/index.js";
 import { orderChanges, pinRemovalRefusal } from "../core/index.js";
 import { AppError, type DesiredState, type Diagnostic, type Plan, type RemoteRule, type SipClient } from "../model/index.js";
-import { loadRulesText, type Env, type LoadResult } from "../rules-file/index.js";
+import { createIncrementalLoader, type Env, type LoadResult } from "../rules-file/index.js";
 import { daemonRefusalHint, driftCounts, driftedRules } from "./events.js";
 import { createFightTracker } from "./fighting.js";
 import type { DaemonMetrics } from "./metrics.js";
@@ -220,14 +220,18 @@ export function createReconciler(deps: ReconcilerDeps): Reconcile {
   let lastReported: string | undefined;
 
   /**
-   * loadRulesText is a pure function of the bytes (the path and env are fixed), so its last
-   * result is kept with the bytes it came from: an unchanged file (every interval run) is not
-   * parsed again, and a save is parsed while the debounce still waits (prepare()).
+   * The file is loaded by an incremental loader (rules-file/incremental-load.ts): an edit is loaded
+   * from the rules it changed, with loadRulesText's exact answer (issue 19). Its last result is
+   * kept with the bytes it came from (a digest between runs), so an unchanged file (every interval
+   * run, valid or not) is not loaded again; a save is parsed while the debounce still waits
+   * (prepare()).
    */
+  const loader = createIncrementalLoader();
+  const loadOptions = { env: deps.env, environment: deps.environment, ...(deps.maxFileBytes === undefined ? {} : { maxFileBytes: deps.maxFileBytes }) };
   let memo: Memo | undefined;
   const load = (bytes: Uint8Array): LoadResult => {
     if (memo !== undefined && sameBytes(memo, bytes)) return memo.result;
-    const result = loadRulesText(bytes, deps.file, { env: deps.env, environment: deps.environment, ...(deps.maxFileBytes === undefined ? {} : { maxFileBytes: deps.maxFileBytes }) });
+    const result = loader.load(bytes, deps.file, loadOptions);
     memo = { bytes, length: bytes.length, digest: undefined, result };
     return result;
   };

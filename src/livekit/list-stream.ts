@@ -1,4 +1,4 @@
-// Pure (no I/O): a List answer decoded as its bytes arrive (issue 19, "plan at the cost of a
+// No I/O (the kept bytes are deflated on libuv's thread pool): a List answer decoded as its bytes arrive (issue 19, "plan at the cost of a
 // list"). The whole answer of 100,000 rules is about 100 MB of snake_case JSON; read as one text
 // and JSON.parse'd, the body, its text and its parsed tree (several times the text) were all alive
 // at once. Here a small splitter finds each item of `{"items":[{...},{...}], ...}` in the byte
@@ -11,6 +11,8 @@
 // non-object...) is collected whole and JSON.parse'd at the end, exactly as before. After the
 // array, the rest of the object is checked by JSON.parse too; a later duplicate `"items"` wins, as
 // it does in JSON.parse, so the caller is told to use that value instead.
+
+import type * as Zlib from "node:zlib";
 
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
@@ -28,54 +30,142 @@ function isWs(b: number): boolean {
 }
 
 /**
- * The bytes of listed items, copied into large slabs (outside the JS heap, no object per item):
- * 100,000 rules cost their bytes and no garbage collector work.
+ * The bytes of listed items, copied into slabs outside the JS heap (no object per item, no
+ * garbage collector work). A full slab is deflated in the background (libuv's thread pool, level
+ * 1: listed rules repeat their keys and defaults, 100,000 of them shrink about 20 times), and
+ * inflated again only when a rule's `raw` is read: the plan reads the rules it updates only.
+ * A small listing (under `packFrom` bytes) is never packed: it would only pay for loading zlib.
  */
 export class RawArena {
   readonly #slabSize: number;
-  #slab: Buffer | undefined;
-  #used = 0;
-  constructor(slabSize = 4 * 1024 * 1024) {
+  readonly #packFrom: number;
+  #slab: Slab | undefined;
+  /** Slabs not packed yet, while the listing is under `packFrom`. */
+  #waiting: Slab[] = [];
+  readonly #packing = new Set<Promise<void>>();
+  /** Bytes held as they arrived, and deflated (what they cost once packed). */
+  #plain = 0;
+  #packed = 0;
+  constructor(slabSize = 1024 * 1024, packFrom = 8 * 1024 * 1024) {
     this.#slabSize = slabSize;
+    this.#packFrom = packFrom;
   }
   /** Copies the pieces (one item's bytes, in order) and returns where they are. */
   add(pieces: readonly Buffer[], length: number): RawBytes {
     let slab = this.#slab;
-    if (slab === undefined || this.#used + length > slab.length) {
+    if (slab === undefined || slab.used + length > slab.size) {
       if (length > this.#slabSize / 4) {
-        // A large item gets a buffer of its own (a slab is not wasted on it).
-        const own = Buffer.allocUnsafeSlow(length);
-        copyPieces(pieces, own, 0);
+        // A large item gets a slab of its own (a shared slab is not wasted on it).
+        const own = new Slab(length);
+        own.append(pieces);
+        this.#plain += length;
+        this.#full(own);
         return new RawBytes(own, 0, length);
       }
-      slab = Buffer.allocUnsafeSlow(this.#slabSize);
+      if (slab !== undefined) this.#full(slab);
+      slab = new Slab(this.#slabSize);
       this.#slab = slab;
-      this.#used = 0;
     }
-    const start = this.#used;
-    copyPieces(pieces, slab, start);
-    this.#used += length;
-    return new RawBytes(slab, start, start + length);
+    const start = slab.used;
+    slab.append(pieces);
+    this.#plain += length;
+    return new RawBytes(slab, start, slab.used);
+  }
+  /** The listing is complete: the last slab is packed too. */
+  seal(): void {
+    if (this.#slab !== undefined) this.#full(this.#slab);
+    this.#slab = undefined;
+  }
+  /** Resolves once every slab packed so far is deflated (for tests and measurements). */
+  async packed(): Promise<void> {
+    await Promise.all([...this.#packing]);
+  }
+  /** The kept bytes: still as they arrived, and deflated. */
+  stats(): { readonly plain: number; readonly packed: number } {
+    return { plain: this.#plain, packed: this.#packed };
+  }
+  /** A slab that takes no more items: packed once the listing is large enough to pay for it. */
+  #full(slab: Slab): void {
+    if (this.#plain + this.#packed < this.#packFrom) {
+      this.#waiting.push(slab);
+      return;
+    }
+    for (const w of this.#waiting) this.#pack(w);
+    this.#waiting = [];
+    this.#pack(slab);
+  }
+  #pack(slab: Slab): void {
+    const done = slab.pack().then((size) => {
+      this.#packing.delete(done);
+      if (size === undefined) return;
+      this.#plain -= slab.used;
+      this.#packed += size;
+    });
+    this.#packing.add(done);
   }
 }
 
-function copyPieces(pieces: readonly Buffer[], target: Buffer, at: number): void {
-  let pos = at;
-  for (const p of pieces) pos += p.copy(target, pos);
+/** The few slabs inflated last, for reads in list order (export --format json, the plan's updates). */
+const inflated: { slab: Slab; bytes: Buffer }[] = [];
+const INFLATED_KEPT = 4;
+
+class Slab {
+  readonly size: number;
+  used = 0;
+  #plain: Buffer | undefined;
+  #packed: Buffer | undefined;
+  #packing = false;
+  constructor(size: number) {
+    this.size = size;
+    this.#plain = Buffer.allocUnsafeSlow(size);
+  }
+  append(pieces: readonly Buffer[]): void {
+    const plain = this.#plain as Buffer;
+    for (const p of pieces) this.used += p.copy(plain, this.used);
+  }
+  /** Deflates the slab in the background; until that is done (or when it fails) it stays as it is. */
+  /** Resolves with the deflated size, or undefined when the slab stays as it is. */
+  pack(): Promise<number | undefined> {
+    const plain = this.#plain;
+    if (plain === undefined || this.used === 0 || this.#packing) return Promise.resolve(undefined);
+    this.#packing = true;
+    // Loaded only for a listing that fills a slab; getBuiltinModule (not import): see http-transport.ts.
+    const zlib = process.getBuiltinModule("node:zlib") as typeof Zlib;
+    return new Promise<number | undefined>((resolve) => {
+      zlib.deflateRaw(plain.subarray(0, this.used), { level: 1 }, (err, packed) => {
+        // A failed deflate leaves the slab as it is.
+        if (err !== null) return resolve(undefined);
+        this.#packed = packed;
+        this.#plain = undefined;
+        resolve(packed.length);
+      });
+    });
+  }
+  text(start: number, end: number): string {
+    if (this.#plain !== undefined) return this.#plain.toString("utf8", start, end);
+    let hit = inflated.find((x) => x.slab === this);
+    if (hit === undefined) {
+      const zlib = process.getBuiltinModule("node:zlib") as typeof Zlib;
+      hit = { slab: this, bytes: zlib.inflateRawSync(this.#packed as Buffer) };
+      inflated.unshift(hit);
+      if (inflated.length > INFLATED_KEPT) inflated.pop();
+    }
+    return hit.bytes.toString("utf8", start, end);
+  }
 }
 
 /** One item's JSON bytes in a slab. */
 export class RawBytes {
-  readonly slab: Buffer;
-  readonly start: number;
-  readonly end: number;
-  constructor(slab: Buffer, start: number, end: number) {
-    this.slab = slab;
-    this.start = start;
-    this.end = end;
+  readonly #slab: Slab;
+  readonly #start: number;
+  readonly #end: number;
+  constructor(slab: Slab, start: number, end: number) {
+    this.#slab = slab;
+    this.#start = start;
+    this.#end = end;
   }
   text(): string {
-    return this.slab.toString("utf8", this.start, this.end);
+    return this.#slab.text(this.#start, this.#end);
   }
 }
 
@@ -90,7 +180,15 @@ export type ListStreamResult =
   /** Not valid JSON; `bytes` is the answer's size (for the message). */
   | { readonly kind: "invalid"; readonly bytes: number; readonly empty: boolean };
 
-type Mode = "head" | "items" | "tail" | "whole" | "invalid";
+type Mode = "small" | "head" | "items" | "tail" | "whole" | "invalid";
+
+/**
+ * Answers up to this size are parsed whole, as before: JSON.parse of a few MB is native and fast,
+ * where the splitter, a byte loop not yet optimised by V8 that early in a process, costs a small
+ * plan tens of milliseconds (10,000 rules, 8 MB: +60 ms); the memory it saves only matters for
+ * large answers (16 MiB: about 20,000 realistic rules).
+ */
+export const STREAM_FROM_BYTES = 16 * 1024 * 1024;
 
 /**
  * Feed the answer's chunks (`push`), then `end()`. The sink runs synchronously inside `push`;
@@ -98,7 +196,8 @@ type Mode = "head" | "items" | "tail" | "whole" | "invalid";
  */
 export class ListStream {
   readonly #sink: ItemSink;
-  #mode: Mode = "head";
+  #mode: Mode;
+  readonly #streamFrom: number;
   #bytes = 0;
   /** head / whole / tail mode: the chunks kept. */
   #kept: Buffer[] = [];
@@ -116,14 +215,25 @@ export class ListStream {
   #pieceLength = 0;
   #count = 0;
 
-  constructor(sink: ItemSink) {
+  /** `streamFrom`: the size from which the answer is split as it arrives (smaller: parsed whole). */
+  constructor(sink: ItemSink, streamFrom = STREAM_FROM_BYTES) {
     this.#sink = sink;
+    this.#streamFrom = streamFrom;
+    this.#mode = streamFrom > 0 ? "small" : "head";
   }
 
   push(chunk: Buffer): void {
     if (chunk.length === 0) return;
     this.#bytes += chunk.length;
     switch (this.#mode) {
+      case "small":
+        this.#kept.push(chunk);
+        this.#keptLength += chunk.length;
+        if (this.#keptLength >= this.#streamFrom) {
+          this.#mode = "head";
+          this.#decideHead();
+        }
+        return;
       case "head":
         this.#kept.push(chunk);
         this.#keptLength += chunk.length;
@@ -145,7 +255,7 @@ export class ListStream {
   end(): ListStreamResult {
     const mode = this.#mode;
     if (mode === "invalid") return this.#invalid();
-    if (mode === "head" || mode === "whole") return this.#parseWhole();
+    if (mode === "small" || mode === "head" || mode === "whole") return this.#parseWhole();
     if (mode === "items") return this.#invalid(); // the array or the object never closed
     // tail: `, "k": v ... }` or `}`, checked by JSON.parse; a duplicate "items" wins as in JSON.parse.
     const tail = this.#keptText();

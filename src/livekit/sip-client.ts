@@ -18,7 +18,7 @@ import { DEFAULT_RETRY, parseRetryAfter, withRetry, type RetryPolicy, type Retry
 import { ANSWER_TOO_LARGE } from "./http-transport.js";
 import { versionFloor, type VersionFloor } from "./server-version.js";
 import { badResponse, errorFromFailure, errorFromResponse, type CallContext } from "./twirp-error.js";
-import { ListStream, RawArena, type ListStreamResult } from "./list-stream.js";
+import { ListStream, RawArena, STREAM_FROM_BYTES, type ListStreamResult } from "./list-stream.js";
 import { WireShapeError, decodeListItems, decodeRuleInfoAt, encodeLegacyCreate, encodeReplace, encodeRuleInfo } from "./wire.js";
 
 /** One HTTP attempt, for metrics and per-operation logs. */
@@ -52,6 +52,12 @@ export interface SipClientOptions {
   readonly trunkPageLimit?: number;
   /** The most bytes one answer body may hold, decompressed (SPEC §5 bounds); default DEFAULT_MAX_ANSWER_BYTES. */
   readonly maxAnswerBytes?: number;
+  /**
+   * The size from which a List answer is decoded as it arrives (list-stream.ts), when the
+   * transport can hand the body over in chunks; default STREAM_FROM_BYTES (16 MiB). Smaller answers
+   * are parsed whole. Tests pass 0 to stream every answer.
+   */
+  readonly listStreamFrom?: number;
   /** The most List pages one listing may take; default DEFAULT_MAX_LIST_PAGES. */
   readonly maxListPages?: number;
   readonly onApiCall?: (e: ApiCallEvent) => void;
@@ -102,6 +108,7 @@ export function createSipClient(options: SipClientOptions): HttpSipClient {
   const pageLimit = Math.max(1, Math.floor(options.pageLimit ?? DEFAULT_PAGE_LIMIT));
   const maxAnswerBytes = positiveOr(options.maxAnswerBytes, DEFAULT_MAX_ANSWER_BYTES, "--max-answer-bytes");
   const maxListPages = positiveOr(options.maxListPages, DEFAULT_MAX_LIST_PAGES, "--max-list-pages");
+  const listStreamFrom = options.listStreamFrom ?? STREAM_FROM_BYTES;
   const tokens = createTokenSource({ apiKey: options.apiKey, apiSecret: options.apiSecret, now });
 
   const contextFor = (method: SipMethod, token: string | undefined): CallContext => ({
@@ -290,7 +297,7 @@ export function createSipClient(options: SipClientOptions): HttpSipClient {
    * individual rule: versionFloor looks at no other), with the page's own ID checks.
    */
   async function listPage(request: Record<string, unknown>, pageNo: number, signal: AbortSignal | undefined, arena: RawArena): Promise<{ floorItems: readonly unknown[]; rules: RemoteRule[] }> {
-    const answer = await callWith("ListSIPDispatchRule", request, signal, () => new PageDecoder(arena));
+    const answer = await callWith("ListSIPDispatchRule", request, signal, () => new PageDecoder(arena, listStreamFrom));
     return decodeOr("ListSIPDispatchRule", () => {
       let rules: RemoteRule[];
       let floorItems: readonly unknown[];
@@ -312,6 +319,56 @@ export function createSipClient(options: SipClientOptions): HttpSipClient {
         seen.add(r.id);
       }
       return { floorItems, rules };
+    });
+  }
+
+  /** Every rule, page by page, with the List checks (SPEC §4); the items' bytes go to `arena`. */
+  async function listAllRules(signal: AbortSignal | undefined, arena: RawArena): Promise<readonly RemoteRule[]> {
+    // §5.4: the open-source server sorts by ID and returns everything after after_id in one
+    // answer; a paging server (Cloud: UNCONFIRMED) caps at limit. Loop until an empty page.
+    // The answer is distrusted (SPEC §4): a repeated ID, an ID out of order, or more pages than
+    // the bound make the list malformed, and nothing is planned from it.
+    const all: RemoteRule[] = [];
+    const seen = new Set<string>();
+    let afterId = "";
+    let first: { rules: RemoteRule[] } | undefined;
+    for (let page = 1; page <= maxListPages; page += 1) {
+      const request = { page: afterId === "" ? { limit: pageLimit } : { afterId, limit: pageLimit } };
+      const got = await listPage(request, page, signal, arena);
+      const rules = got.rules;
+      if (page === 1) {
+        first = got;
+        floor = versionFloor({ rules: got.floorItems });
+      }
+      if (rules.length === 0) return sortById(all);
+      if (page === 2 && first !== undefined && sameIds(rules, first.rules)) {
+        // §6: servers before v1.8.4 ignore `page` and answer everything again (in Redis HVALS
+        // order): the first answer was the whole list.
+        return sortById(all);
+      }
+      if (page === 1 && !ascending(rules) && rules.length > 0) {
+        // Only a server that ignores paging answers out of order; the second page tells.
+        const again = await listPage({ page: { afterId: lastOf(rules).id, limit: pageLimit } }, 2, signal, arena);
+        if (!sameIds(again.rules, rules)) throw malformed(`page 1 is not sorted by rule ID (${firstDisorder(rules)}) and the server does not repeat it as a server without paging would`);
+        return sortById(rules);
+      }
+      for (const [i, r] of rules.entries()) {
+        if (seen.has(r.id)) throw malformed(`rule ID ${r.id} appears again on page ${page} (items[${i}])`);
+        if (page > 1 && r.id <= afterId) throw malformed(`page ${page} holds rule ID ${r.id}, not after ${afterId} as requested`);
+        const prev = rules[i - 1];
+        if (prev !== undefined && !(prev.id < r.id)) throw malformed(`page ${page} is not sorted by rule ID (${prev.id} before ${r.id})`);
+        seen.add(r.id);
+        all.push(r);
+      }
+      afterId = lastOf(rules).id;
+    }
+    throw new ApiError({
+      method: "ListSIPDispatchRule",
+      twirpCode: "bad_response",
+      status: 200,
+      message: `the list did not end within ${maxListPages} pages (${all.length} rules so far); the bound is there so that a server that keeps inventing IDs cannot be followed forever`,
+      retryable: false,
+      hint: BOUNDS_HINT,
     });
   }
 
@@ -354,55 +411,14 @@ export function createSipClient(options: SipClientOptions): HttpSipClient {
     },
 
     async listRules(listOptions?: { readonly signal?: AbortSignal }): Promise<readonly RemoteRule[]> {
-      const signal = listOptions?.signal;
-      // §5.4: the open-source server sorts by ID and returns everything after after_id in one
-      // answer; a paging server (Cloud: UNCONFIRMED) caps at limit. Loop until an empty page.
-      // The answer is distrusted (SPEC §4): a repeated ID, an ID out of order, or more pages than
-      // the bound make the list malformed, and nothing is planned from it.
-      const all: RemoteRule[] = [];
-      const seen = new Set<string>();
-      let afterId = "";
-      let first: { rules: RemoteRule[] } | undefined;
-      // The listed items' bytes, kept compact for RemoteRule.raw (list-stream.ts).
+      // The listed items' bytes, kept compact for RemoteRule.raw (list-stream.ts); the last slab
+      // is packed once the listing ends, whatever its outcome.
       const arena = new RawArena();
-      for (let page = 1; page <= maxListPages; page += 1) {
-        const request = { page: afterId === "" ? { limit: pageLimit } : { afterId, limit: pageLimit } };
-        const got = await listPage(request, page, signal, arena);
-        const rules = got.rules;
-        if (page === 1) {
-          first = got;
-          floor = versionFloor({ rules: got.floorItems });
-        }
-        if (rules.length === 0) return sortById(all);
-        if (page === 2 && first !== undefined && sameIds(rules, first.rules)) {
-          // §6: servers before v1.8.4 ignore `page` and answer everything again (in Redis HVALS
-          // order): the first answer was the whole list.
-          return sortById(all);
-        }
-        if (page === 1 && !ascending(rules) && rules.length > 0) {
-          // Only a server that ignores paging answers out of order; the second page tells.
-          const again = await listPage({ page: { afterId: lastOf(rules).id, limit: pageLimit } }, 2, signal, arena);
-          if (!sameIds(again.rules, rules)) throw malformed(`page 1 is not sorted by rule ID (${firstDisorder(rules)}) and the server does not repeat it as a server without paging would`);
-          return sortById(rules);
-        }
-        for (const [i, r] of rules.entries()) {
-          if (seen.has(r.id)) throw malformed(`rule ID ${r.id} appears again on page ${page} (items[${i}])`);
-          if (page > 1 && r.id <= afterId) throw malformed(`page ${page} holds rule ID ${r.id}, not after ${afterId} as requested`);
-          const prev = rules[i - 1];
-          if (prev !== undefined && !(prev.id < r.id)) throw malformed(`page ${page} is not sorted by rule ID (${prev.id} before ${r.id})`);
-          seen.add(r.id);
-          all.push(r);
-        }
-        afterId = lastOf(rules).id;
+      try {
+        return await listAllRules(listOptions?.signal, arena);
+      } finally {
+        arena.seal();
       }
-      throw new ApiError({
-        method: "ListSIPDispatchRule",
-        twirpCode: "bad_response",
-        status: 200,
-        message: `the list did not end within ${maxListPages} pages (${all.length} rules so far); the bound is there so that a server that keeps inventing IDs cannot be followed forever`,
-        retryable: false,
-        hint: BOUNDS_HINT,
-      });
     },
 
     async listRulesByIds(ids: readonly string[], listOptions?: { readonly signal?: AbortSignal }): Promise<readonly RemoteRule[]> {
@@ -479,7 +495,7 @@ class PageDecoder {
   #first: unknown;
   #individual: unknown;
   #failure: unknown;
-  constructor(arena: RawArena) {
+  constructor(arena: RawArena, streamFrom: number) {
     this.#stream = new ListStream((value, i, pieces, length) => {
       if (i === 0) this.#first = value;
       else if (this.#individual === undefined && isIndividual(value)) this.#individual = value;
@@ -489,7 +505,7 @@ class PageDecoder {
       } catch (err) {
         this.#failure = err;
       }
-    });
+    }, streamFrom);
   }
   push(chunk: Buffer): void {
     this.#stream.push(chunk);

@@ -64,9 +64,14 @@ export function conflictKeysOf(spec: RuleSpec): ConflictKey[] {
   return out;
 }
 
-/** A stable string for a key, for use in sets and maps. Contains the pin: never log or print it. */
+/**
+ * A stable string for a key, for use in sets and maps: equal exactly when the keys are equal
+ * (each field but the last is length-prefixed, so no text can run into the next field). Cheaper
+ * than JSON of the four fields, which was a tenth of `validate` at 100,000 rules. Contains the
+ * pin: never log or print it.
+ */
 export function conflictKeyId(key: ConflictKey): string {
-  return JSON.stringify([key.pin, key.trunk, key.inboundNumber, key.number]);
+  return `${key.pin.length}:${key.pin}${key.trunk.length}:${key.trunk}${key.inboundNumber.length}:${key.inboundNumber}${key.number}`;
 }
 
 /** Key ids of a rule, for set operations. */

@@ -39,6 +39,32 @@ function scalar(v: unknown, flow = false): string {
 
 const isMap = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === "object" && !Array.isArray(v);
 
+/**
+ * Keys as written, by key: an export repeats a few dozen keys on every rule, each tested against
+ * two regular expressions otherwise. Bounded: a file of many distinct keys starts it over.
+ */
+const KEY_TEXT = new Map<string, string>();
+function keyText(key: string): string {
+  let text = KEY_TEXT.get(key);
+  if (text === undefined) {
+    if (KEY_TEXT.size >= 4096) KEY_TEXT.clear();
+    text = `${yamlString(key)}:`;
+    KEY_TEXT.set(key, text);
+  }
+  return text;
+}
+
+/** Two more spaces than `indent`, made once per depth. */
+const DEEPER = new Map<string, string>();
+function deeper(indent: string): string {
+  let next = DEEPER.get(indent);
+  if (next === undefined) {
+    next = `${indent}  `;
+    DEEPER.set(indent, next);
+  }
+  return next;
+}
+
 /** `key: value` lines of a mapping at `indent`, appended to out; the first line's prefix is `first`. */
 function writeMap(map: Record<string, unknown>, indent: string, out: string[], first: string): void {
   let lead = first;
@@ -46,7 +72,7 @@ function writeMap(map: Record<string, unknown>, indent: string, out: string[], f
   for (const key of Object.keys(map)) {
     const v = map[key];
     if (v === undefined) continue;
-    writeEntry(`${lead}${yamlString(key)}:`, v, indent, out);
+    writeEntry(lead, keyText(key), v, indent, out);
     lead = indent;
     written++;
   }
@@ -59,27 +85,30 @@ function writeSeq(seq: readonly unknown[], indent: string, out: string[], first:
     return;
   }
   let lead = first;
+  const inner = deeper(indent);
   for (const item of seq) {
-    if (isMap(item) && Object.keys(item).some((k) => item[k] !== undefined)) writeMap(item, `${indent}  `, out, `${lead}- `);
-    else if (Array.isArray(item) && item.length > 0) writeSeq(item, `${indent}  `, out, `${lead}- `);
+    if (isMap(item) && Object.keys(item).some((k) => item[k] !== undefined)) writeMap(item, inner, out, `${lead}- `);
+    else if (Array.isArray(item) && item.length > 0) writeSeq(item, inner, out, `${lead}- `);
     else out.push(`${lead}- ${isMap(item) ? "{}" : Array.isArray(item) ? "[]" : scalar(item)}`);
     lead = indent;
   }
 }
 
-/** One `head value` entry: a scalar (or an empty collection) on its line, else a nested block. */
-function writeEntry(head: string, v: unknown, indent: string, out: string[]): void {
+/** One `lead key: value` entry: a scalar (or an empty collection) on its line, else a nested block. */
+function writeEntry(lead: string, key: string, v: unknown, indent: string, out: string[]): void {
   if (isMap(v) && Object.keys(v).some((k) => v[k] !== undefined)) {
-    out.push(head);
-    writeMap(v, `${indent}  `, out, `${indent}  `);
+    out.push(lead + key);
+    const inner = deeper(indent);
+    writeMap(v, inner, out, inner);
   } else if (Array.isArray(v) && v.length > 0) {
     // Sequences of scalars stay on one line, as people write trunkIds and numbers.
-    if (v.every((x) => x === null || typeof x !== "object")) out.push(`${head} [${v.map((x) => scalar(x, true)).join(", ")}]`);
+    if (v.every((x) => x === null || typeof x !== "object")) out.push(`${lead}${key} [${v.map((x) => scalar(x, true)).join(", ")}]`);
     else {
-      out.push(head);
-      writeSeq(v, `${indent}  `, out, `${indent}  `);
+      out.push(lead + key);
+      const inner = deeper(indent);
+      writeSeq(v, inner, out, inner);
     }
-  } else out.push(`${head} ${isMap(v) ? "{}" : Array.isArray(v) ? "[]" : scalar(v)}`);
+  } else out.push(`${lead}${key} ${isMap(v) ? "{}" : Array.isArray(v) ? "[]" : scalar(v)}`);
 }
 
 /** A document of a top-level mapping, ending in a line break. */

@@ -7,3 +7,4 @@ export { SERVER_OWNED_FIELDS } from "./check-schema.js";
 export { ALL_ENVIRONMENTS, environmentNamesOfText, mergeEnvironmentDiagnostics } from "./environments.js";
 export { LINT_CODES, type LintCode } from "./lint-rules.js";
 export { DEFAULT_MAX_FILE_BYTES, MAX_FILE_SIZE_ENV, MAX_FILE_SIZE_FLAG, fileTooLarge, formatBytes, parseByteSize, suggestedLimit } from "./file-limit.js";
+export { createIncrementalLoader, type IncrementalLoader } from "./incremental-load.js";

@@ -1,12 +1,14 @@
 // End-to-end (I/O: child processes, temp files, an in-process emulator): `export` round-trips
 // (YAML with pin placeholders or pins, JSON state for `plan --against`), and every JSON plan the
 // built CLI prints validates against schemas/plan.schema.json.
+import { spawn } from "node:child_process";
 import { copyFile, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { Ajv2020 } from "ajv/dist/2020.js";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import { FIXTURES, PINS, parsePlan, seedRule, startE2e, type E2e, type PlanJson } from "../support/e2e-harness.js";
+import { API_KEY, API_SECRET, FIXTURES, PINS, parsePlan, seedRule, startE2e, type E2e, type PlanJson } from "../support/e2e-harness.js";
+import { CLI_PATH, cleanEnv } from "../support/run-cli.js";
 
 let t: E2e;
 let fixture: string;
@@ -40,6 +42,25 @@ const PLACEHOLDER_ENV = {
 };
 
 describe("export (built CLI)", () => {
+  it("into a reader that stops early (`export | head`): no EPIPE stack trace, the exit code of a finished export", async () => {
+    // Enough rules that the output outgrows the pipe's buffer, so writes go on after the reader closed.
+    t.em.control.seed(Array.from({ length: 3000 }, (_, i) => seedRule(`SDR_pipe${String(i).padStart(8, "0")}`, `pipe-${i}`, { metadata: "x".repeat(100) })));
+    for (const format of ["yaml", "json"]) {
+      const child = spawn(process.execPath, [CLI_PATH, "export", "--format", format], {
+        env: cleanEnv({ LIVEKIT_URL: t.em.url, LIVEKIT_API_KEY: API_KEY, LIVEKIT_API_SECRET: API_SECRET }),
+        stdio: ["ignore", "pipe", "pipe"],
+      });
+      let stderr = "";
+      child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
+      // Read one chunk, then close the pipe, as `head -1` does.
+      await new Promise<void>((resolve) => child.stdout.once("data", () => resolve()));
+      child.stdout.destroy();
+      const code = await new Promise<number | null>((resolve) => child.once("exit", resolve));
+      expect([format, code, stderr]).toEqual([format, 0, expect.not.stringMatching(/EPIPE|Error|\n\s+at /)]);
+    }
+  });
+
+
   it("exports YAML with ${PIN_<NAME>} placeholders that plans no changes against the same server", async () => {
     await seedServer();
     const exported = await t.cli(["export"]);

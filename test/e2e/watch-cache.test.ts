@@ -249,6 +249,25 @@ describe("watch keeps the server's rules between full lists", () => {
     expect(cli.records().slice(from).filter((r) => eventOf(r) === "config-warning")).toEqual([]);
   });
 
+  it("a trunk name the server does not have is logged with its rule's position, at start and on every later run", async () => {
+    const em = await startEmulator({ apiKey: "e2e-cache-key", apiSecret: "e2e-cache-secret-Hq2Lm8Zx4Vb7Nc1Rt6" });
+    em.control.seedTrunks([{ sip_trunk_id: "ST_main0000001", name: "main" }]);
+    const dir = await mkdtemp(join(tmpdir(), "sds-watch-cache-"));
+    dirs.push(dir);
+    const file = join(dir, "dispatch-rules.yaml");
+    // Line 6: the rule naming a trunk that does not exist ("mian", not "main").
+    await writeFile(file, `${rulesYaml([A, B]).replace(/(name: bravo\n)/, "$1    trunks: [mian]\n")}`);
+    const cli = spawnCli(["watch", "-c", file, "--interval", "1s", "--debounce", "100ms", "--listen", "127.0.0.1:0"], {
+      env: { LIVEKIT_URL: em.url, LIVEKIT_API_KEY: em.apiKey, LIVEKIT_API_SECRET: em.apiSecret },
+    });
+    expect((await cli.waitFor(isReconcile({ trigger: "start" }), { what: "the first reconcile" })).result).toBe("error");
+    await cli.waitFor(isReconcile({ trigger: "retry" }), { timeoutMs: 5_000, what: "a retry" });
+    const errors = cli.records().filter((r) => eventOf(r) === "config-error");
+    expect(errors.length).toBeGreaterThanOrEqual(2);
+    for (const e of errors) expect([e.line, e.code]).toEqual([6, "unknown-trunk"]);
+    expect(stored(em.control)).toEqual([]);
+  });
+
   it("the interval still lists everything and corrects drift made behind the view", async () => {
     const { em, cli, file } = await setup([A, B], "2s");
     let from = cli.count();

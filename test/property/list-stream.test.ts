@@ -63,14 +63,14 @@ interface Outcome {
   readonly kept: unknown[];
 }
 
-function stream(chunks: readonly Buffer[], arena: RawArena): Outcome {
+function stream(chunks: readonly Buffer[], arena: RawArena, streamFrom = 0): Outcome {
   const items: unknown[] = [];
   const kept: unknown[] = [];
   const s = new ListStream((value, i, pieces, length) => {
     expect(i).toBe(items.length);
     items.push(value);
     kept.push(JSON.parse(arena.add(pieces, length).text()));
-  });
+  }, streamFrom);
   for (const c of chunks) s.push(Buffer.from(c)); // a copy: the splitter must not rely on chunks staying put
   return { result: s.end(), items, kept };
 }
@@ -92,9 +92,9 @@ function effective(o: Outcome): unknown {
   return { items: o.items };
 }
 
-function check(text: string, cuts: readonly number[], slab: number): void {
+function check(text: string, cuts: readonly number[], slab: number, streamFrom = 0): void {
   const bytes = Buffer.from(text, "utf8");
-  const o = stream(chunked(bytes, cuts), new RawArena(slab));
+  const o = stream(chunked(bytes, cuts), new RawArena(slab), streamFrom);
   // What the old path parsed: the bytes decoded whole (a lone surrogate in `text` is U+FFFD there).
   const ref = reference(bytes.toString("utf8"));
   const got = effective(o);
@@ -116,11 +116,13 @@ function check(text: string, cuts: readonly number[], slab: number): void {
 
 const cuts = fc.array(fc.nat(), { maxLength: 12 });
 const slab = fc.constantFrom(16, 64, 4096);
+/** Where splitting starts: at once, after a few bytes (mid-answer), or never (parsed whole). */
+const streamFrom = fc.constantFrom(0, 0, 1, 7, 40, 1 << 30);
 
 describe("the streamed List decoder equals JSON.parse of the whole answer", () => {
   it("gives the same items and raw values for any chunking of any answer", () => {
     fc.assert(
-      fc.property(answer, cuts, slab, (text, c, s) => check(text, c, s)),
+      fc.property(answer, cuts, slab, streamFrom, (text, c, s, from) => check(text, c, s, from)),
       { numRuns: 400 },
     );
   });
@@ -147,7 +149,7 @@ describe("the streamed List decoder equals JSON.parse of the whole answer", () =
         return cut ? text.slice(0, p) : text.slice(0, p) + insert + text.slice(p);
       });
     fc.assert(
-      fc.property(damaged, cuts, (text, c) => check(text, c, 64)),
+      fc.property(damaged, cuts, streamFrom, (text, c, from) => check(text, c, 64, from)),
       { numRuns: 600 },
     );
   });
@@ -168,6 +170,53 @@ describe("the streamed List decoder equals JSON.parse of the whole answer", () =
       expect(o.items).toEqual(items);
       expect(o.kept).toEqual(items);
     }
+  });
+
+  it("kept bytes read back the same once their slabs are deflated, in any order of reading", async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(item, { minLength: 1, maxLength: 40 }), fc.constantFrom(64, 256, 4096), fc.func(fc.integer()), async (items, size, order) => {
+        const arena = new RawArena(size, 0);
+        const kept = items.map((v) => {
+          const bytes = Buffer.from(JSON.stringify(v), "utf8");
+          // Split in two pieces, as an item across two chunks arrives.
+          const cut = bytes.length >> 1;
+          return arena.add([bytes.subarray(0, cut), bytes.subarray(cut)], bytes.length);
+        });
+        arena.seal();
+        await arena.packed();
+        expect(arena.stats().plain).toBe(0);
+        expect(arena.stats().packed).toBeGreaterThan(0);
+        const idx = items.map((_, i) => i).sort((a, b) => order(a) - order(b));
+        for (const i of idx) expect(JSON.parse((kept[i] as ReturnType<RawArena["add"]>).text())).toEqual(items[i]);
+      }),
+      { numRuns: 100 },
+    );
+  });
+
+  it("a listing under the packing threshold is never deflated (no zlib for a small server)", async () => {
+    const arena = new RawArena(64, 1024);
+    const item = Buffer.from(JSON.stringify({ sip_dispatch_rule_id: "SDR_x", name: "n".repeat(20) }));
+    const small = Array.from({ length: 10 }, () => arena.add([item], item.length));
+    arena.seal();
+    await arena.packed();
+    expect(arena.stats()).toEqual({ plain: 10 * item.length, packed: 0 });
+    const more = Array.from({ length: 30 }, () => arena.add([item], item.length));
+    arena.seal();
+    await arena.packed();
+    // Past the threshold, the waiting slabs are packed too.
+    expect(arena.stats().plain).toBe(0);
+    for (const k of [...small, ...more]) expect(k.text()).toBe(item.toString());
+  });
+
+  it("an answer smaller than the threshold is parsed whole; a larger one is split from the threshold on", () => {
+    const items = Array.from({ length: 50 }, (_, i) => ({ i, s: "x]}".repeat(i) }));
+    const bytes = Buffer.from(JSON.stringify({ items }));
+    const whole = stream(chunked(bytes, [100, 200, 300]), new RawArena(), bytes.length + 1);
+    expect(whole.result).toEqual({ kind: "json", json: { items } });
+    expect(whole.items).toEqual([]);
+    const split = stream(chunked(bytes, [100, 200, 300]), new RawArena(), 150);
+    expect(split.result).toEqual({ kind: "items", count: 50 });
+    expect(split.items).toEqual(items);
   });
 
   it("an unclosed array or object, a trailing comma or stray bytes after the object are invalid", () => {

@@ -5,7 +5,7 @@ import { appendFile, chmod, writeFile } from "node:fs/promises";
 import { planListed } from "../../apply/index.js";
 import { resolveTrunkNames, type ResolvedTrunk } from "../../core/index.js";
 import { DEFAULT_RETRY, type RetryWaitEvent } from "../../livekit/index.js";
-import { ConfigError, EXIT, type Diagnostic, type ExitCode, type Plan } from "../../model/index.js";
+import { ConfigError, EXIT, withMoreWarnings, type Diagnostic, type ExitCode, type Plan } from "../../model/index.js";
 import { renderDiagnostics } from "../../render/diagnostics.js";
 import { renderPlan, renderPlanJson, renderPlanMarkdown, type PlanContext, type PlanFormat } from "../../render/index.js";
 import { ALL_ENVIRONMENTS } from "../../rules-file/index.js";
@@ -89,7 +89,7 @@ export async function run(args: readonly string[], io: CliIo): Promise<ExitCode>
       // one the fingerprint holds no secret at all (and binds none: such a plan is never applied).
       const apiSecret = optionalApiSecret(values, io);
       const planned = await planListed(desired, remote, async () => true, { ...scope, notes: lintNotes(warnings), ...(apiSecret === undefined ? {} : { fingerprintKey: { apiSecret } }) });
-      plan = resolution === undefined || resolution.warnings.length === 0 ? planned : { ...planned, warnings: [...planned.warnings, ...resolution.warnings] };
+      plan = withMoreWarnings(planned, resolution?.warnings ?? []);
       server = `file:${against}`;
       environment = desired.environment?.name;
     } else {

@@ -524,7 +524,7 @@ describe("bad server input fails closed (SPEC §5)", () => {
         server = await startScriptedServer({ fallback: c.answer });
         const transport = via === "fetch" ? undefined : createNodeTransport();
         try {
-          const { client } = await harness(transport === undefined ? {} : { fetch: transport.fetch });
+          const { client } = await harness(transport === undefined ? {} : { fetch: transport.fetch, listStreamFrom: 0 });
           const err = await rejection(client.listRules());
           expect(err.twirpCode).toBe("bad_response");
           expect(err.method).toBe("ListSIPDispatchRule");
@@ -575,7 +575,7 @@ describe("bad server input fails closed (SPEC §5)", () => {
         server.enqueue({ body, contentType: "application/json" }, { json: { items: [] } });
         const transport = via === "fetch" ? undefined : createNodeTransport();
         try {
-          const { client } = await harness(transport === undefined ? {} : { fetch: transport.fetch });
+          const { client } = await harness(transport === undefined ? {} : { fetch: transport.fetch, listStreamFrom: 0 });
           const rules = await client.listRules();
           seen.push({ rules: rules.map((r) => ({ id: r.id, spec: r.spec, raw: r.raw, kept: r.kept })), floor: client.versionFloor?.() });
         } finally {

@@ -4,7 +4,7 @@
 import fc from "fast-check";
 import { describe, expect, test } from "vitest";
 import { normalizeNumber as emulatorNormalizeNumber } from "../../../src/emulator/rule-info.js";
-import { conflictKeysOf, normalizeNumber, type RuleSpec } from "../../../src/model/index.js";
+import { conflictKeyId, conflictKeysOf, normalizeNumber, type ConflictKey, type RuleSpec } from "../../../src/model/index.js";
 
 const numberish = fc.string({ unit: fc.constantFrom("+", "1", "5", "0", "9", " ", "-", "(", ")", "x", ":", "s", "\u0661"), maxLength: 14 });
 const list = (item: fc.Arbitrary<string>) => fc.option(fc.array(item, { maxLength: 3 }), { nil: undefined });
@@ -21,6 +21,20 @@ function crossProduct(spec: RuleSpec): string[] {
 }
 
 describe("conflict keys", () => {
+  test("conflictKeyId is equal exactly when the keys are equal, whatever the fields hold", () => {
+    const text = fc.string({ unit: fc.constantFrom("1", ":", "2", "a", "", "\\", '"', ",", "0"), maxLength: 6 });
+    const key = fc.record({ pin: text, trunk: text, inboundNumber: text, number: text });
+    fc.assert(
+      fc.property(key, key, (a: ConflictKey, b: ConflictKey) => {
+        const same = a.pin === b.pin && a.trunk === b.trunk && a.inboundNumber === b.inboundNumber && a.number === b.number;
+        expect(conflictKeyId(a) === conflictKeyId(b)).toBe(same);
+      }),
+      { numRuns: 3000 },
+    );
+    // Field boundaries cannot move: "1" + ":2" is not "1:" + "2".
+    expect(conflictKeyId({ pin: "1", trunk: ":2", inboundNumber: "", number: "" })).not.toBe(conflictKeyId({ pin: "1:", trunk: "2", inboundNumber: "", number: "" }));
+  });
+
   test("normalizeNumber agrees with the emulator's NormalizeNumber", () => {
     fc.assert(
       fc.property(numberish, (n) => {
