@@ -122,6 +122,8 @@ function typeHint(expected: readonly string[], data: unknown, path: readonly Pat
   // A duration needs its unit as well as the quotes: "30" would be the next error.
   if (last === "mediaTimeout" && typeof data === "number") return `write seconds as a quoted string with an \`s\`: ${JSON.stringify(`${data}s`)}`;
   if (expected.includes("string") && (typeof data === "number" || typeof data === "boolean")) return `quote it: ${quoted(written)} (YAML reads it as ${describeValue(data)})`;
+  // SPEC §2: `${VAR}` is replaced in string values only; what it gives is text.
+  if ((expected.includes("integer") || expected.includes("number")) && typeof data === "string" && written.includes("${")) return "`${...}` gives text, and this field takes a number: write the number itself (interpolation applies to string values only)";
   if ((expected.includes("integer") || expected.includes("number")) && typeof data === "string" && data.trim() !== "" && Number.isFinite(Number(data))) return "write the number without quotes";
   if (expected.includes("boolean") && typeof data === "string") return "write true or false without quotes";
   // Quoted inside the brackets: `[+14155550100]` would be a list of one number.

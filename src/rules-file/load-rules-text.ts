@@ -204,6 +204,9 @@ function loadRulesTextUnguarded(input: string | Uint8Array, file: string, option
   // A value the parser could not take (`!!binary`, a timestamp) is reported there once; the
   // schema would only add a second, misleading error about the null left in its place.
   const unsupported = new Set(parsed.diagnostics.filter((d) => d.code === "yaml-unsupported-value").map((d) => d.path));
+  // A reference that cannot be resolved is reported as such; the text left in its place is not
+  // a second problem (a number field would also say "must be a whole number, not a string").
+  for (const d of interpolated.diagnostics) unsupported.add(d.path);
   const schemaProblems = checkSchema(root, index).filter(
     (d) => !unsupported.has(d.path) && (excluded.size === 0 || !excluded.has(Number(/^rules\[(\d+)\]/.exec(d.path)?.[1] ?? -1))),
   );

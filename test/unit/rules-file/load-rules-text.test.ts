@@ -71,6 +71,15 @@ describe("loadRulesText", () => {
     expect(ok(load("version: 1\nrules:\n  - name: a\n    direct: { roomName: \"r-{ROOM}\" }\n", { ROOM: "blue" })).rules[0]?.spec.direct?.roomName).toBe("r-{ROOM}");
   });
 
+  it("a reference in a number field: one error when it is unset, and a hint that says why when it is set", () => {
+    const text = 'version: 1\nrules:\n  - name: a\n    individual: {}\n    numbers: ["+15550001"]\n    roomConfig: { maxParticipants: "${N}" }\n';
+    expect(problems(load(text)).map((d) => [d.code, d.line])).toEqual([["missing-env", 6]]);
+    const set = problems(load(text, { N: "5" }));
+    expect(set.map((d) => [d.code, d.line])).toEqual([["wrong-type", 6]]);
+    expect(set[0]?.hint).toContain("interpolation applies to string values only");
+    expect(problems(load(text.replace('"${N}"', '"5"')))[0]?.hint).toBe("write the number without quotes");
+  });
+
   it("reports a missing variable at its line and column, never an empty string", () => {
     const d = problems(load("version: 1\nrules:\n  - name: a\n    individual:\n      pin: abc${NOPE}\n"));
     expect(d).toEqual([expect.objectContaining({ code: "missing-env", line: 5, column: 15, path: "rules[0].individual.pin" })]);
