@@ -1,14 +1,10 @@
 // Pure. Key-order-independent JSON helpers: deep equality and a canonical string (sorted keys),
 // used for comparisons, fingerprints and plan digests.
+import { setOwn } from "../model/index.js";
 
 /** True for a non-null, non-array object. */
 export function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-
-/** Sets an own enumerable property, also for keys like "__proto__" that plain assignment would misread. */
-export function setOwn(obj: Record<string, unknown>, key: string, value: unknown): void {
-  Object.defineProperty(obj, key, { value, enumerable: true, writable: true, configurable: true });
 }
 
 /** `Object.keys(obj).sort()`, without the sort when the keys are already in order (the usual case). */

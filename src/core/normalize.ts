@@ -1,8 +1,8 @@
 // Pure. The canonical form of a rule (SPEC §4), so that a just-applied plan plans nothing: empty
 // values (null, "", 0, false, [], {}) are dropped, sets are sorted, enum numbers and protobuf
 // names become the file's names, durations compare by value. Idempotent.
-import { FIELD_ORDER, type JsonValue, type RuleKind, type RuleSpec } from "../model/index.js";
-import { canonicalFormUsable, isPlainObject, setOwn, sortKeysDeep, sortedKeys } from "./canonical-json.js";
+import { FIELD_ORDER, setOwn, type JsonValue, type RuleKind, type RuleSpec } from "../model/index.js";
+import { canonicalFormUsable, isPlainObject, sortKeysDeep, sortedKeys } from "./canonical-json.js";
 
 type Loose = Record<string, unknown>;
 

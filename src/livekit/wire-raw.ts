@@ -4,6 +4,7 @@
 // level, in roomConfig, in an agent, in the rule type, in media) is never cleared by `replace`.
 // Also lists those fields ("kept") for the plan.
 
+import { setOwn } from "../model/index.js";
 import { EGRESS_MESSAGES, EGRESS_ROOT } from "./egress-fields.js";
 
 type Obj = Readonly<Record<string, unknown>>;
@@ -206,11 +207,6 @@ function matchItem(items: readonly Obj[], managed: Obj, i: number, key: string |
   if (j < 0) return undefined;
   used.add(j);
   return items[j];
-}
-
-function setOwn(obj: Record<string, unknown>, key: string, value: unknown): void {
-  if (key === "__proto__") Object.defineProperty(obj, key, { value, enumerable: true, writable: true, configurable: true });
-  else obj[key] = value;
 }
 
 /**

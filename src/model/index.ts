@@ -7,3 +7,4 @@ export * from "./sip-client.js";
 export { assertNever } from "./assert-never.js";
 export * from "./conflict-key.js";
 export * from "./display-text.js";
+export * from "./plain-data.js";

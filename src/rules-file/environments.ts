@@ -1,7 +1,7 @@
 // Pure. The file's `environments:` (SPEC §8): which environment a load is for, the variables its
 // ${...} are resolved from (the environment's `vars` under the process environment), which rules
 // belong to it (a rule's `environments: [..]`), and the problems of the selection itself.
-import type { Diagnostic, FileEnvironment } from "../model/index.js";
+import { setOwn, type Diagnostic, type FileEnvironment } from "../model/index.js";
 import { interpolateString, type Env } from "./interpolate.js";
 import { parseYaml } from "./parse-yaml.js";
 import { diagnosticAt, keyOrValueOffset, valueOffset, type SourceIndex } from "./positions.js";
@@ -149,7 +149,7 @@ export function interpolationInput(root: unknown, excluded: ReadonlySet<number>)
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(root)) {
     if (k === "environments") continue;
-    put(out, k, k === "rules" && Array.isArray(v) && excluded.size > 0 ? v.map((r, i) => (excluded.has(i) ? null : r)) : v);
+    setOwn(out, k, k === "rules" && Array.isArray(v) && excluded.size > 0 ? v.map((r, i) => (excluded.has(i) ? null : r)) : v);
   }
   return out;
 }
@@ -159,18 +159,13 @@ export function restoreUninterpolated(root: unknown, interpolated: unknown, excl
   if (!isMapping(root) || interpolated === root || !isMapping(interpolated)) return interpolated;
   const out: Record<string, unknown> = {};
   for (const k of Object.keys(root)) {
-    if (k === "environments") put(out, k, root[k]);
+    if (k === "environments") setOwn(out, k, root[k]);
     else if (k === "rules" && Array.isArray(interpolated[k]) && Array.isArray(root[k])) {
       const raw = root[k] as unknown[];
-      put(out, k, (interpolated[k] as unknown[]).map((r, i) => (excluded.has(i) ? raw[i] : r)));
-    } else put(out, k, interpolated[k]);
+      setOwn(out, k, (interpolated[k] as unknown[]).map((r, i) => (excluded.has(i) ? raw[i] : r)));
+    } else setOwn(out, k, interpolated[k]);
   }
   return out;
-}
-
-/** Plain data: a `__proto__` key stays a key (the schema then names it), never a prototype. */
-function put(obj: Record<string, unknown>, key: string, value: unknown): void {
-  Object.defineProperty(obj, key, { value, enumerable: true, writable: true, configurable: true });
 }
 
 /** Placeholder trunk ID for a `trunks:` name in the offline conflict check: never a real ID. */

@@ -4,6 +4,7 @@
 // `---` and a closing `...`, comments. It yields exactly what the `yaml`-library path of parseYaml
 // yields (the value and the span of every value), and a fallback reason for anything outside that
 // or in any doubt, so that the library path (and its messages) handles it.
+import { setOwn } from "../model/index.js";
 import { nonTextKey } from "./plain-key.js";
 import { pointerOf, type NodeInfo, type PathSegment } from "./positions.js";
 
@@ -186,12 +187,6 @@ const hasOwn = (obj: object, key: string): boolean => Object.prototype.hasOwnPro
 /** Never written: stand-ins for the unused half of `flow`'s result, so that it allocates one. */
 const EMPTY_SEQ: unknown[] = [];
 const EMPTY_MAP: Record<string, unknown> = {};
-
-function setOwn(obj: Record<string, unknown>, key: string, value: unknown): void {
-  // defineProperty for `__proto__`, as parseYaml does: it must be plain data, never a prototype.
-  if (key === "__proto__") Object.defineProperty(obj, key, { value, enumerable: true, writable: true, configurable: true });
-  else obj[key] = value;
-}
 
 /**
  * Every value's place, in parseYaml's order (pre-order), as parallel arrays of small integers

@@ -2,7 +2,7 @@
 // A missing variable without a default, and a variable that is set but empty (an undefined CI
 // secret arrives as ""), are diagnostics at their line: only `${VAR:-}` yields an empty string.
 // Defaults may hold references and are resolved; values (pins) never appear in a message.
-import { safeText, type Diagnostic } from "../model/index.js";
+import { mapStrings, safeText, type Diagnostic } from "../model/index.js";
 import { diagnosticAt, nodeAt, type PathSegment, type SourceIndex } from "./positions.js";
 
 export type Env = Readonly<Record<string, string | undefined>>;
@@ -151,68 +151,21 @@ function offsetOf(index: SourceIndex, path: readonly PathSegment[], nth: number)
  */
 export function interpolateValue(value: unknown, env: Env, index: SourceIndex): { readonly value: unknown; readonly diagnostics: readonly Diagnostic[] } {
   const diagnostics: Diagnostic[] = [];
-  // One path, pushed and popped while walking; copied only into a diagnostic.
-  const path: PathSegment[] = [];
-  const visit = (v: unknown): unknown => {
-    if (typeof v === "string") {
-      if (!v.includes("$")) return v;
-      const r = interpolateString(v, env);
+  const interpolated = mapStrings(
+    value,
+    (s) => s.includes("$"),
+    (s, path) => {
+      const r = interpolateString(s, env);
       for (const p of r.problems) {
         // The references before this one tell which `${` of the source it is.
-        const nth = countRefsBefore(v, p.at);
+        const nth = countRefsBefore(s, p.at);
         const at = [...path];
         diagnostics.push(diagnosticAt(index, offsetOf(index, at, nth), at, { code: p.code, message: p.message, hint: p.hint }));
       }
       return r.value;
-    }
-    if (Array.isArray(v)) {
-      let out: unknown[] | undefined;
-      for (let i = 0; i < v.length; i++) {
-        const el: unknown = v[i];
-        // Leaves without a `$` (most of a file) are settled here, without a call.
-        if (typeof el !== "object" && (typeof el !== "string" || !el.includes("$"))) {
-          if (out !== undefined) out.push(el);
-          continue;
-        }
-        path.push(i);
-        const next = visit(el);
-        path.pop();
-        if (next !== el) out ??= v.slice(0, i);
-        if (out !== undefined) out.push(next);
-      }
-      return out ?? v;
-    }
-    if (v !== null && typeof v === "object") {
-      const src = v as Record<string, unknown>;
-      const keys = Object.keys(src);
-      let out: Record<string, unknown> | undefined;
-      for (let i = 0; i < keys.length; i++) {
-        const k = keys[i] as string;
-        const el = src[k];
-        if (typeof el !== "object" && (typeof el !== "string" || !el.includes("$"))) {
-          if (out !== undefined) setOwn(out, k, el);
-          continue;
-        }
-        path.push(k);
-        const next = visit(el);
-        path.pop();
-        if (next !== el && out === undefined) {
-          out = {};
-          for (let j = 0; j < i; j++) setOwn(out, keys[j] as string, src[keys[j] as string]);
-        }
-        if (out !== undefined) setOwn(out, k, next);
-      }
-      return out ?? v;
-    }
-    return v;
-  };
-  return { value: visit(value), diagnostics };
-}
-
-function setOwn(obj: Record<string, unknown>, key: string, value: unknown): void {
-  // defineProperty for `__proto__` only: it must stay plain data, never a prototype.
-  if (key === "__proto__") Object.defineProperty(obj, key, { value, enumerable: true, writable: true, configurable: true });
-  else obj[key] = value;
+    },
+  );
+  return { value: interpolated, diagnostics };
 }
 
 function countRefsBefore(text: string, at: number): number {

@@ -6,7 +6,7 @@
 import { createRequire } from "node:module";
 import type * as Yaml from "yaml";
 import type { Document, Node as YamlNode, YAMLError } from "yaml";
-import { safeText, toDotPath, type Diagnostic } from "../model/index.js";
+import { safeText, setOwn, toDotPath, type Diagnostic } from "../model/index.js";
 import { maxAliasExpansion, tryFastYaml } from "./fast-yaml.js";
 import { nonTextKey, quoteKeyHint } from "./plain-key.js";
 import { diagnosticAt, makeLocator, pointerOf, type NodeInfo, type PathSegment, type SourceIndex, type Span } from "./positions.js";
@@ -86,11 +86,6 @@ function record(st: WalkState, path: readonly PathSegment[], info: NodeInfo): vo
 
 function fail(st: WalkState, offset: number, path: readonly PathSegment[], code: string, message: string, hint: string): void {
   st.diagnostics.push(diagnosticAt(st.index, offset, path, { code, message, hint }));
-}
-
-function setOwn(obj: Record<string, unknown>, key: string, value: unknown): void {
-  // defineProperty, so that a `__proto__` key is plain data and never a prototype.
-  Object.defineProperty(obj, key, { value, enumerable: true, writable: true, configurable: true });
 }
 
 function isMergeKey(key: unknown): boolean {

@@ -5,7 +5,7 @@ import { DEFAULT_RETRY, encodeServerState } from "../../livekit/index.js";
 import { readFile } from "node:fs/promises";
 import { decodeTrunkItems } from "../../livekit/inbound-trunks.js";
 import type { HttpSipClient, RetryWaitEvent } from "../../livekit/index.js";
-import { AppError, EXIT, UsageError, jsonLine, ruleKindOf, type ExitCode, type InboundTrunk, type RuleSpec } from "../../model/index.js";
+import { AppError, EXIT, UsageError, jsonLine, mapStrings, ruleKindOf, type DataPath, type ExitCode, type InboundTrunk, type RuleSpec } from "../../model/index.js";
 import { writeYamlDocument } from "../../render/yaml-writer.js";
 import { MAX_FILE_SIZE_ENV, MAX_FILE_SIZE_FLAG, formatBytes, suggestedLimit } from "../../rules-file/file-limit.js";
 import { ALL_ENVIRONMENTS } from "../../rules-file/index.js";
@@ -170,39 +170,15 @@ async function stateTrunks(path: string): Promise<readonly InboundTrunk[]> {
 
 /**
  * `${` in exported values would be interpolated on load: write it as `$${` (SPEC §2), except our
- * placeholders. Only what holds a `${` is copied (a value without one is returned as it is), and
- * the path is one stack, copied only for a string that holds one: at 100,000 rules the copy of
- * every value with its path cost more than writing the YAML.
+ * placeholders. Only what holds a `${` is copied (mapStrings): at 100,000 rules a copy of every
+ * value with its path cost more than writing the YAML.
  */
-function escapeInterpolation(value: unknown, isPlaceholder: (path: readonly string[]) => boolean, path: string[] = []): unknown {
-  if (typeof value === "string") return !value.includes("${") || isPlaceholder([...path]) ? value : value.replaceAll("${", () => "$${");
-  if (value === null || typeof value !== "object") return value;
-  if (Array.isArray(value)) {
-    let out: unknown[] | undefined;
-    for (let i = 0; i < value.length; i++) {
-      const v: unknown = value[i];
-      path.push(String(i));
-      const e = escapeInterpolation(v, isPlaceholder, path);
-      path.pop();
-      if (e !== v) out ??= value.slice(0, i);
-      out?.push(e);
-    }
-    return out ?? value;
-  }
-  const src = value as Record<string, unknown>;
-  const keys = Object.keys(src);
-  let out: Record<string, unknown> | undefined;
-  for (let i = 0; i < keys.length; i++) {
-    const k = keys[i] as string;
-    const v = src[k];
-    path.push(k);
-    const e = escapeInterpolation(v, isPlaceholder, path);
-    path.pop();
-    if (e !== v && out === undefined) out = Object.fromEntries(keys.slice(0, i).map((before) => [before, src[before]]));
-    // A server's map may hold a `__proto__` key: an own property, never the prototype.
-    if (out !== undefined) Object.defineProperty(out, k, { value: e, enumerable: true, writable: true, configurable: true });
-  }
-  return out ?? value;
+function escapeInterpolation(value: unknown, isPlaceholder: (path: DataPath) => boolean): unknown {
+  return mapStrings(
+    value,
+    (s) => s.includes("${"),
+    (s, path) => (isPlaceholder(path) ? s : s.replaceAll("${", () => "$${")),
+  );
 }
 
 /**
