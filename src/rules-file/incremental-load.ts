@@ -25,10 +25,10 @@
 // A chunk is a real rule item because the last load's chunks were (their count equalled its rule
 // count, and every item starts with a `- ` line at the items' column), and a changed chunk must
 // load alone as exactly one rule that ends where the chunk ends.
-import { conflictKeyIds, type DesiredRule, type DesiredState, type RuleSpec, type SourceLocation } from "../model/index.js";
+import { conflictKeyIds, type DesiredRule, type DesiredState, type RuleSpec } from "../model/index.js";
 import { trunkNamePlaceholder } from "./environments.js";
 import { UNHANDLED_CHARS } from "./fast-yaml.js";
-import { loadRulesText, MAX_FILE_BYTES, type LoadOptions, type LoadResult } from "./load-rules-text.js";
+import { desiredRule, loadRulesText, mayHoldMergeMarker, MAX_FILE_BYTES, strictUtf8, type LoadOptions, type LoadResult } from "./load-rules-text.js";
 
 /** Beyond this many changed rules an edit is loaded whole. */
 export const MAX_CHANGED = 2000;
@@ -71,14 +71,12 @@ export interface IncrementalLoader {
   readonly lastWasIncremental: boolean;
 }
 
-const STRICT_UTF8 = new TextDecoder("utf-8", { fatal: true });
 const RULES_KEY = /^rules:[ ]*(?:#[^\n]*)?$/m;
-const MERGE_MARKERS = ["<<<<<<<", "=======", ">>>>>>>"];
 /** A line with content at column 0 (a comment is not content): in the items, it ends them. */
 const COLUMN_ZERO = /\n[^ \n#]/g;
 
 /** The cut of `text` into header, items and trailer, or undefined when its rules are not indented `- ` block items. */
-export function chunkRules(text: string): { readonly item: string; readonly first: number; readonly starts: number[]; readonly end: number } | undefined {
+function chunkRules(text: string): { readonly item: string; readonly first: number; readonly starts: number[]; readonly end: number } | undefined {
   const key = RULES_KEY.exec(text);
   if (key === null) return undefined;
   // One `rules:` at the root: a second one is a duplicate key, for the whole load to report.
@@ -197,19 +195,11 @@ function recordOf(spec: RuleSpec, trunks: readonly string[] | undefined, relativ
 }
 
 /** A DesiredRule whose `loc` is its record's relative position below `line`: it holds no text. */
-function desiredRule(file: string, record: RuleRecord, line: number): DesiredRule {
-  let loc: SourceLocation | undefined;
-  return {
-    spec: record.spec,
-    ...(record.trunks === undefined ? {} : { trunks: record.trunks }),
-    get loc(): SourceLocation {
-      if (loc === undefined) {
-        const rel = record.relative();
-        loc = { file, line: line + rel.line, column: rel.column };
-      }
-      return loc;
-    },
-  };
+function ruleAt(file: string, record: RuleRecord, line: number): DesiredRule {
+  return desiredRule(record.spec, record.trunks, () => {
+    const rel = record.relative();
+    return { file, line: line + rel.line, column: rel.column };
+  });
 }
 
 function count(map: Map<string, number>, key: string, by: number): number {
@@ -256,7 +246,7 @@ export function createIncrementalLoader(): IncrementalLoader {
       for (const k of record.keys) count(keys, k, 1);
       return record;
     });
-    const desired = records.map((record, i) => desiredRule(file, record, lines[i] as number));
+    const desired = records.map((record, i) => ruleAt(file, record, lines[i] as number));
     const state = { ...result.state, rules: desired };
     last = { text, file, options, item: cut.item, first: cut.first, end: cut.end, starts: cut.starts, lines, records, desired, names, keys, state };
     // The kept state itself: an unchanged file is answered with this very object (the daemon
@@ -266,7 +256,7 @@ export function createIncrementalLoader(): IncrementalLoader {
 
   /** One changed chunk loaded alone; undefined when it does not load as exactly one rule without problems. */
   function loadChunk(header: string, chunk: string, trailer: string, file: string, options: LoadOptions): RuleRecord | undefined {
-    if (chunk.includes("&") || UNHANDLED_CHARS.test(chunk) || MERGE_MARKERS.some((m) => chunk.includes(m))) return undefined;
+    if (chunk.includes("&") || UNHANDLED_CHARS.test(chunk) || mayHoldMergeMarker(chunk)) return undefined;
     const alone = loadRulesText(header + chunk + trailer, file, options);
     if (!alone.ok || alone.warnings.length > 0 || alone.state.rules.length !== 1) return undefined;
     const rule = alone.state.rules[0] as DesiredRule;
@@ -367,7 +357,7 @@ export function createIncrementalLoader(): IncrementalLoader {
       starts.push(regionStarts[j] as number);
       lines[a + j] = line;
       records.push(record);
-      desired.push(record === prev.records[a + j] && line === prev.lines[a + j] ? (prev.desired[a + j] as DesiredRule) : desiredRule(file, record, line));
+      desired.push(record === prev.records[a + j] && line === prev.lines[a + j] ? (prev.desired[a + j] as DesiredRule) : ruleAt(file, record, line));
     }
     for (let i = b; i < m; i++) {
       const line = (prev.lines[i] as number) + lineDelta;
@@ -375,7 +365,7 @@ export function createIncrementalLoader(): IncrementalLoader {
       lines[a + regionStarts.length + (i - b)] = line;
       const record = prev.records[i] as RuleRecord;
       records.push(record);
-      desired.push(lineDelta === 0 ? (prev.desired[i] as DesiredRule) : desiredRule(file, record, line));
+      desired.push(lineDelta === 0 ? (prev.desired[i] as DesiredRule) : ruleAt(file, record, line));
     }
     const state: DesiredState = { ...prev.state, rules: desired };
     last = { ...prev, text, starts, lines, records, desired, state, end: prev.end + delta };
@@ -386,11 +376,7 @@ export function createIncrementalLoader(): IncrementalLoader {
     let text: string | undefined;
     const size = typeof input === "string" ? input.length : input.byteLength;
     if (size <= (options.maxFileBytes ?? MAX_FILE_BYTES)) {
-      try {
-        text = typeof input === "string" ? input : STRICT_UTF8.decode(input);
-      } catch {
-        text = undefined;
-      }
+      text = typeof input === "string" ? input : strictUtf8(input);
     }
     // A BOM or a CR: the loader rewrites the text; a tab may separate an item's `-` from its
     // value, which the cut into chunks does not read. The whole load handles them (not kept).

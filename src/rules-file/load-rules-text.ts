@@ -56,6 +56,20 @@ function atLine0(file: string, code: string, message: string, hint: string): Dia
 
 const STRICT_UTF8 = new TextDecoder("utf-8", { fatal: true });
 
+/** The text of well-formed UTF-8 bytes (a BOM dropped), or undefined for any other bytes. */
+export function strictUtf8(bytes: Uint8Array): string | undefined {
+  try {
+    return STRICT_UTF8.decode(bytes);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Whether the text may hold a Git merge-conflict marker (cheap: the markers' own text). */
+export function mayHoldMergeMarker(text: string): boolean {
+  return text.includes("=======") || text.includes("<<<<<<<") || text.includes(">>>>>>>");
+}
+
 /**
  * Old Mac line endings (CR alone) as LF: YAML counts a lone CR as a line break, the parser does
  * not. One character for one, so offsets, lines and columns stay those of the file.
@@ -89,11 +103,9 @@ function decode(input: string | Uint8Array, file: string, limit: number): { text
   if (typeof input === "string") return { text: crLines(input.replace(/^\uFEFF/, "")) };
   // The native decoder rejects exactly what firstInvalidUtf8 finds (RFC 3629); only a failure
   // needs the byte offset, so the byte-by-byte scan runs only then.
-  try {
-    return { text: crLines(STRICT_UTF8.decode(input)) };
-  } catch {
-    // Not UTF-8: located below.
-  }
+  // Not UTF-8: located below.
+  const strict = strictUtf8(input);
+  if (strict !== undefined) return { text: crLines(strict) };
   const bad = firstInvalidUtf8(input);
   if (bad !== -1) {
     let line = 1;
@@ -138,13 +150,13 @@ function lazyNameLocations(index: SourceIndex): (ruleIndex: number) => SourceLoc
 }
 
 /** A DesiredRule whose `loc` is a plain, enumerable property computed when first read. */
-function desiredRule(spec: RuleSpec, ruleIndex: number, locations: (ruleIndex: number) => SourceLocation, trunks?: readonly string[]): DesiredRule {
+export function desiredRule(spec: RuleSpec, trunks: readonly string[] | undefined, locate: () => SourceLocation): DesiredRule {
   let loc: SourceLocation | undefined;
   return {
     spec,
     ...(trunks === undefined ? {} : { trunks }),
     get loc(): SourceLocation {
-      return (loc ??= locations(ruleIndex));
+      return (loc ??= locate());
     },
   };
 }
@@ -178,7 +190,7 @@ function loadRulesTextUnguarded(input: string | Uint8Array, file: string, option
   // `\S` is what trim() keeps: no copy of the whole text just to test it.
   if (!/\S/.test(text)) return failure([atLine0(file, "empty-file", "the file is empty", "write `version: 1` and `rules:`; an empty file is never taken as an empty rule set")]);
 
-  const markers = text.includes("=======") || text.includes("<<<<<<<") || text.includes(">>>>>>>") ? conflictMarkers(text, file) : [];
+  const markers = mayHoldMergeMarker(text) ? conflictMarkers(text, file) : [];
   if (markers.length > 0) return failure(markers);
 
   const parsed = parseYaml(text, file, { unhandledChars });
@@ -232,7 +244,7 @@ function loadRulesTextUnguarded(input: string | Uint8Array, file: string, option
     // conflict as if they named its ID; the check runs again on IDs once names are resolved.
     const checked = trunks === undefined ? converted.spec : { ...converted.spec, trunkIds: [...(converted.spec.trunkIds ?? []), ...trunks.map(trunkNamePlaceholder)] };
     entries.push({ index: i, name, spec: checked });
-    desired.push(desiredRule(converted.spec, i, locations, trunks));
+    desired.push(desiredRule(converted.spec, trunks, () => locations(i)));
   });
   // A loop, not push(...list): 150,000 conflicts as call arguments overflow the stack.
   for (const d of checkRules({ rules: entries, source: index })) problems.push(d);

@@ -5,7 +5,7 @@
 import { readFileSync, statSync } from "node:fs";
 import type { Diagnostic } from "../model/index.js";
 import { fileTooLarge } from "./file-limit.js";
-import { loadRulesText, MAX_FILE_BYTES, type LoadOptions, type LoadResult } from "./load-rules-text.js";
+import { loadRulesText, MAX_FILE_BYTES, strictUtf8, type LoadOptions, type LoadResult } from "./load-rules-text.js";
 
 function problem(file: string, code: string, message: string, hint: string): LoadResult {
   const d: Diagnostic = { code, severity: "error", message, hint, file, line: 0, column: 0, path: "" };
@@ -14,7 +14,6 @@ function problem(file: string, code: string, message: string, hint: string): Loa
 
 const CONFIG_HINT = "pass the rules file with -c FILE (or set DISPATCH_RULES_FILE)";
 
-const STRICT_UTF8 = new TextDecoder("utf-8", { fatal: true });
 
 export async function readRulesFile(path: string, options: LoadOptions): Promise<LoadResult> {
   const content = readContent(path, options);
@@ -42,9 +41,5 @@ function readContent(path: string, options: LoadOptions): { readonly text: strin
     if (code === "EISDIR") return { problem: problem(path, "not-a-file", "is a directory, not a rules file", CONFIG_HINT) };
     return { problem: problem(path, "unreadable-file", `cannot read the file (${code ?? "unknown error"})`, "check the path and its permissions") };
   }
-  try {
-    return { text: STRICT_UTF8.decode(bytes) };
-  } catch {
-    return { text: bytes };
-  }
+  return { text: strictUtf8(bytes) ?? bytes };
 }
