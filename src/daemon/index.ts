@@ -38,4 +38,4 @@ export { createReconciler, type Reconcile, type ReconcilerDeps, type ReconcileLo
 export { waitForSettledFile, type FileStamp, type SettleDeps, type SettleResult } from "./settle.js";
 export { createFightTracker, FLIPS_BEFORE_FIGHTING, type FightTracker, type FightCheck } from "./fighting.js";
 export { daemonRefusalHint, driftedRules, driftCounts, type DriftedRule } from "./events.js";
-export { createServerCache, idsToConfirm, staleIds, sameRule, recordingClient, withFreshBases, type ServerCache } from "./server-cache.js";
+export { createServerCache, idsToConfirm, staleIds, sameRule, shareEqual, recordingClient, withFreshBases, type ServerCache } from "./server-cache.js";

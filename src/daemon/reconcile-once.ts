@@ -516,13 +516,13 @@ export function createReconciler(deps: ReconcilerDeps): Reconcile {
       const planned = early?.planned?.state === desired.state ? await early.planned.plan : undefined;
       if (planned !== undefined) {
         if (!planned.ok) throw planned.error;
-        if (!fromCache) await keepListed(early?.listed);
+        if (!fromCache) await keepListed(early?.listed, desired.state);
         return { plan: planned.value, state: desired.state, stale: desired.stale, fromCache };
       }
       const current = listing ?? settle(deps.client.listRules());
       const listed = await current;
       if (!listed.ok) throw listed.error;
-      if (!fromCache) await keepListed(current);
+      if (!fromCache) await keepListed(current, desired.state);
       return { plan: await planListed(await resolved(desired.state), listed.value, () => deps.client.supportsUpdate()), state: desired.state, stale: desired.stale, fromCache };
     } catch (err) {
       // Fail closed (SPEC §5): no list, no plan, nothing applied.
@@ -531,10 +531,11 @@ export function createReconciler(deps: ReconcilerDeps): Reconcile {
   };
 
   /** A full list this run plans from becomes the cache's view. */
-  const keepListed = async (listing: Promise<Settled<readonly RemoteRule[]>> | undefined): Promise<void> => {
+  const keepListed = async (listing: Promise<Settled<readonly RemoteRule[]>> | undefined, state: DesiredState): Promise<void> => {
     if (!useCache || listing === undefined) return;
     const listed = await listing;
-    if (listed.ok) cache.replace(listed.value);
+    // The file's rules, kept anyway, lend the view their objects where the two are equal.
+    if (listed.ok) cache.replace(listed.value, state.rules);
   };
 
   /** Logs the plan and applies it (unless refused, dry-run, or fighting); an unusable file makes a good run `invalid`. */

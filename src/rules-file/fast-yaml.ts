@@ -681,12 +681,13 @@ class FastParser {
       return "";
     }
     if (longestBlank > indent || (folded && leading > 0)) bail("a block scalar with unusual leading blank lines");
-    const parts: string[] = [];
-    for (let b = 0; b < leading; b++) parts.push("");
+    // The pieces of the value, joined once at the end: a string built by `+=` is a rope (a V8
+    // ConsString) about 2.5 times the size of the flat string, kept as long as the value is.
+    const pieces: string[] = [];
+    for (let b = 0; b < leading; b++) pieces.push(b === 0 ? "" : "\n");
     let lastContent = line;
     let blanks = 0;
-    let out = "";
-    let seen = false;
+    let seen = leading > 0;
     for (; line < this.lineCount; line++) {
       const start = this.starts[line] as number;
       const end = this.ends[line] as number;
@@ -702,24 +703,24 @@ class FastParser {
       const content = text.slice(start + indent, end);
       if (folded) {
         if (first - start > indent) bail("a more-indented line in a folded block scalar");
-        out = seen ? `${out}${blanks === 0 ? " " : "\n".repeat(blanks)}${content}` : content;
-        seen = true;
-      } else {
-        for (let b = 0; b < blanks; b++) parts.push("");
-        parts.push(content);
+        if (seen) pieces.push(blanks === 0 ? " " : "\n".repeat(blanks));
+      } else if (seen) {
+        pieces.push("\n".repeat(1 + blanks));
       }
+      pieces.push(content);
+      seen = true;
       blanks = 0;
       lastContent = line;
     }
-    if (!folded) out = parts.join("\n");
     let endLine = lastContent;
     if (chomp === 1) {
-      out += "\n".repeat(1 + blanks);
+      pieces.push("\n".repeat(1 + blanks));
       // The blank lines after the content are the scalar's; a comment after them: library path.
       endLine = lastContent + blanks;
       if (endLine + 1 < this.lineCount && (this.indents[endLine + 1] as number) < 0) bail("a keep-chomped block scalar before a comment");
       if (lastContent === this.lineCount - 1 && this.ends[lastContent] === text.length) bail("a keep-chomped block scalar at the end of the text");
-    } else if (chomp === 0) out += "\n";
+    } else if (chomp === 0) pieces.push("\n");
+    const out = pieces.join("");
     this.bStart = p;
     this.bEnd = this.lineAfter(endLine);
     this.bAfter = this.bEnd;
@@ -838,10 +839,11 @@ class FastParser {
       out.push(value);
       const end = this.bAfter;
       const nk = this.nextContent(this.bNext);
-      if (nk === this.lineCount || (this.indents[nk] as number) < col) return this.closed(out, start, end, nk);
+      // An exact-size copy of the list (see flow()).
+      if (nk === this.lineCount || (this.indents[nk] as number) < col) return this.closed(out.slice(), start, end, nk);
       if ((this.indents[nk] as number) > col) bail();
       // Not an item: the mapping that holds this sequence (at the same column) goes on.
-      if (!this.isSeqItem((this.starts[nk] as number) + col, this.ends[nk] as number)) return this.closed(out, start, end, nk);
+      if (!this.isSeqItem((this.starts[nk] as number) + col, this.ends[nk] as number)) return this.closed(out.slice(), start, end, nk);
       line = nk;
     }
   }
@@ -1151,7 +1153,9 @@ class FastParser {
       if (text.charCodeAt(i) === close) {
         this.s0 = pos;
         this.s1 = i + 1;
-        return isMap ? map : seq;
+        // An exact-size copy: a list grown by push keeps room for 17 items (about 150 bytes more
+        // for a one-item list, as trunkIds and numbers mostly are).
+        return isMap ? map : seq.slice();
       }
       if (isMap) {
         const name = this.flowKey(i, limit);

@@ -40,8 +40,11 @@ interface RuleRecord {
   /** The name the file-wide check counts (undefined for none), and the rule's conflict key ids. */
   readonly name: string | undefined;
   readonly keys: readonly string[];
-  /** Its `name` position relative to its chunk's first line (line 0), made when first asked. */
-  readonly relative: () => { readonly line: number; readonly column: number };
+  /**
+   * Its `name` position relative to its chunk's first line (line 0): known (an item written
+   * `- name: ...`), or made when first asked.
+   */
+  readonly relative: Relative | (() => Relative);
 }
 
 interface LastLoad {
@@ -194,12 +197,33 @@ function recordOf(spec: RuleSpec, trunks: readonly string[] | undefined, relativ
   return { spec, trunks, name: spec.name === "" ? undefined : spec.name, keys: conflictKeyIds(checked), relative };
 }
 
+interface Relative {
+  readonly line: number;
+  readonly column: number;
+}
+
 /** A DesiredRule whose `loc` is its record's relative position below `line`: it holds no text. */
 function ruleAt(file: string, record: RuleRecord, line: number): DesiredRule {
   return desiredRule(record.spec, record.trunks, () => {
-    const rel = record.relative();
+    const rel = typeof record.relative === "function" ? record.relative() : record.relative;
     return { file, line: line + rel.line, column: rel.column };
   });
+}
+
+/**
+ * The relative position of a rule's `name`, from the whole load's `loc` (which asks its index) when
+ * first needed. A function of its own: a closure made in the loop above would share the loop's
+ * scope and keep `rule` (and through it the index, the text's line tables) for every rule.
+ */
+function askIndex(rule: DesiredRule, itemLine: number): () => Relative {
+  let relative: Relative | undefined;
+  return () => {
+    if (relative === undefined) {
+      const loc = rule.loc ?? { line: 0, column: 0 };
+      relative = { line: loc.line - itemLine, column: loc.column };
+    }
+    return relative;
+  };
 }
 
 function count(map: Map<string, number>, key: string, by: number): number {
@@ -234,14 +258,8 @@ export function createIncrementalLoader(): IncrementalLoader {
     const records = result.state.rules.map((rule, i): RuleRecord => {
       const start = cut.starts[i] as number;
       const after = text.charCodeAt(start + namedFirst.length);
-      let relative: { line: number; column: number } | undefined = text.startsWith(namedFirst, start) && (after === 0x20 || after === 0x0a) ? nameFirstAt : undefined;
-      const record = recordOf(rule.spec, rule.trunks, () => {
-        if (relative === undefined) {
-          const loc = rule.loc ?? { line: 0, column: 0 };
-          relative = { line: loc.line - (lines[i] as number), column: loc.column };
-        }
-        return relative;
-      });
+      const known = text.startsWith(namedFirst, start) && (after === 0x20 || after === 0x0a);
+      const record = recordOf(rule.spec, rule.trunks, known ? nameFirstAt : askIndex(rule, lines[i] as number));
       if (record.name !== undefined) count(names, record.name, 1);
       for (const k of record.keys) count(keys, k, 1);
       return record;
@@ -261,14 +279,8 @@ export function createIncrementalLoader(): IncrementalLoader {
     if (!alone.ok || alone.warnings.length > 0 || alone.state.rules.length !== 1) return undefined;
     const rule = alone.state.rules[0] as DesiredRule;
     const headerLines = countLines(header);
-    let relative: { line: number; column: number } | undefined;
-    return recordOf(rule.spec, rule.trunks, () => {
-      if (relative === undefined) {
-        const loc = rule.loc ?? { line: 0, column: 0 };
-        relative = { line: loc.line - headerLines - 1, column: loc.column };
-      }
-      return relative;
-    });
+    // Its index is that of the small text of header, chunk and trailer.
+    return recordOf(rule.spec, rule.trunks, askIndex(rule, headerLines + 1));
   }
 
   /** The incremental answer, or undefined when the whole file must be loaded. */

@@ -152,13 +152,22 @@ function lazyNameLocations(index: SourceIndex): (ruleIndex: number) => SourceLoc
 /** A DesiredRule whose `loc` is a plain, enumerable property computed when first read. */
 export function desiredRule(spec: RuleSpec, trunks: readonly string[] | undefined, locate: () => SourceLocation): DesiredRule {
   let loc: SourceLocation | undefined;
-  return {
-    spec,
-    ...(trunks === undefined ? {} : { trunks }),
-    get loc(): SourceLocation {
-      return (loc ??= locate());
-    },
-  };
+  // Two literals, not a spread into one: a spread followed by a getter leaves V8 an object in
+  // dictionary mode, about 400 bytes a rule instead of about 100 (40 MB at 100,000 rules).
+  return trunks === undefined
+    ? {
+        spec,
+        get loc(): SourceLocation {
+          return (loc ??= locate());
+        },
+      }
+    : {
+        spec,
+        trunks,
+        get loc(): SourceLocation {
+          return (loc ??= locate());
+        },
+      };
 }
 
 /**

@@ -21,6 +21,7 @@ import { needsTrunkList, resolveTrunkNames } from "../../core/index.js";
 import { createNodeTransport, createSipClient, type HttpSipClient } from "../../livekit/index.js";
 import { AppError, EXIT, UsageError, type DesiredState, type ExitCode } from "../../model/index.js";
 import { createLogger, parseLogLevel, prettyDestination, type Logger } from "../../log.js";
+import { setFlagsFromString } from "node:v8";
 import { parseDuration } from "../duration.js";
 import { COMMON_FLAGS, SERVER_FLAGS, concurrencyFlag, configPath, parseFlags, stringFlag } from "../flags.js";
 import { FILE_LIMIT_HELP, maxFileBytes } from "../file-limit.js";
@@ -316,7 +317,18 @@ export function warningKey(text: string): number {
 function collectAfterRun(): void {
   const gc = (globalThis as { gc?: () => void }).gc;
   if (typeof gc !== "function") return;
-  setImmediate(() => gc());
+  setImmediate(() => {
+    // A compacting collection: a plain one frees the garbage but leaves the old generation's
+    // pages half full, and V8 gives them back only when its memory reducer runs, about 8-15 s
+    // later (at 100,000 rules: 445 MB resident until then, 345 MB after; compacted: 345 MB at
+    // once). Only for this collection: compacting every full collection slowed the runs by 8 %.
+    setFlagsFromString("--compact-on-every-full-gc");
+    try {
+      gc();
+    } finally {
+      setFlagsFromString("--no-compact-on-every-full-gc");
+    }
+  });
 }
 
 /** JSON lines on stdout; a person at a terminal gets the same records, one readable line each. */

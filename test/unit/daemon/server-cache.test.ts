@@ -1,7 +1,8 @@
 // Tests the daemon's view of the server between full lists (server-cache.ts): what a plan must
 // confirm, when a by-ID read says the view is stale, and how the applier's answers update it.
 import { describe, expect, it } from "vitest";
-import { createServerCache, idsToConfirm, recordingClient, sameRule, staleIds, withFreshBases } from "../../../src/daemon/index.js";
+import fc from "fast-check";
+import { createServerCache, idsToConfirm, recordingClient, sameRule, shareEqual, staleIds, withFreshBases } from "../../../src/daemon/index.js";
 import { ApiError, type Change, type Plan, type RemoteRule, type RuleSpec, type SipClient } from "../../../src/model/index.js";
 
 /** A listed rule; `raw` non-enumerable as the client decodes it. */
@@ -172,5 +173,66 @@ describe("recordingClient", () => {
     await expect(recordingClient(fakeClient({ update: down, delete: down }), c).updateRule("SDR_b", spec("b"))).rejects.toBe(down);
     await expect(recordingClient(fakeClient({ delete: down }), c).deleteRule("SDR_b")).rejects.toBe(down);
     expect(c.get("SDR_b")?.spec.individual?.roomPrefix).toBe("r-");
+  });
+});
+
+describe("replace with the file's rules: shared parts (issue 19, the daemon's memory)", () => {
+  it("keeps the listed data, taking the file rule's objects for the parts equal to it", () => {
+    const c = createServerCache();
+    const desired: RuleSpec = { name: "a", individual: { roomPrefix: "r-" }, hidePhoneNumber: false, attributes: { team: "t" } };
+    // As a server lists it: the `false` omitted, the rest equal but other objects.
+    const listed: RemoteRule = { id: "SDR_a", spec: { name: "a", individual: { roomPrefix: "r-" }, attributes: { team: "t" } } };
+    c.replace([listed, rule("SDR_b", "b")], [{ spec: desired }, { spec: spec("c") }]);
+    const kept = c.get("SDR_a")?.spec;
+    expect(kept).toEqual(listed.spec);
+    expect(Object.keys(kept ?? {})).toEqual(["name", "individual", "attributes"]);
+    expect(kept?.individual).toBe(desired.individual);
+    expect(kept?.attributes).toBe(desired.attributes);
+    expect(kept).not.toHaveProperty("hidePhoneNumber");
+    // A rule equal in every part is the file's object itself; one without a file rule is as listed.
+    c.replace([{ id: "SDR_a", spec: { name: "a", individual: { roomPrefix: "r-" } } }], [{ spec: { individual: { roomPrefix: "r-" }, name: "a" } }]);
+    expect(Object.keys(c.get("SDR_a")?.spec ?? {})).toEqual(["individual", "name"]);
+    const b = rule("SDR_b", "b");
+    c.replace([b], [{ spec: spec("a") }]);
+    expect(c.get("SDR_b")?.spec).toBe(b.spec);
+  });
+
+  it("a staleness check still sees what the server holds", () => {
+    const c = createServerCache();
+    const listed: RemoteRule = { id: "SDR_a", spec: { name: "a", individual: { roomPrefix: "r-" } } };
+    c.replace([listed], [{ spec: { name: "a", individual: { roomPrefix: "other-" } } }]);
+    expect(c.get("SDR_a")?.spec).toEqual(listed.spec);
+    expect(staleIds(c, ["SDR_a"], [listed])).toEqual([]);
+    expect(staleIds(c, ["SDR_a"], [{ id: "SDR_a", spec: { name: "a", individual: { roomPrefix: "other-" } } }])).toEqual(["SDR_a"]);
+  });
+});
+
+describe("shareEqual", () => {
+  it("never changes the value, shares equal parts, and keeps a __proto__ key as data", () => {
+    const desired = JSON.parse('{"name":"a","attributes":{"__proto__":"x","k":"v"},"numbers":["+1","+2"],"roomConfig":{"agents":[{"agentName":"n"}]}}') as Record<string, unknown>;
+    const listed = JSON.parse('{"name":"a","attributes":{"__proto__":"x","k":"w"},"numbers":["+1","+2"],"roomConfig":{"agents":[{"agentName":"n"}]}}') as Record<string, unknown>;
+    const out = shareEqual(listed, desired) as Record<string, unknown>;
+    expect(out).toEqual(listed);
+    expect(JSON.stringify(out)).toBe(JSON.stringify(listed));
+    expect(Object.getPrototypeOf(out.attributes)).toBe(Object.prototype);
+    expect(out.numbers).toBe(desired.numbers);
+    expect(out.roomConfig).toBe(desired.roomConfig);
+    expect(out.attributes).not.toBe(desired.attributes);
+    expect(listed.attributes).toEqual(JSON.parse('{"__proto__":"x","k":"w"}'));
+  });
+
+  it("for any two values: the result is JSON-equal to the listed one, and the desired one when they are equal", () => {
+    const json = fc.jsonValue({ maxDepth: 3 });
+    fc.assert(
+      fc.property(json, json, fc.boolean(), (a, b, same) => {
+        const desired = same ? (JSON.parse(JSON.stringify(a)) as unknown) : b;
+        const before = JSON.stringify(a);
+        const out = shareEqual(a, desired);
+        expect(JSON.stringify(out)).toBe(before);
+        expect(JSON.stringify(a)).toBe(before);
+        if (same && typeof a === "object" && a !== null) expect(out).toBe(desired);
+      }),
+      { seed: 19, numRuns: 500 },
+    );
   });
 });
