@@ -16,7 +16,6 @@
 // takes both from that read, the newest the server has. Fields this version does not manage are
 // thus carried as the server holds them at the write, and a difference in them alone is no reason
 // to list everything.
-import { isPlainObject } from "../core/canonical-json.js";
 import { setOwn, type Change, type Plan, type RemoteRule, type RuleSpec, type SipClient } from "../model/index.js";
 
 export interface ServerCache {
