@@ -34,7 +34,7 @@ RUN ln -s /app/dist/src/bin.cjs /usr/local/bin/sip-dispatch-sync
 # rules, an idle watch holds about 700 MB, up to about 950 MB after edits), and 256 MB aborted
 # watch at 50,000 rules and plan at 100,000 with a V8 out-of-memory error. V8 only grows the heap
 # towards the cap when the live data needs it: with 1,000 rules the daemon stays under 80 MB.
-# --expose-gc: `watch` runs one full garbage collection right after each reconcile (and only then),
+# --expose-gc: `watch` runs one full, compacting garbage collection right after each reconcile (and only then),
 # so that what one reconcile allocated (the file's text and parse, the list, the plan) is given
 # back instead of staying resident until V8 needs room: at 100,000 rules resident memory then
 # stays flat over edits instead of growing by about 100 MB an edit (README, "Running in Docker").
