@@ -115,16 +115,23 @@ export function shareEqual(listed: unknown, desired: unknown): unknown {
   return Array.isArray(desired) ? listed : shareObject(listed as Record<string, unknown>, desired as Record<string, unknown>);
 }
 
+/**
+ * Whether `shared` (what shareEqual gave for `listed` against `desired`) must be written in its
+ * place: another object, or a string equal to the file's (=== cannot tell the two copies apart).
+ */
+function mustWrite(listed: unknown, shared: unknown, desired: unknown): boolean {
+  return typeof listed === "string" ? listed === desired : listed !== shared;
+}
+
 function shareArray(listed: readonly unknown[], desired: readonly unknown[]): unknown {
   let out: unknown[] | undefined;
   let all = listed.length === desired.length;
   for (let i = 0; i < listed.length; i++) {
     const v: unknown = listed[i];
     const d: unknown = desired[i];
-    const s = i >= desired.length ? v : shareEqual(v, d);
+    const s = shareEqual(v, d);
     if (s !== d) all = false;
-    // An equal string is taken too (=== cannot tell the two copies apart).
-    if (s === v && (typeof v !== "string" || d !== v)) continue;
+    if (!mustWrite(v, s, d)) continue;
     out ??= listed.slice();
     out[i] = s;
   }
@@ -139,10 +146,10 @@ function shareObject(listed: Record<string, unknown>, desired: Record<string, un
     if (!Object.hasOwn(listed, k)) continue;
     n += 1;
     const v = listed[k];
-    const d = desired[k];
-    const s = d === undefined || !Object.hasOwn(desired, k) ? v : shareEqual(v, d);
+    const d = Object.hasOwn(desired, k) ? desired[k] : undefined;
+    const s = shareEqual(v, d);
     if (s !== d) all = false;
-    if (s === v && (typeof v !== "string" || d !== v)) continue;
+    if (!mustWrite(v, s, d)) continue;
     out ??= { ...listed };
     setOwn(out, k, s);
   }

@@ -683,11 +683,10 @@ class FastParser {
     if (longestBlank > indent || (folded && leading > 0)) bail("a block scalar with unusual leading blank lines");
     // The pieces of the value, joined once at the end: a string built by `+=` is a rope (a V8
     // ConsString) about 2.5 times the size of the flat string, kept as long as the value is.
-    const pieces: string[] = [];
-    for (let b = 0; b < leading; b++) pieces.push(b === 0 ? "" : "\n");
+    const pieces: string[] = leading > 0 ? ["\n".repeat(leading)] : [];
     let lastContent = line;
     let blanks = 0;
-    let seen = leading > 0;
+    let seen = false;
     for (; line < this.lineCount; line++) {
       const start = this.starts[line] as number;
       const end = this.ends[line] as number;

@@ -40,11 +40,8 @@ interface RuleRecord {
   /** The name the file-wide check counts (undefined for none), and the rule's conflict key ids. */
   readonly name: string | undefined;
   readonly keys: readonly string[];
-  /**
-   * Its `name` position relative to its chunk's first line (line 0): known (an item written
-   * `- name: ...`), or made when first asked.
-   */
-  readonly relative: Relative | (() => Relative);
+  /** Its `name` position relative to its chunk's first line (line 0), made when first asked. */
+  readonly relative: () => Relative;
 }
 
 interface LastLoad {
@@ -205,7 +202,7 @@ interface Relative {
 /** A DesiredRule whose `loc` is its record's relative position below `line`: it holds no text. */
 function ruleAt(file: string, record: RuleRecord, line: number): DesiredRule {
   return desiredRule(record.spec, record.trunks, () => {
-    const rel = typeof record.relative === "function" ? record.relative() : record.relative;
+    const rel = record.relative();
     return { file, line: line + rel.line, column: rel.column };
   });
 }
@@ -255,11 +252,13 @@ export function createIncrementalLoader(): IncrementalLoader {
     // for the next load does not hold that index. Other items ask the index when first needed.
     const namedFirst = `${cut.item.slice(1)} name:`;
     const nameFirstAt = { line: 0, column: cut.item.length + 1 };
+    // One function for all of them: no closure a rule.
+    const atNameFirst = (): Relative => nameFirstAt;
     const records = result.state.rules.map((rule, i): RuleRecord => {
       const start = cut.starts[i] as number;
       const after = text.charCodeAt(start + namedFirst.length);
       const known = text.startsWith(namedFirst, start) && (after === 0x20 || after === 0x0a);
-      const record = recordOf(rule.spec, rule.trunks, known ? nameFirstAt : askIndex(rule, lines[i] as number));
+      const record = recordOf(rule.spec, rule.trunks, known ? atNameFirst : askIndex(rule, lines[i] as number));
       if (record.name !== undefined) count(names, record.name, 1);
       for (const k of record.keys) count(keys, k, 1);
       return record;

@@ -1,5 +1,6 @@
 // Process wiring for `watch` (SPEC §6): the daemon. Wires the file watcher, the reconciler, the
 // loop, metrics, the HTTP endpoints and the signals together; the logic lives in src/daemon.
+import { setFlagsFromString } from "node:v8";
 import {
   INITIAL_READINESS,
   checkReadiness,
@@ -21,7 +22,6 @@ import { needsTrunkList, resolveTrunkNames } from "../../core/index.js";
 import { createNodeTransport, createSipClient, type HttpSipClient } from "../../livekit/index.js";
 import { AppError, EXIT, UsageError, type DesiredState, type ExitCode } from "../../model/index.js";
 import { createLogger, parseLogLevel, prettyDestination, type Logger } from "../../log.js";
-import { setFlagsFromString } from "node:v8";
 import { parseDuration } from "../duration.js";
 import { COMMON_FLAGS, SERVER_FLAGS, concurrencyFlag, configPath, parseFlags, stringFlag } from "../flags.js";
 import { FILE_LIMIT_HELP, maxFileBytes } from "../file-limit.js";
