@@ -65,6 +65,15 @@ export function realisticYaml(rules) {
   return `${out.join("\n")}\n`;
 }
 
+/**
+ * The inbound trunks the realistic rules name (`ST_trunk0` ... `ST_trunk49`), for the emulator's
+ * seedTrunks: a server that lacks them gets a warning per rule from `plan`, which a real project
+ * does not see.
+ */
+export function realisticTrunks() {
+  return Array.from({ length: 50 }, (_, i) => ({ sip_trunk_id: `ST_trunk${i}`, name: `trunk-${i}` }));
+}
+
 /** The same rule as the server holds it (camelCase SIPDispatchRuleInfo JSON, for the emulator's seed). */
 export function realisticWire(r, id) {
   const rule =
