@@ -4,7 +4,7 @@
 import { RULE_KINDS, UNPRINTABLE_CHAR, codePointName, safeText, type Diagnostic } from "../model/index.js";
 import { diagnosticAt, keyOrValueOffset, valueOffset, type PathSegment, type SourceIndex } from "./positions.js";
 import { closest } from "./suggest.js";
-import { getValidator, type SchemaError } from "./validator.js";
+import { FULL_ONLY_KEY, getCoreValidator, getFullValidator, type SchemaError } from "./validator.js";
 
 /** Fields of SIPDispatchRuleInfo that the server sets (livekit-sip-api.md §2.2). */
 export const SERVER_OWNED_FIELDS = ["sipDispatchRuleId", "createdAt", "updatedAt", "sip_dispatch_rule_id", "created_at", "updated_at"] as const;
@@ -29,7 +29,7 @@ function ownHint(table: Readonly<Record<string, string>>, key: string): string |
 const PROTOTYPE_KEYS: ReadonlySet<string> = new Set(["__proto__", "constructor", "prototype", "toString", "valueOf", "hasOwnProperty", "__defineGetter__", "__lookupGetter__"]);
 
 export function checkSchema(value: unknown, index: SourceIndex): Diagnostic[] {
-  const validate = getValidator();
+  const validate = hasKey(value, FULL_ONLY_KEY) ? getFullValidator() : getCoreValidator();
   if (validate(value)) return [];
   const out: Diagnostic[] = [];
   for (const err of validate.errors ?? []) {
@@ -37,6 +37,30 @@ export function checkSchema(value: unknown, index: SourceIndex): Diagnostic[] {
     if (d !== undefined) out.push(d);
   }
   return out;
+}
+
+/**
+ * Whether any object in the value (a parsed YAML tree: plain objects, arrays, scalars; aliases may
+ * share subtrees, never cycles after interpolation) has the own key `key`. The core validator is
+ * only sound without such a key (validator.ts).
+ */
+export function hasKey(value: unknown, key: string): boolean {
+  const stack: unknown[] = [value];
+  while (stack.length > 0) {
+    const v = stack.pop();
+    if (v === null || typeof v !== "object") continue;
+    if (Array.isArray(v)) {
+      for (const item of v) if (item !== null && typeof item === "object") stack.push(item);
+      continue;
+    }
+    if (Object.hasOwn(v, key)) return true;
+    for (const k in v) {
+      if (!Object.hasOwn(v, k)) continue;
+      const item = (v as Record<string, unknown>)[k];
+      if (item !== null && typeof item === "object") stack.push(item);
+    }
+  }
+  return false;
 }
 
 /** `/rules/0/name` -> ["rules", 0, "name"], using the data to tell list indexes from keys. */

@@ -4,7 +4,7 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { MEDIA_ENCRYPTIONS, RESTART_POLICIES, type RoomAgentDispatch, type RoomConfig, type MediaConfig, type RuleSpec } from "../../../src/model/index.js";
-import { getValidator } from "../../../src/rules-file/validator.js";
+import { getFullValidator as getValidator } from "../../../src/rules-file/validator.js";
 
 const schema = JSON.parse(readFileSync("schemas/dispatch-rules.schema.json", "utf8")) as {
   $defs: Record<string, { properties?: Record<string, { enum?: unknown[]; $ref?: string }>; enum?: unknown[] }>;
