@@ -128,8 +128,27 @@ async function readBody(res: IncomingMessage, maxBytes: number): Promise<string>
 }
 
 /** A keep-alive transport; `close()` ends its idle connections (for a graceful stop). */
-export function createNodeTransport(): { readonly fetch: Transport; close(): void } {
+export function createNodeTransport(): {
+  readonly fetch: Transport;
+  close(): void;
+  /**
+   * Resolves once every request started so far has been written to its socket, or has failed
+   * (connecting, TLS and sending are done; the answers may still be on their way). A caller about
+   * to block the event loop (a large file's synchronous load) waits for it first, so that the
+   * server works on the request meanwhile: the connect and the write need the event loop.
+   */
+  written(): Promise<void>;
+} {
   const agents = { http: new HttpAgent({ keepAlive: true }), https: new HttpsAgent({ keepAlive: true }) };
+  let unwritten = 0;
+  let waiters: (() => void)[] = [];
+  const wroteOne = (): void => {
+    unwritten -= 1;
+    if (unwritten > 0) return;
+    const ready = waiters;
+    waiters = [];
+    for (const resolve of ready) resolve();
+  };
 
   const fetch: Transport = (url, init = {}) =>
     new Promise<TransportResponse>((resolve, reject) => {
@@ -155,6 +174,16 @@ export function createNodeTransport(): { readonly fetch: Transport; close(): voi
       if (body !== undefined) headers["Content-Length"] = body.length;
       const options = { method: init.method ?? "GET", headers, agent: https ? agents.https : agents.http };
       const req = https ? httpsRequest(target, options) : httpRequest(target, options);
+      unwritten += 1;
+      let counted = true;
+      const wrote = (): void => {
+        if (!counted) return;
+        counted = false;
+        wroteOne();
+      };
+      // "finish": the request is handed to the socket; "close": it ended another way (error, abort).
+      req.once("finish", wrote);
+      req.once("close", wrote);
 
       let settled = false;
       let response: IncomingMessage | undefined;
@@ -195,6 +224,7 @@ export function createNodeTransport(): { readonly fetch: Transport; close(): voi
 
   return {
     fetch,
+    written: () => (unwritten === 0 ? Promise.resolve() : new Promise<void>((resolve) => waiters.push(resolve))),
     close() {
       agents.http.destroy();
       agents.https.destroy();
