@@ -7,9 +7,9 @@
 // definitions (`roomConfig.egress`, generated from the protocol's messages) are about two thirds
 // of the compiled code, and almost no rules file uses them: the *core* validator is the schema
 // with `$defs.egress` accepting anything. It gives the full schema's answer, errors and all, for
-// any value in which no object has a key `egress` (only a value under such a key can reach
-// `$defs.egress`); check-schema.ts picks the full validator otherwise. The built full validator is
-// loaded only then.
+// any value without a `rules[i].roomConfig.egress` (the one place that reaches `$defs.egress`);
+// check-schema.ts picks the full validator otherwise (needsFullValidator). The built full
+// validator is loaded only then.
 import { Ajv2020 } from "ajv/dist/2020.js";
 // eslint-disable-next-line no-restricted-imports -- schemas/ is not a src folder: the JSON file is the format's single source
 import schema from "../../schemas/dispatch-rules.schema.json" with { type: "json" };
@@ -33,7 +33,7 @@ export interface SchemaValidator {
 /** The options the build step must use too (scripts/after-build.mjs). */
 export const AJV_OPTIONS = { allErrors: true, verbose: true, strict: true, strictRequired: false, allowUnionTypes: true } as const;
 
-/** The key whose values only the full validator checks. */
+/** The `roomConfig` key whose values only the full validator checks. */
 export const FULL_ONLY_KEY = "egress";
 
 /**
@@ -52,7 +52,7 @@ export function coreSchemaOf(full: { readonly $defs: Readonly<Record<string, unk
 let core: SchemaValidator | undefined;
 let full: SchemaValidator | undefined;
 
-/** The schema without the egress definitions: valid only for a value with no `egress` key anywhere. */
+/** The schema without the egress definitions: valid only for a value without `rules[i].roomConfig.egress`. */
 export function getCoreValidator(): SchemaValidator {
   core ??= new Ajv2020(AJV_OPTIONS).compile(coreSchemaOf(schema)) as unknown as SchemaValidator;
   return core;
