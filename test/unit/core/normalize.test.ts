@@ -107,6 +107,39 @@ describe("normalizeRule", () => {
   });
 });
 
+describe("normalizeRule shares what is already canonical", () => {
+  test("a rule canonical but for a zero value: a new top-level object, its canonical parts kept", () => {
+    const spec = {
+      name: "line-1",
+      individual: { roomPrefix: "call-" },
+      trunkIds: ["ST_a"],
+      numbers: ["+15550000001"],
+      hidePhoneNumber: false,
+      metadata: '{"tier":"gold"}',
+      attributes: { team: "t" },
+      roomConfig: { agents: [{ agentName: "a", metadata: "hi" }] },
+      krispEnabled: true,
+    } as unknown as RuleSpec;
+    const normal = normalizeRule(spec) as unknown as Record<string, unknown>;
+    expect(normal).not.toBe(spec);
+    expect(Object.keys(normal)).toEqual(["name", "individual", "trunkIds", "numbers", "metadata", "attributes", "roomConfig", "krispEnabled"]);
+    const src = spec as unknown as Record<string, unknown>;
+    for (const key of ["individual", "trunkIds", "numbers", "attributes", "roomConfig"]) expect(normal[key], key).toBe(src[key]);
+    // The input is left as it was.
+    expect(src.hidePhoneNumber).toBe(false);
+  });
+
+  test("a part that is not canonical is rebuilt; legacy mediaEncryption still folds into a canonical media", () => {
+    const spec = { name: "a", trunkIds: ["b", "a"], attributes: { team: "t" }, media: { onlyListedCodecs: true }, mediaEncryption: "SIP_MEDIA_ENCRYPT_REQUIRE" } as unknown as RuleSpec;
+    const normal = normalizeRule(spec) as unknown as Record<string, unknown>;
+    const src = spec as unknown as Record<string, unknown>;
+    expect(normal.trunkIds).toEqual(["a", "b"]);
+    expect(normal.trunkIds).not.toBe(src.trunkIds);
+    expect(normal.attributes).toBe(src.attributes);
+    expect(normal.media).toEqual({ onlyListedCodecs: true, encryption: "require" });
+  });
+});
+
 describe("diffFields", () => {
   test("reports nested paths with before and after", () => {
     const fields = diffFields(aRuleSpec({ roomConfig: { agents: [{ agentName: "a" }] } }), aRuleSpec({ roomConfig: { agents: [{ agentName: "b" }] } }));
