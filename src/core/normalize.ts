@@ -306,28 +306,36 @@ export function normalizeRule(spec: RuleSpec): RuleSpec {
   // `hidePhoneNumber: false` an anchor merges into every rule of a large file, costs one object,
   // not a copy of the whole rule (issue 19: at 100,000 rules that copy was about 70 MB of `plan`).
   const usable = canonicalFormUsable();
-  const field = (key: string, normalize: (v: unknown) => unknown): unknown => {
-    const v = s[key];
-    return usable && v !== undefined && isNormalRuleField(key, v) ? v : normalize(v);
-  };
   const out: Loose = { name: typeof s.name === "string" ? s.name : "" };
   // The variants in RULE_KINDS order, by name.
-  put(out, "direct", field("direct", (v) => normalizeVariant("direct", v)));
-  put(out, "individual", field("individual", (v) => normalizeVariant("individual", v)));
-  put(out, "callee", field("callee", (v) => normalizeVariant("callee", v)));
-  put(out, "trunkIds", field("trunkIds", stringSet));
-  put(out, "inboundNumbers", field("inboundNumbers", stringSet));
-  put(out, "numbers", field("numbers", stringSet));
+  put(out, "direct", keptOr(s, "direct", usable, normalizeDirect));
+  put(out, "individual", keptOr(s, "individual", usable, normalizeIndividual));
+  put(out, "callee", keptOr(s, "callee", usable, normalizeCallee));
+  put(out, "trunkIds", keptOr(s, "trunkIds", usable, stringSet));
+  put(out, "inboundNumbers", keptOr(s, "inboundNumbers", usable, stringSet));
+  put(out, "numbers", keptOr(s, "numbers", usable, stringSet));
   put(out, "hidePhoneNumber", bool(s.hidePhoneNumber));
-  put(out, "metadata", field("metadata", normalizeMetadata));
-  put(out, "attributes", field("attributes", stringMap));
+  put(out, "metadata", keptOr(s, "metadata", usable, normalizeMetadata));
+  put(out, "attributes", keptOr(s, "attributes", usable, stringMap));
   put(out, "roomPreset", str(s.roomPreset));
-  put(out, "roomConfig", field("roomConfig", normalizeRoomConfig));
+  put(out, "roomConfig", keptOr(s, "roomConfig", usable, normalizeRoomConfig));
   put(out, "krispEnabled", bool(s.krispEnabled));
   // `mediaEncryption` is the deprecated top-level field; it folds into media.encryption.
-  put(out, "media", s.mediaEncryption === undefined ? field("media", (v) => normalizeMedia(v, undefined)) : normalizeMedia(s.media, s.mediaEncryption));
+  put(out, "media", s.mediaEncryption === undefined ? keptOr(s, "media", usable, normalizeMediaAlone) : normalizeMedia(s.media, s.mediaEncryption));
   return out as unknown as RuleSpec;
 }
+
+/** `s[key]` when it is already canonical (and canonical form can be told: `usable`), else its normalisation. */
+function keptOr(s: Loose, key: string, usable: boolean, normalize: (v: unknown) => unknown): unknown {
+  const v = s[key];
+  return usable && v !== undefined && isNormalRuleField(key, v) ? v : normalize(v);
+}
+
+// The field normalisers keptOr takes, at module level: no closure a rule.
+const normalizeDirect = (v: unknown): unknown => normalizeVariant("direct", v);
+const normalizeIndividual = (v: unknown): unknown => normalizeVariant("individual", v);
+const normalizeCallee = (v: unknown): unknown => normalizeVariant("callee", v);
+const normalizeMediaAlone = (v: unknown): unknown => normalizeMedia(v, undefined);
 
 // --- already canonical? ---------------------------------------------------------------------------
 //
