@@ -193,6 +193,65 @@ describe("the streamed List decoder equals JSON.parse of the whole answer", () =
     );
   });
 
+  it("an answer past the head's size, kept in many chunks before it streams, is split chunk by chunk", () => {
+    const items = Array.from({ length: 150 }, (_, i) => ({ id: `SDR_${i}`, s: "a]},\\\"".repeat(i % 7), n: i }));
+    for (const after of [`,"other":"${"x".repeat(3000)}"`, `,"items":[{"again":1}],"z":"${"y".repeat(3000)}"`]) {
+      const bytes = Buffer.from(`{"items":${JSON.stringify(items)}${after}}`);
+      // The array ends past MAX_HEAD (4096 bytes), and the answer switches to streaming only near its end.
+      expect(`{"items":${JSON.stringify(items)}`.length).toBeGreaterThan(4096 + 200);
+      const cutsAt = Array.from({ length: Math.floor(bytes.length / 97) }, (_, i) => (i + 1) * 97);
+      for (const from of [bytes.length - 50, 5000, 4097]) {
+        const o = stream(chunked(bytes, cutsAt), new RawArena(), from);
+        const ref = JSON.parse(bytes.toString()) as { items: unknown };
+        if (after.includes('"items"')) expect(o.result).toEqual({ kind: "json", json: ref });
+        else {
+          expect(o.result).toEqual({ kind: "items", count: items.length });
+          expect(o.items).toEqual(items);
+          expect(o.kept).toEqual(items);
+        }
+      }
+    }
+  });
+
+  it("a packed slab's buffer holds later items, and every item still reads back", async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.array(item, { minLength: 1, maxLength: 12 }), { minLength: 2, maxLength: 5 }), async (batches) => {
+        const arena = new RawArena(64, 0);
+        const kept: { value: unknown; raw: ReturnType<RawArena["add"]> }[] = [];
+        for (const batch of batches) {
+          for (const v of batch) {
+            const bytes = Buffer.from(JSON.stringify(v), "utf8");
+            kept.push({ value: v, raw: arena.add([bytes], bytes.length) });
+          }
+          arena.seal();
+          // The batch's slabs are deflated before the next batch: their buffers are free then.
+          await arena.packed();
+        }
+        // Items written into a reused buffer do not overwrite the packed ones, nor the reverse.
+        for (const k of kept) expect(JSON.parse(k.raw.text())).toEqual(k.value);
+        expect(arena.stats().plain).toBe(0);
+      }),
+      { numRuns: 100 },
+    );
+  });
+
+  it("slab buffers are reused: a long listing packed as it goes allocates a few, not one per slab", async () => {
+    const arena = new RawArena(512, 0);
+    // About 75 bytes: a shared slab's item (a quarter of the slab or less), six to a slab.
+    const item = Buffer.from(JSON.stringify({ sip_dispatch_rule_id: "SDR_x", name: "n".repeat(40) }));
+    const kept: ReturnType<RawArena["add"]>[] = [];
+    for (let round = 0; round < 50; round++) {
+      for (let i = 0; i < 6; i++) kept.push(arena.add([item], item.length));
+      await arena.packed();
+    }
+    arena.seal();
+    await arena.packed();
+    // 300 items fill about 50 slabs.
+    expect(item.length).toBeLessThanOrEqual(512 / 4);
+    expect(arena.allocatedSlabs()).toBeLessThanOrEqual(4);
+    for (const k of kept) expect(k.text()).toBe(item.toString());
+  });
+
   it("a listing under the packing threshold is never deflated (no zlib for a small server)", async () => {
     const arena = new RawArena(64, 1024);
     const item = Buffer.from(JSON.stringify({ sip_dispatch_rule_id: "SDR_x", name: "n".repeat(20) }));
