@@ -126,6 +126,9 @@ export function resolveTrunkNames(state: DesiredState, trunks: readonly InboundT
  * loader checked the rest).
  */
 function conflictsOnIds(rules: readonly DesiredRule[], state: DesiredState): Diagnostic[] {
+  // Without a trunk name there is no new pair, and the walk over every rule's keys (about 90 ms
+  // at 100,000 rules) would find nothing.
+  if (!rules.some((r) => r.trunks !== undefined)) return [];
   const owner = new Map<string, DesiredRule>();
   const out: Diagnostic[] = [];
   const reported = new Set<string>();
