@@ -30,7 +30,8 @@ export async function loadDesiredChecked(
   /** SPEC §8: the file's environment to load. */
   environment?: string,
 ): Promise<{ readonly state: DesiredState; readonly warnings: readonly Diagnostic[] }> {
-  const loaded = await readRules(path, io, maxFileBytes(values, io.env), environment);
+  // The state is planned from after the load: its strings must not hold the file's text.
+  const loaded = await readRules(path, io, maxFileBytes(values, io.env), environment, true);
   if (loaded.ok) noteYamlFallback(values, io, path, loaded.yamlFallback);
   const result = applyStrict(loaded, strict);
   if (!result.ok) throw new ConfigError(result.diagnostics);

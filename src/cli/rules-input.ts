@@ -33,10 +33,11 @@ function readStdin(io: CliIo, maxFileBytes: number): Promise<Buffer> {
 
 /**
  * Reads and checks the rules file at `path` (`-`: standard input, read once to its end) under the
- * size cap (--max-file-size), for `environment` (SPEC §8).
+ * size cap (--max-file-size), for `environment` (SPEC §8). `keep`: the state is used after the
+ * load (LoadOptions.ownStrings).
  */
-export async function readRules(path: string, io: CliIo, maxFileBytes: number = MAX_FILE_BYTES, environment?: string): Promise<LoadResult> {
-  const options = { env: io.env, maxFileBytes, environment };
+export async function readRules(path: string, io: CliIo, maxFileBytes: number = MAX_FILE_BYTES, environment?: string, keep = false): Promise<LoadResult> {
+  const options = { env: io.env, maxFileBytes, environment, ownStrings: keep };
   if (path !== "-") return readRulesFile(path, options);
   return loadRulesText(await readStdin(io, maxFileBytes), STDIN_NAME, options);
 }

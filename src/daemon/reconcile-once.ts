@@ -227,7 +227,8 @@ export function createReconciler(deps: ReconcilerDeps): Reconcile {
    * (prepare()).
    */
   const loader = createIncrementalLoader();
-  const loadOptions = { env: deps.env, environment: deps.environment, ...(deps.maxFileBytes === undefined ? {} : { maxFileBytes: deps.maxFileBytes }) };
+  // The daemon keeps the last good state: its strings must not hold the file's text (ownStrings).
+  const loadOptions = { env: deps.env, environment: deps.environment, ownStrings: true, ...(deps.maxFileBytes === undefined ? {} : { maxFileBytes: deps.maxFileBytes }) };
   let memo: Memo | undefined;
   const load = (bytes: Uint8Array): LoadResult => {
     if (memo !== undefined && sameBytes(memo, bytes)) return memo.result;

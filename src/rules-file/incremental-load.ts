@@ -25,7 +25,7 @@
 // A chunk is a real rule item because the last load's chunks were (their count equalled its rule
 // count, and every item starts with a `- ` line at the items' column), and a changed chunk must
 // load alone as exactly one rule that ends where the chunk ends.
-import { conflictKeyIds, type DesiredRule, type DesiredState, type RuleSpec } from "../model/index.js";
+import { conflictKeyIds, type DesiredRule, type DesiredState, type RuleSpec, type SourceLocation } from "../model/index.js";
 import { trunkNamePlaceholder } from "./environments.js";
 import { UNHANDLED_CHARS } from "./fast-yaml.js";
 import { desiredRule, loadRulesText, mayHoldMergeMarker, MAX_FILE_BYTES, strictUtf8, type LoadOptions, type LoadResult } from "./load-rules-text.js";
@@ -194,6 +194,11 @@ function recordOf(spec: RuleSpec, trunks: readonly string[] | undefined, relativ
   return { spec, trunks, name: spec.name === "" ? undefined : spec.name, keys: conflictKeyIds(checked), relative };
 }
 
+function locateRecord(at: { readonly file: string; readonly record: RuleRecord; readonly line: number }): SourceLocation {
+  const rel = at.record.relative();
+  return { file: at.file, line: at.line + rel.line, column: rel.column };
+}
+
 interface Relative {
   readonly line: number;
   readonly column: number;
@@ -201,10 +206,7 @@ interface Relative {
 
 /** A DesiredRule whose `loc` is its record's relative position below `line`: it holds no text. */
 function ruleAt(file: string, record: RuleRecord, line: number): DesiredRule {
-  return desiredRule(record.spec, record.trunks, () => {
-    const rel = record.relative();
-    return { file, line: line + rel.line, column: rel.column };
-  });
+  return desiredRule(record.spec, record.trunks, locateRecord, { file, record, line });
 }
 
 /**

@@ -19,6 +19,12 @@ export interface LoadOptions {
   readonly environment?: string | undefined;
   /** The size cap in bytes (--max-file-size / $DISPATCH_MAX_FILE_SIZE); DEFAULT_MAX_FILE_BYTES when absent. */
   readonly maxFileBytes?: number;
+  /**
+   * The state outlives the load (plan, apply, watch): its long strings are copied out of the
+   * file's text, which can then be freed (V8 keeps a substring as a view of its whole parent).
+   * Left off for a load only checked (validate), which would only pay for the copies.
+   */
+  readonly ownStrings?: boolean;
 }
 
 export type LoadResult =
@@ -140,34 +146,92 @@ function conflictMarkers(text: string, file: string): Diagnostic[] {
 }
 
 /**
- * A rule's `loc` (its `name` key), made when first read: positions need the file's spans, which a
- * valid file otherwise never needs (validate, an in-sync plan). Only the rules whose `loc` is read
- * (those with a planned change) are located: locating all 10,000 rules of a large file at once cost
- * about 100 ms and 40 MB of garbage when a plan had a single change.
+ * Rules whose `name` key the fast YAML path did not record (a name a `<<` merge brings in, a flow
+ * mapping item) located at once; past this many, they are located when first read instead.
  */
-function lazyNameLocations(index: SourceIndex): (ruleIndex: number) => SourceLocation {
-  return (ruleIndex) => nameLocation(index, ruleIndex);
+const MAX_EAGER_UNRECORDED = 64;
+
+/**
+ * Each rule's `loc` (its `name` key). On the fast YAML path, from the first pass's record of the
+ * key offsets and the line table, all at once (a walk of the line table: a few ms at 100,000
+ * rules): the locations then hold two small arrays, not the file's text (tens of MB at 100,000
+ * rules) nor the parser, and a plan needs no pass over the file for the rules it changes. The few
+ * rules without a record are located through the index now; a file with many of them, and the
+ * library path, keep the index and locate a rule when its `loc` is first read (locating all
+ * 10,000 rules of a large file through the index cost about 100 ms and 40 MB of garbage).
+ */
+export function nameLocations(index: SourceIndex, count: number, needed: (ruleIndex: number) => boolean): (ruleIndex: number) => SourceLocation {
+  const lazy = (ruleIndex: number): SourceLocation => nameLocation(index, ruleIndex);
+  const recorded = index.ruleNames;
+  if (recorded === undefined || recorded.keys.length !== count) return lazy;
+  const { keys, lineStarts } = recorded;
+  const unrecorded: number[] = [];
+  for (let i = 0; i < count; i++) if ((keys[i] as number) < 0 && needed(i)) unrecorded.push(i);
+  if (unrecorded.length > MAX_EAGER_UNRECORDED) return lazy;
+  const lines = new Int32Array(count);
+  const columns = new Int32Array(count);
+  // Items are in text order, so their keys ascend: one walk of the line table finds every line.
+  let line = 0;
+  for (let i = 0; i < count; i++) {
+    const offset = keys[i] as number;
+    if (offset < 0) continue;
+    if (offset < (lineStarts[line] as number)) line = 0;
+    while (line + 1 < lineStarts.length && (lineStarts[line + 1] as number) <= offset) line++;
+    lines[i] = line + 1;
+    columns[i] = offset - (lineStarts[line] as number) + 1;
+  }
+  for (const i of unrecorded) {
+    const at = nameLocation(index, i);
+    lines[i] = at.line;
+    columns[i] = at.column;
+  }
+  return locatedAt(index.file, lines, columns);
 }
 
-/** A DesiredRule whose `loc` is a plain, enumerable property computed when first read. */
-export function desiredRule(spec: RuleSpec, trunks: readonly string[] | undefined, locate: () => SourceLocation): DesiredRule {
-  let loc: SourceLocation | undefined;
-  // Two literals, not a spread into one: a spread followed by a getter leaves V8 an object in
-  // dictionary mode, about 400 bytes a rule instead of about 100 (40 MB at 100,000 rules).
-  return trunks === undefined
-    ? {
-        spec,
-        get loc(): SourceLocation {
-          return (loc ??= locate());
-        },
-      }
-    : {
-        spec,
-        trunks,
-        get loc(): SourceLocation {
-          return (loc ??= locate());
-        },
-      };
+/** Its own function: a closure made in nameLocations would share its scope, and keep `index` alive. */
+function locatedAt(file: string, lines: Int32Array, columns: Int32Array): (ruleIndex: number) => SourceLocation {
+  return (ruleIndex) => ({ file, line: lines[ruleIndex] as number, column: columns[ruleIndex] as number });
+}
+
+/** The one `loc` accessor of every FileRule (set in its static block, where its private fields are in reach). */
+let fileRuleLoc: PropertyDescriptor;
+
+/**
+ * A DesiredRule whose `loc` is computed when first read, by a locator shared by every rule of the
+ * load and an argument of the rule's own (its index). `loc` is an own, enumerable accessor, so
+ * that spreads, JSON and key lists see it as data; it is one accessor shared by all rules, so that
+ * V8 gives them one shape. An object literal with its own getter was kept in dictionary mode, with
+ * a closure and a context per rule: about 450 bytes a rule more (45 MB at 100,000 rules).
+ */
+class FileRule<A> {
+  declare readonly spec: RuleSpec;
+  declare readonly trunks?: readonly string[];
+  declare readonly loc: SourceLocation;
+  readonly #locate: (at: A) => SourceLocation;
+  readonly #at: A;
+  #loc: SourceLocation | undefined;
+  static {
+    fileRuleLoc = {
+      get(this: FileRule<unknown>): SourceLocation {
+        return (this.#loc ??= this.#locate(this.#at));
+      },
+      enumerable: true,
+      configurable: true,
+    };
+  }
+  constructor(spec: RuleSpec, trunks: readonly string[] | undefined, locate: (at: A) => SourceLocation, at: A) {
+    this.#locate = locate;
+    this.#at = at;
+    // In the order of the object literal this replaces: spec, trunks (only when there are names), loc.
+    (this as { spec: RuleSpec }).spec = spec;
+    if (trunks !== undefined) (this as { trunks?: readonly string[] }).trunks = trunks;
+    Object.defineProperty(this, "loc", fileRuleLoc);
+  }
+}
+
+/** A DesiredRule whose `loc` is `locate(at)`, computed when first read. */
+export function desiredRule<A>(spec: RuleSpec, trunks: readonly string[] | undefined, locate: (at: A) => SourceLocation, at: A): DesiredRule {
+  return new FileRule(spec, trunks, locate, at);
 }
 
 /**
@@ -202,7 +266,7 @@ function loadRulesTextUnguarded(input: string | Uint8Array, file: string, option
   const markers = mayHoldMergeMarker(text) ? conflictMarkers(text, file) : [];
   if (markers.length > 0) return failure(markers);
 
-  const parsed = parseYaml(text, file, { unhandledChars });
+  const parsed = parseYaml(text, file, { unhandledChars, ownStrings: options.ownStrings === true });
   if (!parsed.ok) return failure(parsed.diagnostics);
   if (parsed.value === null && parsed.diagnostics.length === 0)
     return failure([atLine0(file, "empty-file", "the file has no content (only comments or `null`)", "write `version: 1` and `rules:`; an empty file is never taken as an empty rule set")]);
@@ -237,7 +301,7 @@ function loadRulesTextUnguarded(input: string | Uint8Array, file: string, option
   const badRules = new Set(problems.map((d) => /^rules\[(\d+)\]/.exec(d.path)?.[1]).filter((i): i is string => i !== undefined).map(Number));
   const entries: RuleEntry[] = [];
   const desired: DesiredRule[] = [];
-  const locations = lazyNameLocations(index);
+  const locations = nameLocations(index, rawRules.length, (i) => !excluded.has(i));
   rawRules.forEach((raw, i) => {
     if (excluded.has(i)) return;
     const rule = raw !== null && typeof raw === "object" && !Array.isArray(raw) ? (raw as Record<string, unknown>) : {};
@@ -253,7 +317,7 @@ function loadRulesTextUnguarded(input: string | Uint8Array, file: string, option
     // conflict as if they named its ID; the check runs again on IDs once names are resolved.
     const checked = trunks === undefined ? converted.spec : { ...converted.spec, trunkIds: [...(converted.spec.trunkIds ?? []), ...trunks.map(trunkNamePlaceholder)] };
     entries.push({ index: i, name, spec: checked });
-    desired.push(desiredRule(converted.spec, trunks, () => locations(i)));
+    desired.push(desiredRule(converted.spec, trunks, locations, i));
   });
   // A loop, not push(...list): 150,000 conflicts as call arguments overflow the stack.
   for (const d of checkRules({ rules: entries, source: index })) problems.push(d);

@@ -227,7 +227,7 @@ function mergeInto(st: WalkState, out: Record<string, unknown>, source: unknown,
 }
 
 /** Parses one YAML document. Never throws for any input text. */
-export function parseYaml(text: string, file: string, options: { readonly unhandledChars?: boolean } = {}): ParseYamlResult {
+export function parseYaml(text: string, file: string, options: { readonly unhandledChars?: boolean; readonly ownStrings?: boolean } = {}): ParseYamlResult {
   const fast = tryFastYaml(text, options);
   if ("fallback" in fast) {
     const slow = parseYamlWithLibrary(text, file);
@@ -239,6 +239,7 @@ export function parseYaml(text: string, file: string, options: { readonly unhand
   // (`fast.value`) alive as long as any rule's lazy `loc`, beside the specs made from it.
   let locate: SourceIndex["locate"] | undefined;
   const { nodesOf, lookup, lineStarts } = fast;
+  const ruleNameKeys = fast.nameKeys("rules");
   const index: SourceIndex = {
     file,
     text,
@@ -247,6 +248,7 @@ export function parseYaml(text: string, file: string, options: { readonly unhand
     },
     lookup,
     locate: (offset) => (locate ??= makeLocator(text, lineStarts))(offset),
+    ...(ruleNameKeys === undefined ? {} : { ruleNames: { keys: ruleNameKeys, lineStarts } }),
   };
   return { ok: true, value: fast.value, index, diagnostics: [] };
 }

@@ -26,6 +26,11 @@ export interface SourceIndex {
   readonly lookup?: (path: readonly PathSegment[]) => NodeInfo | undefined;
   /** 1-based line and column of an offset. */
   locate(offset: number): { readonly line: number; readonly column: number };
+  /**
+   * The fast YAML path's first-pass record of the offset of each rule's own `name:` key (-1 where
+   * none was recorded) and its line table: rule positions that hold neither the text nor the index.
+   */
+  readonly ruleNames?: { readonly keys: readonly number[]; readonly lineStarts: Int32Array };
 }
 
 export function pointerOf(path: readonly PathSegment[]): string {

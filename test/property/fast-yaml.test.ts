@@ -5,7 +5,7 @@
 import { readFileSync } from "node:fs";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { parseFastYaml } from "../../src/rules-file/fast-yaml.js";
+import { parseFastYaml, tryFastYaml } from "../../src/rules-file/fast-yaml.js";
 import { parseYaml, parseYamlWithLibrary } from "../../src/rules-file/parse-yaml.js";
 import { pointerOf } from "../../src/rules-file/positions.js";
 
@@ -21,6 +21,9 @@ function checkSame(text: string): boolean {
   if (!slow.ok) return true;
   expect(slow.diagnostics).toEqual([]);
   expect(fast.value).toStrictEqual(slow.value);
+  // Values copied out of the text (ownStrings, for a state kept after the load) are the same values.
+  const owned = tryFastYaml(text, { ownStrings: true });
+  expect("fallback" in owned ? owned : owned.value).toStrictEqual(slow.value);
   expect([...fast.nodes.entries()]).toStrictEqual([...slow.index.nodes.entries()]);
   // lookup answers nodes.get(pointerOf(path)) for every node, for the same pointer spelled with
   // string indexes, and for paths that are not there.
@@ -30,6 +33,17 @@ function checkSame(text: string): boolean {
     expect(fast.lookup(spelled)).toStrictEqual(slow.index.nodes.get(pointerOf(spelled)));
     for (const extra of [[...info.path, 0], [...info.path, "x"], [...info.path.slice(0, -1), `0${String(info.path.at(-1) ?? "")}`]]) {
       expect(fast.lookup(extra)).toStrictEqual(slow.index.nodes.get(pointerOf(extra)));
+    }
+  }
+  // The first pass's record of each root sequence item's own `name` key: where the library puts
+  // that key, whenever one is recorded.
+  if (slow.value !== null && typeof slow.value === "object" && !Array.isArray(slow.value)) {
+    for (const key of Object.keys(slow.value)) {
+      const keys = fast.nameKeys(key);
+      if (keys === undefined) continue;
+      keys.forEach((offset, i) => {
+        if (offset >= 0) expect(offset).toBe(slow.index.nodes.get(pointerOf([key, i, "name"]))?.key?.start);
+      });
     }
   }
   // parseYaml's own result on the fast path, against the library's.
