@@ -58,6 +58,18 @@ export class RawArena {
     this.#slabSize = slabSize;
     this.#packFrom = packFrom;
   }
+  /**
+   * Copies the items of one chunk in a single copy of the bytes from the first one's start to the
+   * last one's end (`bounds`: start, end, start, end, ... in `buf`), and returns where each is.
+   */
+  addItems(buf: Buffer, bounds: readonly number[]): RawBytes[] {
+    const from = bounds[0] as number;
+    const length = (bounds[bounds.length - 1] as number) - from;
+    const at = this.add([buf.subarray(from, from + length)], length);
+    const out: RawBytes[] = [];
+    for (let k = 0; k < bounds.length; k += 2) out.push(at.part((bounds[k] as number) - from, (bounds[k + 1] as number) - from));
+    return out;
+  }
   /** Copies the pieces (one item's bytes, in order) and returns where they are. */
   add(pieces: readonly Buffer[], length: number): RawBytes {
     let slab = this.#slab;
@@ -193,10 +205,14 @@ export class RawBytes {
   text(): string {
     return this.#slab.text(this.#start, this.#end);
   }
+  /** The bytes from `start` to `end` of these. */
+  part(start: number, end: number): RawBytes {
+    return new RawBytes(this.#slab, this.#start + start, this.#start + end);
+  }
 }
 
-/** What the splitter hands on for each item: its parsed value, its index, and its bytes (pieces of the chunks, valid during the call only). */
-export type ItemSink = (value: unknown, index: number, pieces: readonly Buffer[], length: number) => void;
+/** What the splitter hands on for each item: its parsed value, its index, and its bytes, kept in the splitter's arena. */
+export type ItemSink = (value: unknown, index: number, raw: RawBytes) => void;
 
 export type ListStreamResult =
   /** The plain shape: every item went to the sink (`count` of them). */
@@ -222,6 +238,7 @@ export const STREAM_FROM_BYTES = 16 * 1024 * 1024;
  */
 export class ListStream {
   readonly #sink: ItemSink;
+  readonly #arena: RawArena;
   #mode: Mode;
   readonly #streamFrom: number;
   #bytes = 0;
@@ -241,9 +258,13 @@ export class ListStream {
   #pieceLength = 0;
   #count = 0;
 
-  /** `streamFrom`: the size from which the answer is split as it arrives (smaller: parsed whole). */
-  constructor(sink: ItemSink, streamFrom = STREAM_FROM_BYTES) {
+  /**
+   * `arena`: where the items' bytes are kept. `streamFrom`: the size from which the answer is
+   * split as it arrives (smaller: parsed whole).
+   */
+  constructor(sink: ItemSink, arena: RawArena, streamFrom = STREAM_FROM_BYTES) {
     this.#sink = sink;
+    this.#arena = arena;
     this.#streamFrom = streamFrom;
     this.#mode = streamFrom > 0 ? "small" : "head";
   }
@@ -374,11 +395,16 @@ export class ListStream {
     this.#mode = "whole";
   }
 
-  /** Items mode: finds item extents in `buf` from `from`. */
+  /**
+   * Items mode: finds item extents in `buf` from `from`. The items that start and end in `buf`
+   * are parsed and kept together (#flush); an item that began in an earlier chunk alone (#endItem).
+   */
   #scan(buf: Buffer, from: number): void {
     const n = buf.length;
     let i = from;
     let itemStart = this.#inItem ? from : -1;
+    // Items begun and ended in this chunk: start, end, start, end, ...
+    const batch: number[] = [];
     while (i < n) {
       if (this.#inString) {
         if (this.#escape) {
@@ -407,9 +433,15 @@ export class ListStream {
           continue;
         }
         if (b === CLOSE_BRACKET && this.#afterOpen) {
+          this.#flush(buf, batch);
+          if (this.#mode !== "items") return;
           return this.#closeArray(buf, i + 1);
         }
-        if (b === COMMA || b === CLOSE_BRACKET || b === CLOSE_BRACE || !this.#expectItem) return this.#fail();
+        if (b === COMMA || b === CLOSE_BRACKET || b === CLOSE_BRACE || !this.#expectItem) {
+          // The items before the break are handed on first, as they were found.
+          this.#flush(buf, batch);
+          return this.#fail();
+        }
         this.#inItem = true;
         this.#expectItem = false;
         this.#afterOpen = false;
@@ -421,27 +453,76 @@ export class ListStream {
         this.#depth++;
       } else if (b === CLOSE_BRACE || b === CLOSE_BRACKET) {
         if (this.#depth === 0) {
-          if (b === CLOSE_BRACE) return this.#fail();
-          this.#endItem(buf, itemStart, i);
+          if (b === CLOSE_BRACE) {
+            this.#flush(buf, batch);
+            return this.#fail();
+          }
+          this.#itemEnds(buf, batch, itemStart, i);
+          this.#flush(buf, batch);
           if (this.#mode !== "items") return;
           return this.#closeArray(buf, i + 1);
         }
         this.#depth--;
       } else if (b === COMMA && this.#depth === 0) {
-        this.#endItem(buf, itemStart, i);
+        this.#itemEnds(buf, batch, itemStart, i);
         itemStart = -1;
         this.#expectItem = true;
         if (this.#mode !== "items") return;
       }
       i++;
     }
-    if (this.#inItem && itemStart >= 0 && itemStart < n) {
+    this.#flush(buf, batch);
+    if (this.#mode === "items" && this.#inItem && itemStart >= 0 && itemStart < n) {
       const piece = buf.subarray(itemStart, n);
       this.#pieces.push(piece);
       this.#pieceLength += piece.length;
     }
   }
 
+  /** The item from `start` ends at `end` of `buf`: to the batch, or alone when it began in an earlier chunk. */
+  #itemEnds(buf: Buffer, batch: number[], start: number, end: number): void {
+    this.#inItem = false;
+    if (this.#pieces.length === 0) {
+      batch.push(start, end);
+      return;
+    }
+    // Only the first item of a chunk can have begun earlier: the batch is empty here.
+    this.#endItem(buf, start, end);
+  }
+
+  /**
+   * The batch's items, parsed as one JSON array (one string and one parse for a chunk's items, not
+   * one each) and kept with one copy. A single item, or a batch whose array is not JSON, goes item
+   * by item: the items before a broken one are handed on, as they were before.
+   */
+  #flush(buf: Buffer, batch: number[]): void {
+    const count = batch.length / 2;
+    if (count === 0) return;
+    if (count > 1) {
+      let values: unknown;
+      try {
+        values = JSON.parse(`[${buf.toString("utf8", batch[0] as number, batch[batch.length - 1] as number)}]`);
+      } catch {
+        values = undefined;
+      }
+      if (Array.isArray(values) && values.length === count) {
+        const raws = this.#arena.addItems(buf, batch);
+        batch.length = 0;
+        for (let k = 0; k < count; k++) {
+          this.#sink(values[k], this.#count, raws[k] as RawBytes);
+          this.#count++;
+        }
+        return;
+      }
+    }
+    const bounds = batch.splice(0);
+    // #endItem ends "the current item": an item still open at the chunk's end stays open.
+    const inItem = this.#inItem;
+    for (let k = 0; k < bounds.length && this.#mode === "items"; k += 2) this.#endItem(buf, bounds[k] as number, bounds[k + 1] as number);
+    if (this.#mode === "items") this.#inItem = inItem;
+  }
+
+  /** One item: the pieces kept from earlier chunks, and `buf` from `start` to `end`. */
   #endItem(buf: Buffer, start: number, end: number): void {
     const last = buf.subarray(start, end);
     let pieces: Buffer[];
@@ -465,7 +546,7 @@ export class ListStream {
       this.#fail();
       return;
     }
-    this.#sink(value, this.#count, pieces, length);
+    this.#sink(value, this.#count, this.#arena.add(pieces, length));
     this.#count++;
   }
 

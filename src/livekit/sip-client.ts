@@ -496,16 +496,20 @@ class PageDecoder {
   #individual: unknown;
   #failure: unknown;
   constructor(arena: RawArena, streamFrom: number) {
-    this.#stream = new ListStream((value, i, pieces, length) => {
-      if (i === 0) this.#first = value;
-      else if (this.#individual === undefined && isIndividual(value)) this.#individual = value;
-      if (this.#failure !== undefined) return;
-      try {
-        this.#rules.push(decodeRuleInfoAt(value, `items[${i}]`, arena.add(pieces, length)));
-      } catch (err) {
-        this.#failure = err;
-      }
-    }, streamFrom);
+    this.#stream = new ListStream(
+      (value, i, raw) => {
+        if (i === 0) this.#first = value;
+        else if (this.#individual === undefined && isIndividual(value)) this.#individual = value;
+        if (this.#failure !== undefined) return;
+        try {
+          this.#rules.push(decodeRuleInfoAt(value, `items[${i}]`, raw));
+        } catch (err) {
+          this.#failure = err;
+        }
+      },
+      arena,
+      streamFrom,
+    );
   }
   push(chunk: Buffer): void {
     this.#stream.push(chunk);

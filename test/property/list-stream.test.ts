@@ -66,11 +66,15 @@ interface Outcome {
 function stream(chunks: readonly Buffer[], arena: RawArena, streamFrom = 0): Outcome {
   const items: unknown[] = [];
   const kept: unknown[] = [];
-  const s = new ListStream((value, i, pieces, length) => {
-    expect(i).toBe(items.length);
-    items.push(value);
-    kept.push(JSON.parse(arena.add(pieces, length).text()));
-  }, streamFrom);
+  const s = new ListStream(
+    (value, i, raw) => {
+      expect(i).toBe(items.length);
+      items.push(value);
+      kept.push(JSON.parse(raw.text()));
+    },
+    arena,
+    streamFrom,
+  );
   for (const c of chunks) s.push(Buffer.from(c)); // a copy: the splitter must not rely on chunks staying put
   return { result: s.end(), items, kept };
 }
