@@ -1,6 +1,7 @@
 // Process wiring. The reads shared by the server commands: the rules file (fail closed on any
 // problem), and the live server or a saved server state. The loggers of one-shot commands are in
 // logger.ts, so that commands that do not log never load pino.
+import { statSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { createNodeTransport } from "../livekit/http-transport.js";
 import { needsTrunkList } from "../core/index.js";
@@ -12,6 +13,7 @@ import type { ParsedFlags } from "./flags.js";
 import type { CliIo } from "./io.js";
 import { noteYamlFallback } from "./debug-note.js";
 import { maxFileBytes } from "./file-limit.js";
+import { boundHeapGrowthFor } from "./heap-growth.js";
 import { applyStrict, readRules } from "./rules-input.js";
 import { resolveServerOptions, type ServerOptions } from "./server-options.js";
 import type { FingerprintKey } from "../core/index.js";
@@ -30,12 +32,22 @@ export async function loadDesiredChecked(
   /** SPEC §8: the file's environment to load. */
   environment?: string,
 ): Promise<{ readonly state: DesiredState; readonly warnings: readonly Diagnostic[] }> {
+  if (path !== "-") boundHeapGrowthFor(fileSize(path));
   // The state is planned from after the load: its strings must not hold the file's text.
   const loaded = await readRules(path, io, maxFileBytes(values, io.env), environment, true);
   if (loaded.ok) noteYamlFallback(values, io, path, loaded.yamlFallback);
   const result = applyStrict(loaded, strict);
   if (!result.ok) throw new ConfigError(result.diagnostics);
   return { state: result.state, warnings: result.warnings };
+}
+
+/** The file's size, or 0 when it cannot be read (the load reports why). */
+function fileSize(path: string): number {
+  try {
+    return statSync(path).size;
+  } catch {
+    return 0;
+  }
 }
 
 /**
