@@ -194,6 +194,7 @@ function recordOf(spec: RuleSpec, trunks: readonly string[] | undefined, relativ
   return { spec, trunks, name: spec.name === "" ? undefined : spec.name, keys: conflictKeyIds(checked), relative };
 }
 
+/** The `loc` of ruleAt's rule: its record's position relative to the item, below the item's line. */
 function locateRecord(at: { readonly file: string; readonly record: RuleRecord; readonly line: number }): SourceLocation {
   const rel = at.record.relative();
   return { file: at.file, line: at.line + rel.line, column: rel.column };
