@@ -16,7 +16,7 @@ describe("boundsHeapGrowth", () => {
 
   it("only on V8 11-13 (Node 20-24), which have --heap-growing-percent", () => {
     expect(boundsHeapGrowth(LARGE, "13.6.233.10-node.27", [], undefined)).toBe(true);
-    expect(boundsHeapGrowth(LARGE, "10.2.154.26-node.36", [], undefined)).toBe(false);
+    expect(boundsHeapGrowth(LARGE, "9.4.146.26-node.24", [], undefined)).toBe(false);
     expect(boundsHeapGrowth(LARGE, "14.0.1", [], undefined)).toBe(false);
     expect(boundsHeapGrowth(LARGE, "not a version", [], undefined)).toBe(false);
   });
