@@ -516,13 +516,13 @@ export class ListStream {
       }
     }
     const bounds = batch.splice(0);
-    // #endItem ends "the current item": an item still open at the chunk's end stays open.
-    const inItem = this.#inItem;
     for (let k = 0; k < bounds.length && this.#mode === "items"; k += 2) this.#endItem(buf, bounds[k] as number, bounds[k + 1] as number);
-    if (this.#mode === "items") this.#inItem = inItem;
   }
 
-  /** One item: the pieces kept from earlier chunks, and `buf` from `start` to `end`. */
+  /**
+   * One item: the pieces kept from earlier chunks, and `buf` from `start` to `end`. The scan's
+   * state is the caller's (#itemEnds ends the item; a batch leaves the chunk's open item open).
+   */
   #endItem(buf: Buffer, start: number, end: number): void {
     const last = buf.subarray(start, end);
     let pieces: Buffer[];
@@ -537,7 +537,6 @@ export class ListStream {
     }
     this.#pieces = [];
     this.#pieceLength = 0;
-    this.#inItem = false;
     const text = pieces.length === 1 ? last.toString("utf8") : Buffer.concat(pieces, length).toString("utf8");
     let value: unknown;
     try {

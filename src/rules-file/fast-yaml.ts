@@ -402,9 +402,8 @@ class FastParser {
    * the whole file (itemRecords).
    */
   readonly rootItems = new Map<string, { readonly col: number; readonly lines: number[]; readonly nameKeys: number[] }>();
-  /** While an item of a rootItems sequence is parsed: that sequence's `nameKeys`, and the item's index. */
+  /** While a rootItems sequence is parsed: its `nameKeys`, whose last entry is the item being parsed. */
   private itemNameKeys: number[] | undefined;
-  private itemIndex = 0;
   /** The root mapping's key whose value is being parsed. */
   private rootKey: string | undefined;
   private readonly maxExpansion: number;
@@ -780,7 +779,7 @@ class FastParser {
         if (name === "<<" || hasOwn(out, name)) bail("a duplicate or quoted `<<` key");
         if (depth === 0) this.rootKey = name;
         // The item's own `name:` key (not one a `<<` merge brings in): rule positions without the text.
-        else if (depth === 2 && name === "name" && this.itemNameKeys !== undefined) this.itemNameKeys[this.itemIndex] = this.kStart;
+        else if (depth === 2 && name === "name" && this.itemNameKeys !== undefined) this.itemNameKeys[this.itemNameKeys.length - 1] = this.kStart;
         const value = this.entryValue(line, col, this.kColon, self, name, this.kStart, this.kEnd, depth + 1);
         setOwn(out, name, value);
       }
@@ -849,19 +848,16 @@ class FastParser {
     let line = k;
     const start = (this.starts[k] as number) + col;
     // depth 1 is the value of a root mapping key (rootKey); a root sequence leaves rootKey unset.
-    let itemLines: number[] | undefined;
-    let nameKeys: number[] | undefined;
+    let tracked: { readonly col: number; readonly lines: number[]; readonly nameKeys: number[] } | undefined;
     if (depth === 1 && this.rootKey !== undefined && !this.rootItems.has(this.rootKey)) {
-      itemLines = [];
-      nameKeys = [];
-      this.rootItems.set(this.rootKey, { col, lines: itemLines, nameKeys });
+      tracked = { col, lines: [], nameKeys: [] };
+      this.rootItems.set(this.rootKey, tracked);
+      this.itemNameKeys = tracked.nameKeys;
     }
     for (;;) {
-      if (itemLines !== undefined && nameKeys !== undefined) {
-        itemLines.push(line);
-        nameKeys.push(NONE);
-        this.itemNameKeys = nameKeys;
-        this.itemIndex = out.length;
+      if (tracked !== undefined) {
+        tracked.lines.push(line);
+        tracked.nameKeys.push(NONE);
       }
       const lineStart = this.starts[line] as number;
       const limit = this.ends[line] as number;
@@ -884,7 +880,7 @@ class FastParser {
       // sequence (at the same column) goes on.
       if (nk === this.lineCount || (this.indents[nk] as number) < col || ((this.indents[nk] as number) === col && !this.isSeqItem((this.starts[nk] as number) + col, this.ends[nk] as number))) {
         // Past the tracked sequence, no mapping is one of its items.
-        if (nameKeys !== undefined) this.itemNameKeys = undefined;
+        if (tracked !== undefined) this.itemNameKeys = undefined;
         return this.closed(out.slice(), start, end, nk);
       }
       if ((this.indents[nk] as number) > col) bail();
