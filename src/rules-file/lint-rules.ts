@@ -48,12 +48,11 @@ export function lintRules(ctx: LintContext): Diagnostic[] {
     const spec = r.spec;
     if (spec === undefined) continue;
     const i = r.index;
-    const name = JSON.stringify(spec.name);
     const trunks = spec.trunkIds ?? [];
     const numbers = spec.numbers ?? [];
     const inbound = spec.inboundNumbers ?? [];
     if (trunks.length === 0 && numbers.length === 0 && inbound.length === 0 && pinOf(spec) === "") {
-      warn(i, ["rules", i, "name"], "catch-all-rule", `rule ${name} is a catch-all: no trunkIds, numbers, inboundNumbers or pin, so it takes every call no other rule takes`, "limit it with `trunkIds` or `numbers` unless a catch-all is meant", true);
+      warn(i, ["rules", i, "name"], "catch-all-rule", `rule ${JSON.stringify(spec.name)} is a catch-all: no trunkIds, numbers, inboundNumbers or pin, so it takes every call no other rule takes`, "limit it with `trunkIds` or `numbers` unless a catch-all is meant", true);
     }
     for (const field of ["numbers", "inboundNumbers"] as const) {
       const list = spec[field] ?? [];
@@ -67,11 +66,11 @@ export function lintRules(ctx: LintContext): Diagnostic[] {
       const called = new Set(numbers.map(normalizeNumber));
       inbound.forEach((n, k) => {
         if (!called.has(normalizeNumber(n))) return;
-        warn(i, ["rules", i, "inboundNumbers", k], "number-in-both", `rule ${name} has ${JSON.stringify(n)} in both \`numbers\` (the called number) and \`inboundNumbers\` (the caller)`, "keep it in one: `numbers` are the numbers dialled (to), `inboundNumbers` the callers allowed (from)");
+        warn(i, ["rules", i, "inboundNumbers", k], "number-in-both", `rule ${JSON.stringify(spec.name)} has ${JSON.stringify(n)} in both \`numbers\` (the called number) and \`inboundNumbers\` (the caller)`, "keep it in one: `numbers` are the numbers dialled (to), `inboundNumbers` the callers allowed (from)");
       });
     }
     if (!managed(spec.name)) {
-      warn(i, ["rules", i, "name"], "name-outside-manage", `rule ${name} is outside manage ${JSON.stringify(ctx.manage)}: it is never planned`, "add a glob matching it to `manage`, or rename the rule", true);
+      warn(i, ["rules", i, "name"], "name-outside-manage", `rule ${JSON.stringify(spec.name)} is outside manage ${JSON.stringify(ctx.manage)}: it is never planned`, "add a glob matching it to `manage`, or rename the rule", true);
     }
   }
   if (out.length === 0) return [];
