@@ -466,18 +466,18 @@ function camelOf(snake: string): string {
   return camel;
 }
 
-/** The field under its proto or JSON name; null counts as unset. Own properties only. */
+/**
+ * The field under its proto or JSON name; null counts as unset. Own properties only: a value is
+ * read first and its ownership checked only when there is one (most fields of a listed rule are
+ * absent, and each check was a lookup with a computed key: a double lookup per field).
+ */
 function get(obj: Readonly<WireObject>, snake: string): unknown {
-  if (Object.hasOwn(obj, snake)) {
-    const v = obj[snake];
-    if (v !== null && v !== undefined) return v;
-  }
+  const v = obj[snake];
+  if (v !== undefined && v !== null && Object.hasOwn(obj, snake)) return v;
   const camel = camelOf(snake);
-  if (camel !== snake && Object.hasOwn(obj, camel)) {
-    const v = obj[camel];
-    if (v !== null && v !== undefined) return v;
-  }
-  return undefined;
+  if (camel === snake) return undefined;
+  const w = obj[camel];
+  return w !== undefined && w !== null && Object.hasOwn(obj, camel) ? w : undefined;
 }
 
 function asObject(v: unknown, path: string, what: string): Readonly<WireObject> {

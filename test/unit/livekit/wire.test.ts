@@ -173,6 +173,20 @@ describe("decodeRuleInfo", () => {
     expect(Object.keys(plain)).toEqual(["name", "callee", "trunkIds", "numbers"]);
   });
 
+  it("reads own fields only: a field inherited from a polluted Object.prototype is not the server's", () => {
+    const proto = Object.prototype as Record<string, unknown>;
+    proto.metadata = "inherited";
+    proto.roomPrefix = "inherited-";
+    try {
+      const { spec } = decodeRuleInfo({ sip_dispatch_rule_id: "SDR_x", name: "n", rule: { dispatch_rule_individual: {} } });
+      expect(Object.hasOwn(spec, "metadata")).toBe(false);
+      expect(Object.hasOwn(spec.individual ?? {}, "roomPrefix")).toBe(false);
+    } finally {
+      delete proto.metadata;
+      delete proto.roomPrefix;
+    }
+  });
+
   it("keeps a map key named __proto__ as data", () => {
     const { spec } = decodeRuleInfo({ sip_dispatch_rule_id: "SDR_x", rule: { dispatch_rule_direct: {} }, attributes: JSON.parse('{"__proto__":"x","a":"b"}') as object });
     expect(Object.keys(spec.attributes ?? {})).toEqual(["__proto__", "a"]);
