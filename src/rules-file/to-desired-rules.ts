@@ -117,7 +117,14 @@ function mediaOf(raw: Loose | undefined, legacy: MediaEncryption | undefined): M
   return { ...media, encryption: legacy } as MediaConfig;
 }
 
-/** The rule's fields up to roomPreset, as they are (roomConfig, krispEnabled and media follow, converted). */
+/**
+ * The rule's fields up to roomPreset, as they are (roomConfig, krispEnabled and media follow,
+ * converted), but for a top-level `hidePhoneNumber: false` (and `krispEnabled: false`, below): the
+ * default, as absent to the model, the server and the wire encoder. Dropped here, a rule that
+ * takes `hidePhoneNumber: false` from a shared anchor (as config/dispatch-rules.yaml teaches) is
+ * already in the normaliser's form, and a plan does not copy every rule of the file to drop it
+ * (issue 19: about 90 ms and 100,000 objects at 100,000 rules).
+ */
 function plainRuleFields(raw: Loose): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   let v = raw.name;
@@ -135,7 +142,7 @@ function plainRuleFields(raw: Loose): Record<string, unknown> {
   v = raw.numbers;
   if (v !== undefined) out.numbers = v;
   v = raw.hidePhoneNumber;
-  if (v !== undefined) out.hidePhoneNumber = v;
+  if (v !== undefined && v !== false) out.hidePhoneNumber = v;
   v = raw.metadata;
   if (v !== undefined) out.metadata = v;
   v = raw.attributes;
@@ -167,7 +174,7 @@ export function toRuleSpec(raw: Loose, ruleIndex: number, index: SourceIndex): {
   // Built in place rather than spread together: the same keys in the same order.
   const spec = plainRuleFields(raw);
   if (raw.roomConfig !== undefined) spec.roomConfig = roomConfigOf(raw.roomConfig as Loose);
-  if (raw.krispEnabled !== undefined) spec.krispEnabled = raw.krispEnabled;
+  if (raw.krispEnabled !== undefined && raw.krispEnabled !== false) spec.krispEnabled = raw.krispEnabled;
   const media = mediaOf(raw.media as Loose | undefined, legacy);
   if (media !== undefined) spec.media = media;
   return { spec: spec as unknown as RuleSpec, diagnostics };

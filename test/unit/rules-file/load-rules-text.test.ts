@@ -95,7 +95,9 @@ describe("loadRulesText", () => {
   it("expands anchors, aliases and merge keys; explicit keys win over merged ones", () => {
     const text = "version: 1\nx-d: &d\n  trunkIds: [ST_1]\n  hidePhoneNumber: true\nrules:\n  - name: a\n    <<: *d\n    hidePhoneNumber: false\n    individual: {}\n  - name: b\n    <<: [*d]\n    trunkIds: [ST_2]\n    callee: {}\n";
     const [a, b] = ok(load(text)).rules;
-    expect(a?.spec).toMatchObject({ trunkIds: ["ST_1"], hidePhoneNumber: false });
+    // The explicit `false` wins over the merged `true`; false is the default, so the spec leaves it out.
+    expect(a?.spec).toMatchObject({ trunkIds: ["ST_1"] });
+    expect(a?.spec.hidePhoneNumber).toBeUndefined();
     expect(b?.spec).toMatchObject({ trunkIds: ["ST_2"], hidePhoneNumber: true });
   });
 

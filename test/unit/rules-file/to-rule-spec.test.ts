@@ -7,6 +7,8 @@ import "../../support/fast-check-seed.js";
 import { FIELD_ORDER } from "../../../src/model/index.js";
 import { canonicalEncryption, canonicalRestartPolicy, toRuleSpec } from "../../../src/rules-file/to-desired-rules.js";
 import type { SourceIndex } from "../../../src/rules-file/positions.js";
+import { loadRulesText } from "../../../src/rules-file/index.js";
+import { normalizeRule } from "../../../src/core/index.js";
 
 type Loose = Record<string, unknown>;
 
@@ -19,10 +21,11 @@ function pick(src: Loose, keys: readonly string[], map: (k: string, v: unknown) 
 
 function reference(raw: Loose): Loose {
   const plain = FIELD_ORDER.rule.slice(0, FIELD_ORDER.rule.indexOf("roomConfig"));
-  const spec = pick(raw, plain);
+  // A top-level false is the default, dropped at load (to-desired-rules.ts).
+  const spec = pick(raw, plain.filter((k) => !(k === "hidePhoneNumber" && raw[k] === false)));
   const agent = (a: Loose) => pick(a, FIELD_ORDER.agent, (k, v) => (k === "restartPolicy" ? canonicalRestartPolicy(v) : v));
   if (raw.roomConfig !== undefined) spec.roomConfig = pick(raw.roomConfig as Loose, FIELD_ORDER.roomConfig, (k, v) => (k === "agents" ? (v as Loose[]).map(agent) : v));
-  if (raw.krispEnabled !== undefined) spec.krispEnabled = raw.krispEnabled;
+  if (raw.krispEnabled !== undefined && raw.krispEnabled !== false) spec.krispEnabled = raw.krispEnabled;
   const legacy = canonicalEncryption(raw.mediaEncryption);
   const codec = (c: Loose) => pick(c, FIELD_ORDER.codec);
   let media = raw.media === undefined ? undefined : pick(raw.media as Loose, FIELD_ORDER.media, (k, v) => (k === "codecs" ? (v as Loose[]).map(codec) : k === "encryption" ? canonicalEncryption(v) : v));
@@ -77,5 +80,15 @@ describe("toRuleSpec", () => {
     expect(Object.keys((spec.roomConfig as { agents: Loose[] }).agents[0] as Loose)).toEqual([...FIELD_ORDER.agent]);
     expect(Object.keys(spec.media as Loose)).toEqual([...FIELD_ORDER.media]);
     expect(Object.keys((spec.media as { codecs: Loose[] }).codecs[0] as Loose)).toEqual([...FIELD_ORDER.codec]);
+  });
+
+  it("leaves out a false the anchor merges in: the rule is in the normaliser's form as loaded", () => {
+    const text = "version: 1\nx-defaults: &defaults\n  hidePhoneNumber: false\n  krispEnabled: false\nrules:\n  - name: a\n    <<: *defaults\n    individual:\n      roomPrefix: call-\n    trunkIds: [ST_1]\n";
+    const r = loadRulesText(text, "r.yaml", { env: {} });
+    if (!r.ok) throw new Error(JSON.stringify(r.diagnostics));
+    const spec = r.state.rules[0]?.spec;
+    expect(spec).toEqual({ name: "a", individual: { roomPrefix: "call-" }, trunkIds: ["ST_1"] });
+    // The same object: the plan does not copy it.
+    expect(spec && normalizeRule(spec)).toBe(spec);
   });
 });
