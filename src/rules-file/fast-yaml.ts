@@ -679,12 +679,6 @@ class FastParser {
   }
 
   /**
-   * A block scalar (`|` or `>`, chomping `-` / `+`) whose header is at p on line k, in a
-   * collection at column col. Span: the header to the end of its last line (with the trailing
-   * blank lines for `+`). Explicit indentation, more-indented folded lines and leading blank lines
-   * of a folded scalar, and whitespace-only lines longer than the indentation, fall back.
-   */
-  /**
    * The value of a block scalar whose one content line is `line` (indented `indent`), when the
    * next content line ends it (indented `col` or less, or none) and no blank line follows it
    * before that: the usual one-line `metadata: |-`. One slice of the text, with its line break
@@ -704,6 +698,20 @@ class FastParser {
     return end < this.text.length ? this.text.slice(start, end + 1) : `${this.text.slice(start, end)}\n`;
   }
 
+  /** The span of a block scalar whose header is at p and whose last line is endLine, and the line after it. */
+  private endBlockScalar(p: number, endLine: number): void {
+    this.bStart = p;
+    this.bEnd = this.lineAfter(endLine);
+    this.bAfter = this.bEnd;
+    this.bNext = endLine + 1;
+  }
+
+  /**
+   * A block scalar (`|` or `>`, chomping `-` / `+`) whose header is at p on line k, in a
+   * collection at column col. Span: the header to the end of its last line (with the trailing
+   * blank lines for `+`). Explicit indentation, more-indented folded lines and leading blank lines
+   * of a folded scalar, and whitespace-only lines longer than the indentation, fall back.
+   */
   private blockScalar(k: number, col: number, p: number, limit: number): string {
     const text = this.text;
     const folded = text.charCodeAt(p) === 0x3e;
@@ -737,20 +745,14 @@ class FastParser {
     if (indent <= col) {
       // No content: an empty scalar, its span the header line.
       if (leading > 0 || chomp === 1) bail("an empty block scalar with blank lines or keep chomping");
-      this.bStart = p;
-      this.bEnd = this.lineAfter(k);
-      this.bAfter = this.bEnd;
-      this.bNext = k + 1;
+      this.endBlockScalar(p, k);
       return "";
     }
     if (longestBlank > indent || (folded && leading > 0)) bail("a block scalar with unusual leading blank lines");
     if (leading === 0 && chomp !== 1) {
       const one = this.oneLineScalar(line, indent, col, chomp === 0);
       if (one !== undefined) {
-        this.bStart = p;
-        this.bEnd = this.lineAfter(line);
-        this.bAfter = this.bEnd;
-        this.bNext = line + 1;
+        this.endBlockScalar(p, line);
         return one;
       }
     }
@@ -793,10 +795,7 @@ class FastParser {
       if (lastContent === this.lineCount - 1 && this.ends[lastContent] === text.length) bail("a keep-chomped block scalar at the end of the text");
     } else if (chomp === 0) pieces.push("\n");
     const out = pieces.join("");
-    this.bStart = p;
-    this.bEnd = this.lineAfter(endLine);
-    this.bAfter = this.bEnd;
-    this.bNext = endLine + 1;
+    this.endBlockScalar(p, endLine);
     return out;
   }
 
