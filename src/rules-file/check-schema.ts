@@ -49,7 +49,9 @@ export function needsFullValidator(value: unknown): boolean {
   if (value === null || typeof value !== "object" || !Object.hasOwn(value, "rules")) return false;
   const rules = (value as { rules?: unknown }).rules;
   if (!Array.isArray(rules)) return false;
-  for (const rule of rules) {
+  // Indexed: a for-of in code run once allocated an iterator result per rule.
+  for (let i = 0; i < rules.length; i++) {
+    const rule: unknown = rules[i];
     if (rule === null || typeof rule !== "object" || !Object.hasOwn(rule, "roomConfig")) continue;
     const roomConfig = (rule as { roomConfig?: unknown }).roomConfig;
     if (roomConfig !== null && typeof roomConfig === "object" && Object.hasOwn(roomConfig, FULL_ONLY_KEY)) return true;

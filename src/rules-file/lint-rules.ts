@@ -12,6 +12,9 @@ export type LintCode = (typeof LINT_CODES)[number];
 /** E.164: "+", a country code that does not start with 0, at most 15 digits in all. */
 const E164 = /^\+[1-9]\d{1,14}$/;
 
+const NUMBER_FIELDS = ["numbers", "inboundNumbers"] as const;
+const NONE: readonly string[] = [];
+
 const IGNORE = /#\s*sip-dispatch-sync:\s*ignore\[([^\]]*)\]/;
 
 /** `*` any run of characters, `?` one; the same globs as `manage` (SPEC §2). */
@@ -44,23 +47,28 @@ export function lintRules(ctx: LintContext): Diagnostic[] {
     const offset = (atKey ? keyOrValueOffset(ctx.source, path) : undefined) ?? valueOffset(ctx.source, path);
     out.push({ rule, d: diagnosticAt(ctx.source, offset, path, { code, severity: "warning", message, hint: `${hint}; or silence it with \`# sip-dispatch-sync: ignore[${code}]\` on the rule's line` }) });
   };
-  for (const r of ctx.rules) {
+  // Indexed loops, a shared empty list and no closure per rule: this runs once over every rule
+  // of the file, and a for-of, a `?? []` and a forEach each allocated per rule (28 MB at 100,000).
+  const rules = ctx.rules;
+  for (let at = 0; at < rules.length; at++) {
+    const r = rules[at] as RuleEntry;
     const spec = r.spec;
     if (spec === undefined) continue;
     const i = r.index;
-    const trunks = spec.trunkIds ?? [];
-    const numbers = spec.numbers ?? [];
-    const inbound = spec.inboundNumbers ?? [];
+    const trunks = spec.trunkIds ?? NONE;
+    const numbers = spec.numbers ?? NONE;
+    const inbound = spec.inboundNumbers ?? NONE;
     if (trunks.length === 0 && numbers.length === 0 && inbound.length === 0 && pinOf(spec) === "") {
       warn(i, ["rules", i, "name"], "catch-all-rule", `rule ${JSON.stringify(spec.name)} is a catch-all: no trunkIds, numbers, inboundNumbers or pin, so it takes every call no other rule takes`, "limit it with `trunkIds` or `numbers` unless a catch-all is meant", true);
     }
-    for (const field of ["numbers", "inboundNumbers"] as const) {
-      const list = spec[field] ?? [];
-      list.forEach((n, k) => {
+    for (const field of NUMBER_FIELDS) {
+      const list = spec[field] ?? NONE;
+      for (let k = 0; k < list.length; k++) {
+        const n = list[k] as string;
         const normal = normalizeNumber(n);
-        if (E164.test(normal)) return;
+        if (E164.test(normal)) continue;
         warn(i, ["rules", i, field, k], "number-not-e164", `${field}[${k}] ${JSON.stringify(n)} is not an E.164 number${normal !== n ? ` (the server reads it as ${JSON.stringify(normal)})` : ""}`, "write it as + country code and number, digits only, e.g. \"+14155550100\"");
-      });
+      }
     }
     if (numbers.length > 0 && inbound.length > 0) {
       const called = new Set(numbers.map(normalizeNumber));

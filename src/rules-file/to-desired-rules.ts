@@ -152,24 +152,27 @@ function plainRuleFields(raw: Loose): Record<string, unknown> {
   return out;
 }
 
+const NO_DIAGNOSTICS: readonly Diagnostic[] = Object.freeze([]);
+
 /**
  * One rule of a schema-valid file as a RuleSpec. A conflict between `mediaEncryption` and
  * `media.encryption` is a diagnostic; a legacy `disable` never conflicts (it is the zero value,
  * which the server's Upgrade ignores).
  */
 export function toRuleSpec(raw: Loose, ruleIndex: number, index: SourceIndex): { readonly spec: RuleSpec; readonly diagnostics: readonly Diagnostic[] } {
-  const diagnostics: Diagnostic[] = [];
+  // Shared when empty (every rule but a contradictory one): no list per rule.
+  let diagnostics: readonly Diagnostic[] = NO_DIAGNOSTICS;
   const legacy = canonicalEncryption(raw.mediaEncryption);
   const current = canonicalEncryption((raw.media as Loose | undefined)?.encryption);
   if (legacy !== undefined && current !== undefined && legacy !== current && legacy !== "disable") {
     const path = ["rules", ruleIndex, "mediaEncryption"];
-    diagnostics.push(
+    diagnostics = [
       diagnosticAt(index, keyOrValueOffset(index, path), path, {
         code: "conflicting-encryption",
         message: `\`mediaEncryption\` (${legacy}) contradicts \`media.encryption\` (${current})`,
         hint: "remove the deprecated `mediaEncryption` and keep `media.encryption`",
       }),
-    );
+    ];
   }
   // Built in place rather than spread together: the same keys in the same order.
   const spec = plainRuleFields(raw);
