@@ -77,6 +77,40 @@ describe("parseFastYaml", () => {
     expect(seen?.value).toStrictEqual({ a: [{ name: 1 }, "name:x"] });
   });
 
+  it("reads keys that share a cache slot, three to a slot, as the library does", () => {
+    // The key cache holds two keys per first two characters: `roomPrefix`, `roomConfig` and
+    // `roomName` take turns in one slot, and each must still read as itself.
+    const items = Array.from({ length: 6 }, (_, i) => `  - roomPrefix: p${i}\n    roomConfig: {}\n    roomName: n${i}\n    roomPrefixes: x${i}\n`);
+    const text = `a:\n${items.join("")}`;
+    const fast = parseFastYaml(text);
+    expect(fast?.value).toStrictEqual(libraryValue(text));
+    const slow = parseYamlWithLibrary(text, "f.yaml");
+    expect(slow.ok && [...slow.index.nodes]).toEqual([...(fast?.nodes ?? [])]);
+  });
+
+  it("reads `<<` merge keys as the library does, near misses included", () => {
+    for (const line of ["<<: *d", "<<: [*d]", "<<: *d # shared", "<<<: x", "<<x: y", "<< : *d", "<<:"]) {
+      const text = `d: &d\n  k: 1\nitems:\n  - name: a\n    ${line}\n`;
+      const fast = parseFastYaml(text);
+      const slow = parseYamlWithLibrary(text, "f.yaml");
+      if (fast !== undefined) {
+        expect([line, fast.value]).toStrictEqual([line, slow.ok ? slow.value : "library rejects"]);
+        expect(slow.ok && [...slow.index.nodes]).toEqual([...fast.nodes]);
+      }
+    }
+    expect(parseFastYaml("d: &d\n  k: 1\ne:\n  <<: *d\n  j: 2\n")?.value).toStrictEqual({ d: { k: 1 }, e: { k: 1, j: 2 } });
+  });
+
+  it("reads a file of many short lines (its line tables grow) as the library does", () => {
+    // The line tables start at a line per 32 characters: lines of 6 grow them several times.
+    const text = `a:\n${Array.from({ length: 4000 }, (_, i) => `  - ${i % 10}\n`).join("")}b: end`;
+    const fast = parseFastYaml(text);
+    expect(fast?.value).toStrictEqual(libraryValue(text));
+    const slow = parseYamlWithLibrary(text, "f.yaml");
+    expect(slow.ok && [...slow.index.nodes]).toEqual([...(fast?.nodes ?? [])]);
+    expect(fast?.lineStarts.length).toBe(4002);
+  });
+
   it("keeps `__proto__` as a plain key", () => {
     const value = parseFastYaml("__proto__: 1\n")?.value as Record<string, unknown>;
     expect(Object.getPrototypeOf(value)).toBe(Object.prototype);
