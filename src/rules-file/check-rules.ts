@@ -84,9 +84,10 @@ export const mediaTimeoutInRange: Check = (ctx) => {
   const out: Diagnostic[] = [];
   const rules = ctx.rules;
   for (let at = 0; at < rules.length; at++) {
-    const t = (rules[at] as RuleEntry).spec?.media?.mediaTimeout;
+    const r = rules[at] as RuleEntry;
+    const t = r.spec?.media?.mediaTimeout;
     if (t === undefined || seconds(t) <= MAX_MEDIA_TIMEOUT_SECONDS) continue;
-    const path = ["rules", (rules[at] as RuleEntry).index, "media", "mediaTimeout"];
+    const path = ["rules", r.index, "media", "mediaTimeout"];
     out.push(
       diagnosticAt(ctx.source, valueOffset(ctx.source, path), path, {
         code: "media-timeout-too-long",
@@ -179,13 +180,13 @@ export const noServerConflicts: Check = (ctx) => {
   return out;
 };
 
+const NUMBER_FIELDS = ["numbers", "inboundNumbers"] as const;
+
 /**
  * A rule that conflicts with itself: two spellings in `numbers` or `inboundNumbers` that the
  * server's NormalizeNumber makes one ("+1 (555) 123-4567" and "15551234567", livekit-sip-api.md
  * §5.2). The server's validator checks a rule against itself and refuses it.
  */
-const NUMBER_FIELDS = ["numbers", "inboundNumbers"] as const;
-
 export const noSelfConflicts: Check = (ctx) => {
   const out: Diagnostic[] = [];
   const rules = ctx.rules;
