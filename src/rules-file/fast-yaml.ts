@@ -180,8 +180,6 @@ const ESCAPES: Readonly<Record<string, string>> = {
 
 /** A conservative plain mapping key, followed by `: `, `:` at a line end, or `:` at the end. */
 const PLAIN_KEY = /(?:[^\s:#[\]{},'"?&*!|>%@`-]|-(?=[^\s:#[\]{},]))[^\s:#[\]{},]*(?=:(?: |\n|$))/y;
-/** A block plain scalar's line up to a ` #` comment or the line end (trailing spaces included). */
-const BLOCK_PLAIN = /[^\n]*?(?= #|\n|$)/y;
 /** The run of a double-quoted scalar without escapes. */
 const DQ_PLAIN_RUN = /[^"\\\n]*/y;
 /** The characters of a flow plain scalar up to a flow character, `:`, `#` or the line end. */
@@ -1120,9 +1118,17 @@ class FastParser {
     let last: number;
     if (block) {
       // Up to a ` #` comment; a `: ` (or `:` at the end) inside is a nested mapping: an error.
-      last = stickyEnd(BLOCK_PLAIN, text, pos);
-      for (let colon = text.indexOf(":", pos); colon !== -1 && colon < last; colon = text.indexOf(":", colon + 1)) {
-        if (colon + 1 === limit || text.charCodeAt(colon + 1) === SP) bail();
+      // One loop over the value's few characters, where a lazy regex and an indexOf per colon
+      // (which ran on into the next line's key) cost a call each per scalar.
+      last = limit;
+      for (let i = pos; i < limit; i++) {
+        const ch = text.charCodeAt(i);
+        if (ch === COLON) {
+          if (i + 1 === limit || text.charCodeAt(i + 1) === SP) bail();
+        } else if (ch === SP && text.charCodeAt(i + 1) === HASH) {
+          last = i;
+          break;
+        }
       }
     } else {
       // Flow scalars stop at flow characters; `:` and `#` have rules of their own there.

@@ -111,6 +111,23 @@ describe("parseFastYaml", () => {
     expect(fast?.lineStarts.length).toBe(4002);
   });
 
+  it("reads block plain scalars with `#` and `:` inside, and ends them at a ` #` comment", () => {
+    // Read on the fast path (no fallback), each as the library reads it.
+    for (const value of ["room#1", "sip:alice", "a:b:c", "x # note", "x  # note", "x#y # note", "tail:", "url: http://h"]) {
+      const text = `a: ${value}\n`;
+      const fast = parseFastYaml(text);
+      const slow = parseYamlWithLibrary(text, "f.yaml");
+      if (!slow.ok) {
+        expect([value, fast]).toEqual([value, undefined]);
+        continue;
+      }
+      expect([value, fast?.value]).toStrictEqual([value, slow.value]);
+      expect([...(fast?.nodes ?? [])]).toEqual([...slow.index.nodes]);
+    }
+    expect(parseFastYaml("a: room#1\n")?.value).toStrictEqual({ a: "room#1" });
+    expect(parseFastYaml("a: x # note\n")?.value).toStrictEqual({ a: "x" });
+  });
+
   it("keeps `__proto__` as a plain key", () => {
     const value = parseFastYaml("__proto__: 1\n")?.value as Record<string, unknown>;
     expect(Object.getPrototypeOf(value)).toBe(Object.prototype);
