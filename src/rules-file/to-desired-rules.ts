@@ -3,6 +3,7 @@
 // `media.encryption` (livekit-sip-api.md §2.7), top-level defaults applied.
 import {
   DEFAULT_LIMITS,
+  FIELD_ORDER,
   type DesiredRule,
   type DesiredState,
   type Diagnostic,
@@ -49,6 +50,28 @@ export function canonicalRestartPolicy(v: unknown): RestartPolicy | undefined {
 // this is about 90. test/unit/rules-file/to-rule-spec.test.ts holds them to FIELD_ORDER.
 // The keys are FIELD_ORDER's own names (never `__proto__`): plain assignment is safe.
 
+/**
+ * Whether `raw` holds only keys of `keys`, in their order, each with a value: then the field-by-
+ * field copy below would equal it, key order included, and `raw` itself is used. Most roomConfigs
+ * are written in that order; their copies were 17 MB of objects that live as long as the rules at
+ * 100,000 rules (each one copied again by the young-generation collections that run meanwhile).
+ */
+function inFieldOrder(raw: Loose, keys: readonly string[]): boolean {
+  let at = 0;
+  for (const key in raw) {
+    if (!Object.hasOwn(raw, key) || raw[key] === undefined) return false;
+    while (at < keys.length && keys[at] !== key) at++;
+    if (at === keys.length) return false;
+    at++;
+  }
+  return true;
+}
+
+/** An agent whose copy would equal it: in field order, with a restartPolicy already canonical. */
+function isAgentSpec(a: Loose): boolean {
+  return inFieldOrder(a, FIELD_ORDER.agent) && (a.restartPolicy === undefined || canonicalRestartPolicy(a.restartPolicy) === a.restartPolicy);
+}
+
 function agentOf(a: Loose): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   let v = a.agentName;
@@ -65,6 +88,7 @@ function agentOf(a: Loose): Record<string, unknown> {
 }
 
 function roomConfigOf(raw: Loose): RoomConfig {
+  if (inFieldOrder(raw, FIELD_ORDER.roomConfig) && (raw.agents === undefined || (raw.agents as readonly Loose[]).every(isAgentSpec))) return raw as RoomConfig;
   const out: Record<string, unknown> = {};
   let v = raw.name;
   if (v !== undefined) out.name = v;

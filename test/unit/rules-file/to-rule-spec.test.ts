@@ -1,6 +1,7 @@
-// toRuleSpec copies each field by name (to-desired-rules.ts): these tests hold the copies to
-// FIELD_ORDER, the normaliser's order, with a reference copy driven by FIELD_ORDER's own lists.
-// A field missed, misspelt, out of order or copied when absent fails them.
+// toRuleSpec copies each field by name, or keeps a roomConfig already in field order
+// (to-desired-rules.ts): these tests hold the result to FIELD_ORDER, the normaliser's order, with
+// a reference copy driven by FIELD_ORDER's own lists. A field missed, misspelt, out of order or
+// copied when absent fails them.
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
 import "../../support/fast-check-seed.js";
@@ -80,6 +81,23 @@ describe("toRuleSpec", () => {
     expect(Object.keys((spec.roomConfig as { agents: Loose[] }).agents[0] as Loose)).toEqual([...FIELD_ORDER.agent]);
     expect(Object.keys(spec.media as Loose)).toEqual([...FIELD_ORDER.media]);
     expect(Object.keys((spec.media as { codecs: Loose[] }).codecs[0] as Loose)).toEqual([...FIELD_ORDER.codec]);
+  });
+
+  it("uses a roomConfig written in field order as it is, and copies any other", () => {
+    const inOrder = { name: "r", metadata: "m", agents: [{ agentName: "a", metadata: "x", restartPolicy: "JRP_NEVER" }] };
+    expect(toRuleSpec({ name: "a", roomConfig: inOrder }, 0, NO_INDEX).spec.roomConfig).toBe(inOrder);
+    const copied: readonly Loose[] = [
+      { metadata: "m", name: "r" },
+      { name: "r", unknownKey: 1 },
+      { agents: [{ metadata: "x", agentName: "a" }] },
+      { agents: [{ agentName: "a", restartPolicy: 1 }] },
+      { name: "r", metadata: undefined },
+    ];
+    for (const rc of copied) {
+      const spec = toRuleSpec({ name: "a", roomConfig: rc }, 0, NO_INDEX).spec as unknown as Loose;
+      expect(spec.roomConfig).not.toBe(rc);
+      expect(JSON.stringify(spec)).toBe(JSON.stringify(reference({ name: "a", roomConfig: rc })));
+    }
   });
 
   it("leaves out a false the anchor merges in: the rule is in the normaliser's form as loaded", () => {
