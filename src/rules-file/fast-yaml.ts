@@ -900,6 +900,7 @@ class FastParser {
     return anchor;
   }
 
+  /** `<<` merges: keys not set explicitly come from the sources, earlier sources first (parseYaml's mergeInto). */
   private merge(out: Record<string, unknown>, sources: readonly Anchor[], self: number, depth: number): void {
     for (const source of sources) {
       // The library walks the source's entries (not the mapping itself) and records them below this mapping.

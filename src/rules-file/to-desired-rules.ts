@@ -44,12 +44,6 @@ export function canonicalRestartPolicy(v: unknown): RestartPolicy | undefined {
   return undefined;
 }
 
-// The copies below take the fields that are present, in FIELD_ORDER (the normaliser's order),
-// one named field at a time. A loop over FIELD_ORDER's lists read each field with a computed key,
-// which V8 cannot cache for rules of many shapes: 130-210 ms at 100,000 realistic rules, where
-// this is about 90. test/unit/rules-file/to-rule-spec.test.ts holds them to FIELD_ORDER.
-// The keys are FIELD_ORDER's own names (never `__proto__`): plain assignment is safe.
-
 /**
  * Whether `raw` holds only keys of `keys`, in their order, each with a value: then the field-by-
  * field copy below would equal it, key order included, and `raw` itself is used. Most roomConfigs
@@ -71,6 +65,12 @@ function inFieldOrder(raw: Loose, keys: readonly string[]): boolean {
 function isAgentSpec(a: Loose): boolean {
   return inFieldOrder(a, FIELD_ORDER.agent) && (a.restartPolicy === undefined || canonicalRestartPolicy(a.restartPolicy) === a.restartPolicy);
 }
+
+// The copies below take the fields that are present, in FIELD_ORDER (the normaliser's order),
+// one named field at a time. A loop over FIELD_ORDER's lists read each field with a computed key,
+// which V8 cannot cache for rules of many shapes: 130-210 ms at 100,000 realistic rules, where
+// this is about 90. test/unit/rules-file/to-rule-spec.test.ts holds them to FIELD_ORDER.
+// The keys are FIELD_ORDER's own names (never `__proto__`): plain assignment is safe.
 
 function agentOf(a: Loose): Record<string, unknown> {
   const out: Record<string, unknown> = {};
