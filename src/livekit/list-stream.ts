@@ -441,11 +441,8 @@ export class ListStream {
           i++;
           continue;
         }
-        if (b === CLOSE_BRACKET && this.#afterOpen) {
-          this.#flush(buf, batch);
-          if (this.#mode !== "items") return;
-          return this.#closeArray(buf, i + 1);
-        }
+        // `[]`: no item was found, so the batch is empty.
+        if (b === CLOSE_BRACKET && this.#afterOpen) return this.#closeArray(buf, i + 1);
         if (b === COMMA || b === CLOSE_BRACKET || b === CLOSE_BRACE || !this.#expectItem) {
           // The items before the break are handed on first, as they were found.
           this.#flush(buf, batch);
