@@ -180,7 +180,8 @@ export const noServerConflicts: Check = (ctx) => {
   return out;
 };
 
-const NUMBER_FIELDS = ["numbers", "inboundNumbers"] as const;
+/** The number lists of a rule, for the checks here and the lints. */
+export const NUMBER_FIELDS = ["numbers", "inboundNumbers"] as const;
 
 /**
  * A rule that conflicts with itself: two spellings in `numbers` or `inboundNumbers` that the

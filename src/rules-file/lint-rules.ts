@@ -3,7 +3,7 @@
 // (livekit/sip#362, #520, #825, livekit/protocol#1162). `# sip-dispatch-sync: ignore[CODE]` on
 // the rule's line (its `- ` line or its `name:` line) silences one for that rule.
 import { normalizeNumber, pinOf, type Diagnostic } from "../model/index.js";
-import type { RuleEntry } from "./check-rules.js";
+import { NUMBER_FIELDS, type RuleEntry } from "./check-rules.js";
 import { diagnosticAt, keyOrValueOffset, valueOffset, type PathSegment, type SourceIndex } from "./positions.js";
 
 export const LINT_CODES = ["catch-all-rule", "number-not-e164", "number-in-both", "name-outside-manage"] as const;
@@ -12,7 +12,6 @@ export type LintCode = (typeof LINT_CODES)[number];
 /** E.164: "+", a country code that does not start with 0, at most 15 digits in all. */
 const E164 = /^\+[1-9]\d{1,14}$/;
 
-const NUMBER_FIELDS = ["numbers", "inboundNumbers"] as const;
 const NONE: readonly string[] = [];
 
 const IGNORE = /#\s*sip-dispatch-sync:\s*ignore\[([^\]]*)\]/;
