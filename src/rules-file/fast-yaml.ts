@@ -553,10 +553,9 @@ class FastParser {
   private bAfter = 0;
   /** First line not consumed by that value. */
   private bNext = 0;
-  /** Span of the last key (mapKey, flowKey) and the offset just after its `:`. */
+  /** Span of the last key (mapKey, flowKey); its `:` is right after it, at kEnd. */
   private kStart = 0;
   private kEnd = 0;
-  private kColon = 0;
 
   /** Keeps a value's place in the records, and counts it as one value the library walks. */
   private reserve(parent: number, seg: PathSegment, keyStart: number, keyEnd: number): number {
@@ -568,6 +567,13 @@ class FastParser {
   private endLine = 0;
   /** Whether the last key read by mapKey was a plain `<<` (a merge key). */
   private kMerge = false;
+
+  /** The key just read spans start..end, its `:` at end; `merge`: it is a plain `<<`. */
+  private keyAt(start: number, end: number, merge = false): void {
+    this.kMerge = merge;
+    this.kStart = start;
+    this.kEnd = end;
+  }
 
   /** The document's value; `records` holds the spans afterwards. */
   parseDocument(): unknown {
@@ -836,14 +842,14 @@ class FastParser {
       if (this.kMerge) {
         // `<<: *a` or `<<: [*a, *b]`: merged once the explicit keys are known (library order).
         if (merges !== undefined) bail("two merge keys in one mapping");
-        merges = this.mergeSources(line, this.kColon, limit);
+        merges = this.mergeSources(line, this.kEnd + 1, limit);
       } else {
         // Every key seen so far is an own property of `out` (setOwn), so that is the duplicate check.
         if (name === "<<" || hasOwn(out, name)) bail("a duplicate or quoted `<<` key");
         if (depth === 0) this.rootKey = name;
         // The item's own `name:` key (not one a `<<` merge brings in): rule positions without the text.
         else if (depth === 2 && name === "name" && this.itemNameKeys !== undefined) this.itemNameKeys[this.itemNameKeys.length - 1] = this.kStart;
-        const value = this.entryValue(line, col, this.kColon, self, name, this.kStart, this.kEnd, depth + 1);
+        const value = this.entryValue(line, col, this.kEnd + 1, self, name, this.kStart, this.kEnd, depth + 1);
         setOwn(out, name, value);
       }
       const end = this.bAfter;
@@ -1034,10 +1040,7 @@ class FastParser {
     // plain key, and a `:` followed by a space or the line end comes right after it.
     const end = pos + known.length;
     if (!(this.text.charCodeAt(end) === COLON && (end + 1 === limit || this.text.charCodeAt(end + 1) === SP))) return false;
-    this.kMerge = false;
-    this.kStart = pos;
-    this.kEnd = end;
-    this.kColon = end + 1;
+    this.keyAt(pos, end);
     return true;
   }
 
@@ -1053,10 +1056,7 @@ class FastParser {
     if (this.isCachedKey(other, pos, limit)) return other;
     // `<<: ` (a merge key, in every rule of a file that shares settings): what PLAIN_KEY reads.
     if (c === 0x3c && c1 === 0x3c && text.charCodeAt(pos + 2) === COLON && (pos + 3 === limit || text.charCodeAt(pos + 3) === SP)) {
-      this.kMerge = true;
-      this.kStart = pos;
-      this.kEnd = pos + 2;
-      this.kColon = pos + 3;
+      this.keyAt(pos, pos + 2, true);
       return "<<";
     }
     if (c === 0x22 || c === 0x27) {
@@ -1064,10 +1064,7 @@ class FastParser {
       const end = this.s1;
       const colon = this.skipSpaces(end, limit);
       if (colon === end && colon < limit && text.charCodeAt(colon) === COLON && (colon + 1 === limit || text.charCodeAt(colon + 1) === SP)) {
-        this.kMerge = false;
-        this.kStart = pos;
-        this.kEnd = end;
-        this.kColon = colon + 1;
+        this.keyAt(pos, end);
         return name;
       }
       return undefined;
@@ -1080,13 +1077,8 @@ class FastParser {
     if (end > limit) return undefined;
     const raw = text.slice(pos, end);
     if (raw.length > MAX_KEY_LENGTH) bail();
-    this.kMerge = raw === "<<";
-    if (this.kMerge) {
-      this.kStart = pos;
-      this.kEnd = end;
-      this.kColon = end + 1;
-      return raw;
-    }
+    // A plain `<<` key was read above: mapKey's limit is always its line's end, so PLAIN_KEY only
+    // matches a `<<` followed by `:` and a space or the line end, which that test takes.
     const resolved = resolvePlain(raw);
     // A key YAML reads as no text (`007`, `yes`, `~`) is an error: the library path reports it.
     if (typeof resolved !== "string" || nonTextKey(raw, resolved) !== undefined) bail();
@@ -1095,9 +1087,7 @@ class FastParser {
       this.keyCache[slot + 1] = known;
       this.keyCache[slot] = raw;
     }
-    this.kStart = pos;
-    this.kEnd = end;
-    this.kColon = end + 1;
+    this.keyAt(pos, end);
     return resolved;
   }
 
@@ -1301,7 +1291,7 @@ class FastParser {
       if (isMap) {
         const name = this.flowKey(i, limit);
         if (hasOwn(map, name) || name === "<<") bail();
-        const colon = this.kColon;
+        const colon = this.kEnd + 1;
         const at = this.skipSpaces(colon, limit);
         if (at === colon || at >= limit) bail();
         setOwn(map, name, this.flowItem(at, limit, self, depth, close, name, this.kStart, this.kEnd));
@@ -1334,7 +1324,7 @@ class FastParser {
     return value;
   }
 
-  /** A flow mapping key (span and colon to the k fields): quoted, or plain up to `: `; spaces before `:` and odd keys bail. */
+  /** A flow mapping key (its span to the k fields, its `:` right after it): quoted, or plain up to `: `; spaces before `:` and odd keys bail. */
   flowKey(pos: number, limit: number): string {
     const text = this.text;
     const c = text.charCodeAt(pos);
@@ -1342,9 +1332,7 @@ class FastParser {
       const name = this.quoted(pos, limit);
       const end = this.s1;
       if (text.charCodeAt(end) !== COLON || end + 1 >= limit || text.charCodeAt(end + 1) !== SP) bail();
-      this.kStart = pos;
-      this.kEnd = end;
-      this.kColon = end + 1;
+      this.keyAt(pos, end);
       return name;
     }
     if (isIndicator(c) || c === DASH) bail();
@@ -1359,9 +1347,7 @@ class FastParser {
     const raw = text.slice(pos, i);
     const resolved = resolvePlain(raw);
     if (typeof resolved !== "string" || nonTextKey(raw, resolved) !== undefined) bail();
-    this.kStart = pos;
-    this.kEnd = i;
-    this.kColon = i + 1;
+    this.keyAt(pos, i);
     return resolved;
   }
 }
