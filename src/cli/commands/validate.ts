@@ -7,6 +7,7 @@ import { choiceFlag, configPath, flagsFor, parseFlags, stringFlag } from "../fla
 import { noteYamlFallback } from "../debug-note.js";
 import { FILE_LIMIT_HELP, maxFileBytes } from "../file-limit.js";
 import type { CliIo } from "../io.js";
+import { skipOptimizingCompilerFor } from "../optimizing-compiler.js";
 import { applyStrict, readRules } from "../rules-input.js";
 
 export const help = `Usage: sip-dispatch-sync validate [FILE...] [flags]
@@ -44,6 +45,8 @@ export async function run(args: readonly string[], io: CliIo): Promise<ExitCode>
   const config = stringFlag(values, "config");
   const files = config !== undefined && config !== "" ? [config, ...positionals] : positionals.length > 0 ? positionals : [configPath(values, io)];
   const limit = maxFileBytes(values, io.env);
+  // Small files are checked before an optimising compile would pay back (optimizing-compiler.ts).
+  skipOptimizingCompilerFor(files);
   const reports: FileReport[] = [];
   // Every environment unless --env narrows it: $DISPATCH_ENV (set for a deploy job) does not.
   const asked = stringFlag(values, "env");

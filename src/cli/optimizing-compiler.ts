@@ -1,0 +1,51 @@
+// Process wiring. Whether `validate` of small files runs without V8's optimising compiler
+// (TurboFan).
+//
+// Checking a small file takes a few tens of milliseconds, most of them in code that V8 has not
+// optimised yet. TurboFan then compiles about twenty hot functions of the YAML parser and the
+// schema check on a second thread, and the process exits before that work pays back: it costs the
+// compiles' time and memory (8 MB of peak RSS for 1,000 rules, on a machine where fresh memory
+// costs about 2.6 ms a MB). Measured without it, in pairs against the same build with it
+// (Node 20, 2-core VM, issue 19): 1,000 plain rules (145 KB) 0.89x; 300 and 1,000 realistic rules
+// (116 KB, 387 KB) 0.88x and 0.91x; 3,000 (1.1 MB) 0.98x; 10,000 (3.7 MB) 1.32x, where the
+// parser's loops need optimised code. Hence a bound well below that crossing: it leaves room for
+// a file that is loaded once per environment. `plan`, `apply` and `export` are left alone: their
+// work also grows with the server's rules, unknown until listed. `watch` is a daemon.
+import { statSync } from "node:fs";
+import type * as V8 from "node:v8";
+
+/** Files (all of one `validate` run, together) below this size are checked without TurboFan. */
+export const NO_OPTIMIZING_BELOW_BYTES = 512 * 1024;
+
+/**
+ * Whether to turn TurboFan off: a known total below the bound, a V8 that has the flag (11-13, Node
+ * 20-24; an unknown flag prints an error), and no tiering flag given on Node's command line
+ * (NODE_OPTIONS refuses them).
+ */
+export function skipsOptimizingCompiler(totalBytes: number | undefined, v8Version: string, execArgv: readonly string[]): boolean {
+  if (totalBytes === undefined || !(totalBytes < NO_OPTIMIZING_BELOW_BYTES)) return false;
+  const major = Number(v8Version.split(".")[0]);
+  if (!(major >= 11 && major <= 13)) return false;
+  return !execArgv.some((a) => /--(?:no[-_])?(?:turbofan|opt|maglev)\b|always[-_](?:turbofan|opt)/.test(a));
+}
+
+/** The total size of the files, or undefined when any is standard input or cannot be read. */
+export function totalSize(paths: readonly string[]): number | undefined {
+  let total = 0;
+  for (const path of paths) {
+    if (path === "-") return undefined;
+    try {
+      total += statSync(path).size;
+    } catch {
+      // Missing or unreadable: reported by the load; nothing to compile for it.
+    }
+  }
+  return total;
+}
+
+/** Turns TurboFan off for the rest of the process when skipsOptimizingCompiler says so (see above). */
+export function skipOptimizingCompilerFor(paths: readonly string[]): void {
+  if (!skipsOptimizingCompiler(totalSize(paths), process.versions.v8, process.execArgv)) return;
+  const v8 = process.getBuiltinModule("node:v8") as typeof V8;
+  v8.setFlagsFromString("--no-turbofan");
+}
