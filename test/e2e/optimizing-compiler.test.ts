@@ -1,11 +1,13 @@
-// `validate` of small files runs without V8's optimising compiler, and of large ones with it
-// (src/cli/optimizing-compiler.ts): seen from outside, in V8's own trace of the built CLI
-// (`node --trace-opt`, which prints a line for every TurboFan compile).
-import { spawnSync } from "node:child_process";
+// `validate` of small files runs without V8's optimising compiler, and of large ones with it, and
+// `plan` loads a small file without it (src/cli/optimizing-compiler.ts): seen from outside, in
+// V8's own trace of the built CLI (`node --trace-opt`, which prints a line for every TurboFan
+// compile, with the function's name).
+import { spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { API_KEY, API_SECRET, startE2e, type E2e } from "../support/e2e-harness.js";
 import { CLI_PATH, cleanEnv } from "../support/run-cli.js";
 
 const dir = mkdtempSync(join(tmpdir(), "sds-opt-e2e-"));
@@ -56,4 +58,45 @@ describe("validate and the optimising compiler", () => {
     expect(given.code).toBe(0);
     expect(given.compiles).toBeGreaterThan(0);
   });
+});
+
+/** The fast YAML parser's hottest functions: compiled while a large file loads. */
+const PARSER = new Set(["FastParser", "blockMap", "blockSeq", "entryValue", "mapKey", "inlineValue"]);
+
+describe("plan and the optimising compiler", () => {
+  let t: E2e;
+  beforeAll(async () => {
+    t = await startE2e("opt");
+  });
+  afterAll(async () => {
+    await t.stop();
+  });
+
+  /** The functions TurboFan compiled during `plan -c file` (asynchronous: the emulator runs in this process). */
+  function compiledDuringPlan(file: string): Promise<{ code: number | null; names: string[]; stdout: string }> {
+    return new Promise((resolve, reject) => {
+      const env = cleanEnv({ LIVEKIT_URL: t.em.url, LIVEKIT_API_KEY: API_KEY, LIVEKIT_API_SECRET: API_SECRET, NODE_OPTIONS: "" });
+      const child = spawn(process.execPath, ["--trace-opt", CLI_PATH, "plan", "-c", file], { env });
+      let out = "";
+      child.stdout.setEncoding("utf8").on("data", (d: string) => (out += d));
+      child.stderr.resume();
+      child.on("error", reject);
+      child.on("close", (code) => {
+        const lines = out.split("\n");
+        const names = lines.filter((l) => l.startsWith("[completed optimizing")).map((l) => /<JSFunction (\S+)/.exec(l)?.[1] ?? "");
+        resolve({ code, names, stdout: lines.filter((l) => !l.startsWith("[")).join("\n") });
+      });
+    });
+  }
+
+  it("loads a file below 512 KiB without compiling the parser, and a large one with it", async () => {
+    const small = await compiledDuringPlan(rulesFile("plan-small.yaml", 1500));
+    expect(small.code).toBe(0);
+    expect(small.stdout).toContain("Plan: 1500 to create");
+    expect(small.names.filter((n) => PARSER.has(n))).toEqual([]);
+    const large = await compiledDuringPlan(rulesFile("plan-large.yaml", 6000));
+    expect(large.code).toBe(0);
+    expect(large.stdout).toContain("Plan: 6000 to create");
+    expect(large.names.filter((n) => PARSER.has(n)).length).toBeGreaterThan(0);
+  }, 60_000);
 });

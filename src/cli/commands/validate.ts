@@ -3,11 +3,11 @@
 import { EXIT, type ExitCode } from "../../model/index.js";
 import { DIAGNOSTICS_FORMATS, renderDiagnostics, type FileReport } from "../../render/diagnostics.js";
 import { ALL_ENVIRONMENTS, mergeEnvironmentDiagnostics } from "../../rules-file/index.js";
-import { choiceFlag, configPath, flagsFor, parseFlags, stringFlag } from "../flags.js";
+import { choiceFlag, configPath, flagsFor, parseFlags, stringFlag, type ParsedFlags } from "../flags.js";
 import { noteYamlFallback } from "../debug-note.js";
 import { FILE_LIMIT_HELP, maxFileBytes } from "../file-limit.js";
 import type { CliIo } from "../io.js";
-import { skipOptimizingCompilerFor } from "../optimizing-compiler.js";
+import { withoutOptimizingCompilerFor } from "../optimizing-compiler.js";
 import { applyStrict, readRules } from "../rules-input.js";
 
 export const help = `Usage: sip-dispatch-sync validate [FILE...] [flags]
@@ -46,7 +46,14 @@ export async function run(args: readonly string[], io: CliIo): Promise<ExitCode>
   const files = config !== undefined && config !== "" ? [config, ...positionals] : positionals.length > 0 ? positionals : [configPath(values, io)];
   const limit = maxFileBytes(values, io.env);
   // Small files are checked before an optimising compile would pay back (optimizing-compiler.ts).
-  skipOptimizingCompilerFor(files);
+  const reports = await withoutOptimizingCompilerFor(files, () => check(files, values, io, limit));
+  io.stdout.write(renderDiagnostics(reports, format));
+  const valid = reports.every((r) => r.diagnostics.every((d) => d.severity !== "error"));
+  return valid ? EXIT.ok : EXIT.error;
+}
+
+/** Each file's report. */
+async function check(files: readonly string[], values: ParsedFlags["values"], io: CliIo, limit: number): Promise<FileReport[]> {
   const reports: FileReport[] = [];
   // Every environment unless --env narrows it: $DISPATCH_ENV (set for a deploy job) does not.
   const asked = stringFlag(values, "env");
@@ -73,7 +80,5 @@ export async function run(args: readonly string[], io: CliIo): Promise<ExitCode>
     const rules = failed ? undefined : Math.max(...results.map((r) => (r.result.ok ? r.result.state.rules.length : 0)));
     reports.push({ file, rules, diagnostics });
   }
-  io.stdout.write(renderDiagnostics(reports, format));
-  const valid = reports.every((r) => r.diagnostics.every((d) => d.severity !== "error"));
-  return valid ? EXIT.ok : EXIT.error;
+  return reports;
 }
