@@ -14,7 +14,7 @@ import type { CliIo } from "./io.js";
 import { noteYamlFallback } from "./debug-note.js";
 import { maxFileBytes } from "./file-limit.js";
 import { boundHeapGrowthFor } from "./heap-growth.js";
-import { withoutOptimizingCompilerFor } from "./optimizing-compiler.js";
+import { withoutOptimizingCompiler } from "./optimizing-compiler.js";
 import { applyStrict, readRules } from "./rules-input.js";
 import { resolveServerOptions, type ServerOptions } from "./server-options.js";
 import type { FingerprintKey } from "../core/index.js";
@@ -33,10 +33,11 @@ export async function loadDesiredChecked(
   /** SPEC §8: the file's environment to load. */
   environment?: string,
 ): Promise<{ readonly state: DesiredState; readonly warnings: readonly Diagnostic[] }> {
-  if (path !== "-") boundHeapGrowthFor(fileSize(path));
+  const size = path === "-" ? undefined : fileSize(path);
+  if (size !== undefined) boundHeapGrowthFor(size);
   // The state is planned from after the load: its strings must not hold the file's text.
   // A small file's load ends before an optimising compile would pay back (optimizing-compiler.ts).
-  const loaded = await withoutOptimizingCompilerFor([path], () => readRules(path, io, maxFileBytes(values, io.env), environment, true));
+  const loaded = await withoutOptimizingCompiler(size, () => readRules(path, io, maxFileBytes(values, io.env), environment, true));
   if (loaded.ok) noteYamlFallback(values, io, path, loaded.yamlFallback);
   const result = applyStrict(loaded, strict);
   if (!result.ok) throw new ConfigError(result.diagnostics);

@@ -1,5 +1,5 @@
 // Process wiring. Whether the load of small rules files runs without V8's optimising compiler
-// (TurboFan): all of `validate`, and the file's load in `plan` and `apply`.
+// (TurboFan): all of `validate`, and the file's load in the other commands (cli/load.ts).
 //
 // Checking a small file takes a few tens of milliseconds, most of them in code that V8 has not
 // optimised yet. TurboFan then compiles about twenty hot functions of the YAML parser and the
@@ -9,10 +9,11 @@
 // (Node 20, 2-core VM, issue 19): 1,000 plain rules (145 KB) 0.89x; 300 and 1,000 realistic rules
 // (116 KB, 387 KB) 0.88x and 0.91x; 3,000 (1.1 MB) 0.98x; 10,000 (3.7 MB) 1.32x, where the
 // parser's loops need optimised code. Hence a bound well below that crossing: it leaves room for
-// a file that is loaded once per environment. In `plan` and `apply` only the file's load goes
-// without it: the rest of their work grows with the server's rules, unknown until listed (`plan`
-// of 2,000 rules in sync: 0.92x; of a 2,000-rule file against a server of 50,000: 1.01x). `watch`
-// is a daemon, `export` reads no file.
+// a file that is loaded once per environment. Elsewhere only the file's load goes without it, and
+// it is back on after: the rest of `plan` and `apply` grows with the server's rules, unknown until
+// listed (`plan` of 2,000 rules in sync: 0.90x; of a 2,000-rule file against a server of 50,000
+// rules: 1.01x, where TurboFan off for the whole run took 1.33x). The daemon's own loads in
+// `watch` are left alone.
 import { statSync } from "node:fs";
 import type * as V8 from "node:v8";
 
@@ -46,11 +47,11 @@ export function totalSize(paths: readonly string[]): number | undefined {
 }
 
 /**
- * `load()`, with TurboFan off when skipsOptimizingCompiler says so for the files it reads (see
- * above), and back on after it, for whatever the process does next.
+ * `load()`, with TurboFan off when skipsOptimizingCompiler says so for the bytes it reads
+ * (totalSize; see above), and back on after it, for whatever the process does next.
  */
-export async function withoutOptimizingCompilerFor<T>(paths: readonly string[], load: () => Promise<T>): Promise<T> {
-  if (!skipsOptimizingCompiler(totalSize(paths), process.versions.v8, process.execArgv)) return load();
+export async function withoutOptimizingCompiler<T>(totalBytes: number | undefined, load: () => Promise<T>): Promise<T> {
+  if (!skipsOptimizingCompiler(totalBytes, process.versions.v8, process.execArgv)) return load();
   const v8 = process.getBuiltinModule("node:v8") as typeof V8;
   v8.setFlagsFromString("--no-turbofan");
   try {

@@ -7,7 +7,7 @@ import { choiceFlag, configPath, flagsFor, parseFlags, stringFlag, type ParsedFl
 import { noteYamlFallback } from "../debug-note.js";
 import { FILE_LIMIT_HELP, maxFileBytes } from "../file-limit.js";
 import type { CliIo } from "../io.js";
-import { withoutOptimizingCompilerFor } from "../optimizing-compiler.js";
+import { totalSize, withoutOptimizingCompiler } from "../optimizing-compiler.js";
 import { applyStrict, readRules } from "../rules-input.js";
 
 export const help = `Usage: sip-dispatch-sync validate [FILE...] [flags]
@@ -46,7 +46,7 @@ export async function run(args: readonly string[], io: CliIo): Promise<ExitCode>
   const files = config !== undefined && config !== "" ? [config, ...positionals] : positionals.length > 0 ? positionals : [configPath(values, io)];
   const limit = maxFileBytes(values, io.env);
   // Small files are checked before an optimising compile would pay back (optimizing-compiler.ts).
-  const reports = await withoutOptimizingCompilerFor(files, () => check(files, values, io, limit));
+  const reports = await withoutOptimizingCompiler(totalSize(files), () => check(files, values, io, limit));
   io.stdout.write(renderDiagnostics(reports, format));
   const valid = reports.every((r) => r.diagnostics.every((d) => d.severity !== "error"));
   return valid ? EXIT.ok : EXIT.error;
