@@ -89,6 +89,15 @@ export function benchRule(i, tag = "") {
   };
 }
 
+/**
+ * The inbound trunks benchRule names (`ST_trunk0` ... `ST_trunk6`), for the emulator's seedTrunks:
+ * a server without them makes `plan` and `apply` warn once a rule (the trunk is not an inbound
+ * trunk), which an in-sync project does not see.
+ */
+export function benchTrunks() {
+  return Array.from({ length: 7 }, (_, i) => ({ sip_trunk_id: `ST_trunk${i}`, name: `trunk-${i}` }));
+}
+
 export function benchRules(n, tagOf = () => "") {
   return Array.from({ length: n }, (_, i) => benchRule(i, tagOf(i)));
 }
