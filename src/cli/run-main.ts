@@ -21,6 +21,14 @@ function quietOnClosedPipe(stream: NodeJS.WriteStream, name: string): void {
   });
 }
 
+/** Resolves once everything written to `stream` so far is handed to the system (or failed). */
+function flushed(stream: NodeJS.WriteStream): Promise<void> {
+  return new Promise((resolve) => {
+    if (stream.destroyed || stream.writableEnded) resolve();
+    else stream.write("", () => resolve());
+  });
+}
+
 export async function runMain(argv: readonly string[] = process.argv.slice(2)): Promise<void> {
   quietOnClosedPipe(process.stdout, "standard output");
   quietOnClosedPipe(process.stderr, "standard error");
@@ -31,4 +39,9 @@ export async function runMain(argv: readonly string[] = process.argv.slice(2)): 
     process.stderr.write(text);
     process.exitCode = exitCode;
   }
+  // The command is done (a daemon has shut down): exit once its output is out, without the
+  // teardown of a heap that can hold hundreds of MB. validate of 100,000 rules spent 50-60 ms
+  // between its last line and its exit freeing it.
+  await Promise.all([flushed(process.stdout), flushed(process.stderr)]);
+  process.exit();
 }
