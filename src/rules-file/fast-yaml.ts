@@ -35,6 +35,11 @@ export interface FastYaml {
    * text nor a second pass. Not enumerable.
    */
   readonly nameKeys: (rootKey: string) => readonly number[] | undefined;
+  /**
+   * Values the aliases and merge keys expanded to, as the library path counts them against
+   * maxAliasExpansion (the incremental loader adds them up over edits). Not enumerable.
+   */
+  readonly aliasValues: number;
 }
 
 /**
@@ -414,6 +419,10 @@ class FastParser {
   private walked = 0;
   private expanded = 0;
   private aliasUses = 0;
+  /** Values the aliases and merge keys expanded to so far (FastYaml.aliasValues). */
+  get aliasValues(): number {
+    return this.expanded;
+  }
   /**
    * First pass: the line of each item of a block sequence that is the value of a key of the root
    * mapping (`rules:`), so that the spans of one item can be recorded without a second pass over
@@ -1435,5 +1444,6 @@ export function tryFastYaml(
   const nameKeys = new Map([...first.rootItems].map(([key, seq]) => [key, seq.nameKeys]));
   Object.defineProperty(result, "nameKeys", { value: (rootKey: string) => nameKeys.get(rootKey), enumerable: false });
   Object.defineProperty(result, "lookup", { value: (path: readonly PathSegment[]) => fromItem(path) ?? spans().lookup(path), enumerable: false });
+  Object.defineProperty(result, "aliasValues", { value: first.aliasValues, enumerable: false });
   return result as FastYaml;
 }

@@ -21,14 +21,16 @@
 //   marker or a character the loader refuses, or does not load alone as exactly one rule without
 //   problems or warnings (its diagnostics must come from the whole file, with its lines);
 // - the file-wide checks (unique names, the server's conflict rule) find anything;
+// - the values aliases and merge keys expanded to, added up over the edits, pass the whole file's
+//   budget (maxAliasExpansion): each rule alone is held only to its small text's budget;
 // - more than MAX_CHANGED rules changed (a wide edit is cheaper to load whole).
 // A chunk is a real rule item because the last load's chunks were (their count equalled its rule
 // count, and every item starts with a `- ` line at the items' column), and a changed chunk must
 // load alone as exactly one rule that ends where the chunk ends.
 import { conflictKeyIds, type DesiredRule, type DesiredState, type RuleSpec, type SourceLocation } from "../model/index.js";
 import { trunkNamePlaceholder } from "./environments.js";
-import { UNHANDLED_CHARS } from "./fast-yaml.js";
-import { desiredRule, loadRulesText, mayHoldMergeMarker, MAX_FILE_BYTES, strictUtf8, type LoadOptions, type LoadResult } from "./load-rules-text.js";
+import { maxAliasExpansion, UNHANDLED_CHARS } from "./fast-yaml.js";
+import { desiredRule, loadRulesTextCounted, mayHoldMergeMarker, MAX_FILE_BYTES, strictUtf8, type LoadOptions, type LoadResult } from "./load-rules-text.js";
 
 /** Beyond this many changed rules an edit is loaded whole. */
 export const MAX_CHANGED = 2000;
@@ -62,6 +64,14 @@ interface LastLoad {
   readonly names: Map<string, number>;
   readonly keys: Map<string, number>;
   readonly state: DesiredState;
+  /**
+   * Values the aliases and merge keys expanded to: the last whole load's, plus those of every
+   * chunk loaded alone since (each with the header's and the trailer's own; a replaced rule's are
+   * not taken off). Never less than the whole file's: past maxAliasExpansion of the text the whole
+   * file is loaded, and reports the alias bomb as it would. Each chunk alone is bounded by its own
+   * small text's budget, which a file of many such chunks would exceed.
+   */
+  readonly aliasValues: number;
 }
 
 export interface IncrementalLoader {
@@ -241,7 +251,7 @@ export function createIncrementalLoader(): IncrementalLoader {
   function full(input: string | Uint8Array, file: string, options: LoadOptions, text: string | undefined): LoadResult {
     incremental = false;
     last = undefined;
-    const result = loadRulesText(text ?? input, file, options);
+    const { result, aliasValues } = loadRulesTextCounted(text ?? input, file, options);
     if (text === undefined || !result.ok || result.warnings.length > 0 || result.state.environment !== undefined) return result;
     const cut = chunkRules(text);
     if (cut === undefined || cut.starts.length !== result.state.rules.length) return result;
@@ -268,21 +278,21 @@ export function createIncrementalLoader(): IncrementalLoader {
     });
     const desired = records.map((record, i) => ruleAt(file, record, lines[i] as number));
     const state = { ...result.state, rules: desired };
-    last = { text, file, options, item: cut.item, first: cut.first, end: cut.end, starts: cut.starts, lines, records, desired, names, keys, state };
+    last = { text, file, options, item: cut.item, first: cut.first, end: cut.end, starts: cut.starts, lines, records, desired, names, keys, state, aliasValues };
     // The kept state itself: an unchanged file is answered with this very object (the daemon
     // tells an unchanged file by it, e.g. for a fighting writer).
     return { ...result, state };
   }
 
-  /** One changed chunk loaded alone; undefined when it does not load as exactly one rule without problems. */
-  function loadChunk(header: string, chunk: string, trailer: string, file: string, options: LoadOptions): RuleRecord | undefined {
+  /** One changed chunk loaded alone, with its alias values; undefined when it does not load as exactly one rule without problems. */
+  function loadChunk(header: string, chunk: string, trailer: string, file: string, options: LoadOptions): { readonly record: RuleRecord; readonly aliasValues: number } | undefined {
     if (chunk.includes("&") || UNHANDLED_CHARS.test(chunk) || mayHoldMergeMarker(chunk)) return undefined;
-    const alone = loadRulesText(header + chunk + trailer, file, options);
+    const { result: alone, aliasValues } = loadRulesTextCounted(header + chunk + trailer, file, options);
     if (!alone.ok || alone.warnings.length > 0 || alone.state.rules.length !== 1) return undefined;
     const rule = alone.state.rules[0] as DesiredRule;
     const headerLines = countLines(header);
     // Its index is that of the small text of header, chunk and trailer.
-    return recordOf(rule.spec, rule.trunks, askIndex(rule, headerLines + 1));
+    return { record: recordOf(rule.spec, rule.trunks, askIndex(rule, headerLines + 1)), aliasValues };
   }
 
   /** The incremental answer, or undefined when the whole file must be loaded. */
@@ -320,6 +330,8 @@ export function createIncrementalLoader(): IncrementalLoader {
 
     const header = text.slice(0, prev.first);
     const trailer = text.slice(prev.end + delta);
+    let aliasValues = prev.aliasValues;
+    const maxAliasValues = maxAliasExpansion(text.length);
     const pairwise = regionStarts.length === b - a;
     const regionRecords: RuleRecord[] = [];
     const removed: RuleRecord[] = [];
@@ -338,10 +350,13 @@ export function createIncrementalLoader(): IncrementalLoader {
       }
       // A wide edit is cheaper to load whole than rule by rule.
       if (added.length === MAX_CHANGED) return undefined;
-      const record = loadChunk(header, text.slice(start, end), trailer, file, options);
-      if (record === undefined) return undefined;
-      regionRecords.push(record);
-      added.push(record);
+      const loaded = loadChunk(header, text.slice(start, end), trailer, file, options);
+      if (loaded === undefined) return undefined;
+      // Past the whole file's alias budget (counted high): the whole load decides.
+      aliasValues += loaded.aliasValues;
+      if (aliasValues > maxAliasValues) return undefined;
+      regionRecords.push(loaded.record);
+      added.push(loaded.record);
     }
     if (!pairwise) for (let i = a; i < b; i++) removed.push(prev.records[i] as RuleRecord);
 
@@ -382,7 +397,7 @@ export function createIncrementalLoader(): IncrementalLoader {
       desired.push(lineDelta === 0 ? (prev.desired[i] as DesiredRule) : ruleAt(file, record, line));
     }
     const state: DesiredState = { ...prev.state, rules: desired };
-    last = { ...prev, text, starts, lines, records, desired, state, end: prev.end + delta };
+    last = { ...prev, text, starts, lines, records, desired, state, end: prev.end + delta, aliasValues };
     return { ok: true, state, warnings: [] };
   }
 

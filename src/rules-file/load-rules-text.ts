@@ -247,15 +247,25 @@ export function desiredRule<A>(spec: RuleSpec, trunks: readonly string[] | undef
  * good file and a one-shot command prints a clear error.
  */
 export function loadRulesText(input: string | Uint8Array, file: string, options: LoadOptions): LoadResult {
+  return loadRulesTextCounted(input, file, options).result;
+}
+
+/**
+ * loadRulesText, with the values the file's aliases and merge keys expanded to (0 when it was not
+ * parsed), which the load bounds by maxAliasExpansion of the text: the incremental loader adds
+ * them up over edits, where each changed rule is loaded alone.
+ */
+export function loadRulesTextCounted(input: string | Uint8Array, file: string, options: LoadOptions): { readonly result: LoadResult; readonly aliasValues: number } {
+  const counted = { aliasValues: 0 };
   try {
-    return loadRulesTextUnguarded(input, file, options);
+    return { result: loadRulesTextUnguarded(input, file, options, counted), aliasValues: counted.aliasValues };
   } catch (err) {
     const why = err instanceof RangeError ? "the file is too large or too deeply structured to check" : "the file could not be checked (an internal error)";
-    return failure([atLine0(file, "load-failed", why, "nothing was applied; simplify the file, and please report this with the file's shape")]);
+    return { result: failure([atLine0(file, "load-failed", why, "nothing was applied; simplify the file, and please report this with the file's shape")]), aliasValues: counted.aliasValues };
   }
 }
 
-function loadRulesTextUnguarded(input: string | Uint8Array, file: string, options: LoadOptions): LoadResult {
+function loadRulesTextUnguarded(input: string | Uint8Array, file: string, options: LoadOptions, counted: { aliasValues: number }): LoadResult {
   const decoded = decode(input, file, options.maxFileBytes ?? MAX_FILE_BYTES);
   if ("diagnostic" in decoded) return failure([decoded.diagnostic]);
   const text = decoded.text;
@@ -275,6 +285,7 @@ function loadRulesTextUnguarded(input: string | Uint8Array, file: string, option
 
   const parsed = parseYaml(text, file, { unhandledChars, ownStrings: options.ownStrings === true });
   if (!parsed.ok) return failure(parsed.diagnostics);
+  counted.aliasValues = parsed.aliasValues;
   if (parsed.value === null && parsed.diagnostics.length === 0)
     return failure([atLine0(file, "empty-file", "the file has no content (only comments or `null`)", "write `version: 1` and `rules:`; an empty file is never taken as an empty rule set")]);
 

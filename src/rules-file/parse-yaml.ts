@@ -39,6 +39,8 @@ export type ParseYamlResult =
       readonly diagnostics: readonly Diagnostic[];
       /** Why the text took the library path (what the fast path does not read), when it did. */
       readonly fallback?: string;
+      /** Values the aliases and merge keys expanded to (what maxAliasExpansion bounds). */
+      readonly aliasValues: number;
     }
   | { readonly ok: false; readonly diagnostics: readonly Diagnostic[] };
 
@@ -250,7 +252,7 @@ export function parseYaml(text: string, file: string, options: { readonly unhand
     locate: (offset) => (locate ??= makeLocator(text, lineStarts))(offset),
     ...(ruleNameKeys === undefined ? {} : { ruleNames: { keys: ruleNameKeys, lineStarts } }),
   };
-  return { ok: true, value: fast.value, index, diagnostics: [] };
+  return { ok: true, value: fast.value, index, diagnostics: [], aliasValues: fast.aliasValues };
 }
 
 /** The `yaml`-package path of parseYaml; exported so tests can hold the fast path to it. */
@@ -314,7 +316,7 @@ export function parseYamlWithLibrary(text: string, file: string): ParseYamlResul
     }
     throw err;
   }
-  return { ok: true, value, index: { file, text, nodes: st.nodes, locate }, diagnostics: st.diagnostics };
+  return { ok: true, value, index: { file, text, nodes: st.nodes, locate }, diagnostics: st.diagnostics, aliasValues: st.expanded };
 }
 
 /**

@@ -218,4 +218,29 @@ describe("the incremental loader", () => {
       expect(plain(loader.load(text, "f.yaml", OPTIONS)), what).toEqual(plain(loadRulesText(text, "f.yaml", OPTIONS)));
     }
   });
+
+  it("loads the whole file when edits add up past the alias budget that each rule alone stays within", () => {
+    // A header anchor of 250 keys, merged once into each rule's attributes and 240 times into a big
+    // rule's: 60,000 alias values, under the 100,000 a small text may expand to; two big rules are
+    // 120,000, an alias bomb for the whole file. Loaded alone, each rule stays under the budget.
+    const keys = Array.from({ length: 250 }, (_, i) => `k${i}: v${i}`).join(", ");
+    const merge = (n: number) => ["    attributes:", `      <<: [${Array.from({ length: n }, () => "*a1").join(", ")}]`];
+    const header = ["version: 1", `x-a1: &a1 { ${keys} }`, "rules:"];
+    const text = (bigRules: readonly number[]) =>
+      `${[...header, ...Array.from({ length: 10 }, (_, i) => [`  - name: r${i}`, `    individual: { roomPrefix: p${i}- }`, ...merge(bigRules.includes(i) ? 240 : 1), `    numbers: ["+1555000${String(i).padStart(4, "0")}"]`]).flat()].join("\n")}\n`;
+    const loader = createIncrementalLoader();
+    const load = (t: string) => {
+      const got = loader.load(t, "f.yaml", OPTIONS);
+      expect(plain(got)).toEqual(plain(loadRulesText(t, "f.yaml", OPTIONS)));
+      return got;
+    };
+    expect(load(text([0])).ok).toBe(true);
+    // A one-rule edit elsewhere stays incremental.
+    expect(load(text([0]).replace("p7-", "q7-")).ok).toBe(true);
+    expect(loader.lastWasIncremental).toBe(true);
+    // A second rule made big: the whole file is an alias bomb, and so is the answer.
+    const bomb = load(text([0, 3]).replace("p7-", "q7-"));
+    expect(bomb.ok ? [] : bomb.diagnostics.map((d) => d.code)).toContain("alias-bomb");
+    expect(loader.lastWasIncremental).toBe(false);
+  });
 });
