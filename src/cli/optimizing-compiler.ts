@@ -23,13 +23,14 @@ export const NO_OPTIMIZING_BELOW_BYTES = 512 * 1024;
 /**
  * Whether to turn TurboFan off: a known total below the bound, V8 11 (Node 20, where it was
  * measured: Node 22 and later tier up through Maglev first, and this was not measured there; the
- * image runs Node 22), and no tiering flag given on Node's command line (NODE_OPTIONS refuses them).
+ * image runs Node 22), and no tiering flag given on Node's command line or in NODE_OPTIONS (which
+ * refuses most of them, not `--jitless`, under which turning TurboFan back on would contradict it).
  */
-export function skipsOptimizingCompiler(totalBytes: number | undefined, v8Version: string, execArgv: readonly string[]): boolean {
+export function skipsOptimizingCompiler(totalBytes: number | undefined, v8Version: string, execArgv: readonly string[], nodeOptions: string | undefined): boolean {
   if (totalBytes === undefined || !(totalBytes < NO_OPTIMIZING_BELOW_BYTES)) return false;
   const major = Number(v8Version.split(".")[0]);
   if (major !== 11) return false;
-  return !execArgv.some((a) => /--(?:no[-_])?(?:turbofan|opt|maglev)\b|always[-_](?:turbofan|opt)/.test(a));
+  return ![...execArgv, nodeOptions ?? ""].some((a) => /--(?:no[-_])?(?:turbofan|opt|maglev|jitless)\b|always[-_](?:turbofan|opt)/.test(a));
 }
 
 /** The total size of the files, or undefined when any is standard input or cannot be read. */
@@ -51,7 +52,7 @@ export function totalSize(paths: readonly string[]): number | undefined {
  * (totalSize; see above), and back on after it, for whatever the process does next.
  */
 export async function withoutOptimizingCompiler<T>(totalBytes: number | undefined, load: () => Promise<T>): Promise<T> {
-  if (!skipsOptimizingCompiler(totalBytes, process.versions.v8, process.execArgv)) return load();
+  if (!skipsOptimizingCompiler(totalBytes, process.versions.v8, process.execArgv, process.env.NODE_OPTIONS)) return load();
   const v8 = process.getBuiltinModule("node:v8") as typeof V8;
   v8.setFlagsFromString("--no-turbofan");
   try {

@@ -14,30 +14,32 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 describe("skipsOptimizingCompiler", () => {
   it("skips TurboFan below 512 KiB in all, not at or above it, nor for an unknown size", () => {
     expect(NO_OPTIMIZING_BELOW_BYTES).toBe(512 * 1024);
-    expect(skipsOptimizingCompiler(0, NODE20, [])).toBe(true);
-    expect(skipsOptimizingCompiler(NO_OPTIMIZING_BELOW_BYTES - 1, NODE20, [])).toBe(true);
-    expect(skipsOptimizingCompiler(NO_OPTIMIZING_BELOW_BYTES, NODE20, [])).toBe(false);
-    expect(skipsOptimizingCompiler(40 * 1024 * 1024, NODE20, [])).toBe(false);
-    expect(skipsOptimizingCompiler(undefined, NODE20, [])).toBe(false);
-    expect(skipsOptimizingCompiler(Number.NaN, NODE20, [])).toBe(false);
+    expect(skipsOptimizingCompiler(0, NODE20, [], undefined)).toBe(true);
+    expect(skipsOptimizingCompiler(NO_OPTIMIZING_BELOW_BYTES - 1, NODE20, [], undefined)).toBe(true);
+    expect(skipsOptimizingCompiler(NO_OPTIMIZING_BELOW_BYTES, NODE20, [], undefined)).toBe(false);
+    expect(skipsOptimizingCompiler(40 * 1024 * 1024, NODE20, [], undefined)).toBe(false);
+    expect(skipsOptimizingCompiler(undefined, NODE20, [], undefined)).toBe(false);
+    expect(skipsOptimizingCompiler(Number.NaN, NODE20, [], undefined)).toBe(false);
   });
 
   it("only on V8 11 (Node 20), where it was measured", () => {
-    expect(skipsOptimizingCompiler(1000, "11.3.244.8-node.38", [])).toBe(true);
-    expect(skipsOptimizingCompiler(1000, "12.4.254.21-node.33", [])).toBe(false);
-    expect(skipsOptimizingCompiler(1000, "13.6.233.10-node.27", [])).toBe(false);
-    expect(skipsOptimizingCompiler(1000, "10.2.154.26-node.26", [])).toBe(false);
-    expect(skipsOptimizingCompiler(1000, "14.0.1", [])).toBe(false);
-    expect(skipsOptimizingCompiler(1000, "not a version", [])).toBe(false);
+    expect(skipsOptimizingCompiler(1000, "11.3.244.8-node.38", [], undefined)).toBe(true);
+    expect(skipsOptimizingCompiler(1000, "12.4.254.21-node.33", [], undefined)).toBe(false);
+    expect(skipsOptimizingCompiler(1000, "13.6.233.10-node.27", [], undefined)).toBe(false);
+    expect(skipsOptimizingCompiler(1000, "10.2.154.26-node.26", [], undefined)).toBe(false);
+    expect(skipsOptimizingCompiler(1000, "14.0.1", [], undefined)).toBe(false);
+    expect(skipsOptimizingCompiler(1000, "not a version", [], undefined)).toBe(false);
   });
 
-  it("leaves tiering flags given on Node's command line alone", () => {
-    for (const flag of ["--turbofan", "--no-turbofan", "--no-opt", "--opt", "--always-turbofan", "--always_opt", "--maglev", "--no_maglev"]) {
-      expect(skipsOptimizingCompiler(1000, NODE20, [flag]), flag).toBe(false);
-      expect(skipsOptimizingCompiler(1000, NODE20, ["--max-old-space-size=256", flag]), flag).toBe(false);
+  it("leaves tiering flags given on Node's command line or in NODE_OPTIONS alone", () => {
+    for (const flag of ["--turbofan", "--no-turbofan", "--no-opt", "--opt", "--always-turbofan", "--always_opt", "--maglev", "--no_maglev", "--jitless"]) {
+      expect(skipsOptimizingCompiler(1000, NODE20, [flag], undefined), flag).toBe(false);
+      expect(skipsOptimizingCompiler(1000, NODE20, ["--max-old-space-size=256", flag], undefined), flag).toBe(false);
     }
+    // NODE_OPTIONS allows --jitless (and refuses the others).
+    expect(skipsOptimizingCompiler(1000, NODE20, [], "--max-old-space-size=256 --jitless")).toBe(false);
     // Other V8 flags, including ones that merely start with the same letters, do not count.
-    expect(skipsOptimizingCompiler(1000, NODE20, ["--optimize-for-size", "--stack-size=984", "--trace-opt", "--max-semi-space-size=1"])).toBe(true);
+    expect(skipsOptimizingCompiler(1000, NODE20, ["--optimize-for-size", "--stack-size=984", "--trace-opt", "--max-semi-space-size=1"], "--max-old-space-size=256 --expose-gc")).toBe(true);
   });
 });
 
