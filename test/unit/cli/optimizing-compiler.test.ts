@@ -26,7 +26,7 @@ describe("skipsOptimizingCompiler", () => {
     expect(skipsOptimizingCompiler(1000, "11.3.244.8-node.38", [], undefined)).toBe(true);
     expect(skipsOptimizingCompiler(1000, "12.4.254.21-node.33", [], undefined)).toBe(false);
     expect(skipsOptimizingCompiler(1000, "13.6.233.10-node.27", [], undefined)).toBe(false);
-    expect(skipsOptimizingCompiler(1000, "10.2.154.26-node.26", [], undefined)).toBe(false);
+    expect(skipsOptimizingCompiler(1000, "9.4.146.26-node.24", [], undefined)).toBe(false);
     expect(skipsOptimizingCompiler(1000, "14.0.1", [], undefined)).toBe(false);
     expect(skipsOptimizingCompiler(1000, "not a version", [], undefined)).toBe(false);
   });
