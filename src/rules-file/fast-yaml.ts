@@ -252,12 +252,8 @@ class NodeRecords {
   reserve(parent: number, seg: PathSegment, keyStart: number, keyEnd: number): number {
     const n = this.count;
     if (n === this.parent.length) {
-      const grownParent = new Int32Array(2 * n);
-      grownParent.set(this.parent);
-      this.parent = grownParent;
-      const grownSpans = new Int32Array(8 * n);
-      grownSpans.set(this.spans);
-      this.spans = grownSpans;
+      this.parent = grown(this.parent, 2 * n);
+      this.spans = grown(this.spans, 8 * n);
     }
     this.count = n + 1;
     this.parent[n] = parent;
