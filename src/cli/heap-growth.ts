@@ -7,7 +7,7 @@
 // 480 MB. Bounded to 1.8 times, one more full collection frees it: 425-428 MB, in the same time
 // (paired runs, issue 19). On a smaller file the extra collection costs more than it saves (10,000
 // rules: 5 % slower, and a peak of 142 MB), hence the threshold.
-import type * as V8 from "node:v8";
+import { flagGiven, setV8Flag, v8Major } from "./v8-flags.js";
 
 /** Files from this size (about 43,000 realistic rules) load with the bounded growth. */
 export const BOUNDED_GROWTH_FROM_BYTES = 16 * 1024 * 1024;
@@ -21,14 +21,13 @@ const GROWTH_PERCENT = 80;
  */
 export function boundsHeapGrowth(fileBytes: number, v8Version: string, execArgv: readonly string[], nodeOptions: string | undefined): boolean {
   if (fileBytes < BOUNDED_GROWTH_FROM_BYTES) return false;
-  const major = Number(v8Version.split(".")[0]);
+  const major = v8Major(v8Version);
   if (!(major >= 11 && major <= 13)) return false;
-  return ![...execArgv, nodeOptions ?? ""].some((a) => /heap[-_]growing[-_]percent/.test(a));
+  return !flagGiven(/heap[-_]growing[-_]percent/, execArgv, nodeOptions);
 }
 
 /** Bounds the growth (see above) when boundsHeapGrowth says so; V8 reads the flag at each heap limit. */
 export function boundHeapGrowthFor(fileBytes: number): void {
   if (!boundsHeapGrowth(fileBytes, process.versions.v8, process.execArgv, process.env.NODE_OPTIONS)) return;
-  const v8 = process.getBuiltinModule("node:v8") as typeof V8;
-  v8.setFlagsFromString(`--heap-growing-percent=${GROWTH_PERCENT}`);
+  setV8Flag(`--heap-growing-percent=${GROWTH_PERCENT}`);
 }

@@ -15,7 +15,7 @@
 // rules: 1.01x, where TurboFan off for the whole run took 1.33x). The daemon's own loads in
 // `watch` are left alone.
 import { statSync } from "node:fs";
-import type * as V8 from "node:v8";
+import { flagGiven, setV8Flag, v8Major } from "./v8-flags.js";
 
 /** Files (all of one `validate` run, together) below this size are checked without TurboFan. */
 export const NO_OPTIMIZING_BELOW_BYTES = 512 * 1024;
@@ -28,9 +28,8 @@ export const NO_OPTIMIZING_BELOW_BYTES = 512 * 1024;
  */
 export function skipsOptimizingCompiler(totalBytes: number | undefined, v8Version: string, execArgv: readonly string[], nodeOptions: string | undefined): boolean {
   if (totalBytes === undefined || !(totalBytes < NO_OPTIMIZING_BELOW_BYTES)) return false;
-  const major = Number(v8Version.split(".")[0]);
-  if (major !== 11) return false;
-  return ![...execArgv, nodeOptions ?? ""].some((a) => /--(?:no[-_])?(?:turbofan|opt|maglev|jitless)\b|always[-_](?:turbofan|opt)/.test(a));
+  if (v8Major(v8Version) !== 11) return false;
+  return !flagGiven(/--(?:no[-_])?(?:turbofan|opt|maglev|jitless)\b|always[-_](?:turbofan|opt)/, execArgv, nodeOptions);
 }
 
 /** The total size of the files, or undefined when any is standard input or cannot be read. */
@@ -53,11 +52,10 @@ export function totalSize(paths: readonly string[]): number | undefined {
  */
 export async function withoutOptimizingCompiler<T>(totalBytes: number | undefined, load: () => Promise<T>): Promise<T> {
   if (!skipsOptimizingCompiler(totalBytes, process.versions.v8, process.execArgv, process.env.NODE_OPTIONS)) return load();
-  const v8 = process.getBuiltinModule("node:v8") as typeof V8;
-  v8.setFlagsFromString("--no-turbofan");
+  setV8Flag("--no-turbofan");
   try {
     return await load();
   } finally {
-    v8.setFlagsFromString("--turbofan");
+    setV8Flag("--turbofan");
   }
 }
