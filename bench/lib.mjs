@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { performance } from "node:perf_hooks";
+import { inboundTrunks } from "./realistic.mjs";
 
 export const CLI = fileURLToPath(new URL("../dist/src/bin.cjs", import.meta.url));
 export const DIST = fileURLToPath(new URL("../dist/src/", import.meta.url));
@@ -95,7 +96,7 @@ export function benchRule(i, tag = "") {
  * trunk), which an in-sync project does not see.
  */
 export function benchTrunks() {
-  return Array.from({ length: 7 }, (_, i) => ({ sip_trunk_id: `ST_trunk${i}`, name: `trunk-${i}` }));
+  return inboundTrunks(7);
 }
 
 export function benchRules(n, tagOf = () => "") {

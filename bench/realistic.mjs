@@ -71,7 +71,12 @@ export function realisticYaml(rules) {
  * does not see.
  */
 export function realisticTrunks() {
-  return Array.from({ length: 50 }, (_, i) => ({ sip_trunk_id: `ST_trunk${i}`, name: `trunk-${i}` }));
+  return inboundTrunks(50);
+}
+
+/** Inbound trunks `ST_trunk0` ... `ST_trunk{n-1}` (named `trunk-0` ...), for the emulator's seedTrunks. */
+export function inboundTrunks(n) {
+  return Array.from({ length: n }, (_, i) => ({ sip_trunk_id: `ST_trunk${i}`, name: `trunk-${i}` }));
 }
 
 /** The same rule as the server holds it (camelCase SIPDispatchRuleInfo JSON, for the emulator's seed). */
